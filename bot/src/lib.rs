@@ -1,0 +1,55 @@
+//! Tabletalk's Telegram bot (DESIGN.md §7), built as teloxide's examples are:
+//! a `Command` enum whose doc strings become /help, the handler tree in
+//! [`schema::schema`], dependencies injected with `deps!`, reply texts in [`text`].
+
+pub mod commands;
+pub mod schema;
+pub mod text;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use services::AppState;
+use teloxide::prelude::*;
+use teloxide::utils::command::BotCommands;
+
+pub use commands::Command;
+
+/// Why the bot cannot start.
+pub const NO_TOKEN: &str = "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in \
+     Telegram, then start the bot with TELEGRAM_BOT_TOKEN=<the token it gives you>.";
+
+/// The Bot API client for this configuration (token and API base URL).
+pub fn client(state: &AppState) -> anyhow::Result<Bot> {
+    let token = state.config.telegram.token.as_ref().context(NO_TOKEN)?;
+    let api_url = url::Url::parse(&state.config.telegram.api_url)
+        .context("TELEGRAM_API_URL is not a valid URL")?;
+    Ok(Bot::new(token.expose_secret()).set_api_url(api_url))
+}
+
+/// Builds the dispatcher; the caller runs `.dispatch()` and may keep its shutdown token.
+pub async fn dispatcher(
+    state: AppState,
+) -> anyhow::Result<teloxide::dispatching::Dispatcher<Bot, anyhow::Error, teloxide::dispatching::DefaultKey>> {
+    let bot = client(&state)?;
+    let me = bot
+        .get_me()
+        .await
+        .context("could not reach the Telegram Bot API (is the token right?)")?;
+    tracing::info!(bot = %me.username(), "connected to the Bot API");
+    if let Err(err) = bot.set_my_commands(Command::bot_commands()).await {
+        tracing::warn!(error = %err, "could not publish the command list");
+    }
+    Ok(Dispatcher::builder(bot, schema::schema())
+        .dependencies(dptree::deps![state])
+        .default_handler(|_update| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text("a bot handler failed"))
+        .build())
+}
+
+/// Runs the bot with long polling until Ctrl-C.
+pub async fn run(state: AppState) -> anyhow::Result<()> {
+    let mut dispatcher = dispatcher(state).await?;
+    tracing::info!("bot is polling for updates");
+    dispatcher.dispatch().await;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The real bot against testkit's fake Bot API, over real HTTP.
+
+use secrecy::SecretString;
+use services::{AppState, Config, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use testkit::db::TestDb;
+use testkit::telegram::{FakeTelegram, TEST_TOKEN};
+
+async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
+    let pairs = [
+        ("DATABASE_URL", db.url.clone()),
+        ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+        ("TELEGRAM_API_URL", fake.api_url.clone()),
+    ];
+    let config = Config::from_lookup(|name| {
+        pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+    })
+    .expect("valid configuration");
+    let store = Store::connect(&SecretString::from(db.url.clone())).await.expect("store opens");
+    AppState { store, config: Arc::new(config) }
+}
+
+#[tokio::test]
+async fn start_and_help_are_answered() {
+    services::telemetry::init_for_tests();
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let db = TestDb::sqlite();
+    let state = state_for(&fake, &db).await;
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+
+    fake.send_text(1001, "Ada", "/start");
+    let sent = fake.wait_for_sent(1001, 1, Duration::from_secs(20)).await.expect("a reply");
+    assert!(sent[0].text.starts_with("Hello, Ada! I am Tabletalk"), "{:?}", sent[0].text);
+
+    fake.send_text(1001, "Ada", "/help");
+    let sent = fake.wait_for_sent(1001, 2, Duration::from_secs(20)).await.expect("a reply");
+    assert!(sent[1].text.contains("/start"), "{:?}", sent[1].text);
+    assert!(sent[1].text.contains("/help — show this list"), "{:?}", sent[1].text);
+
+    fake.send_text(2002, "Bo", "/frobnicate");
+    let sent = fake.wait_for_sent(2002, 1, Duration::from_secs(20)).await.expect("a reply");
+    assert!(sent[0].text.contains("don't know that command"), "{:?}", sent[0].text);
+
+    // The bot announced its commands and only talked to the chats that wrote to it.
+    assert!(fake.calls().iter().any(|m| m == "setMyCommands"), "{:?}", fake.calls());
+    assert!(fake.sent().iter().all(|s| s.chat_id == 1001 || s.chat_id == 2002));
+
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    running.await.expect("dispatcher stops cleanly");
+}
+
+#[test]
+fn refuses_to_start_without_a_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bot"))
+        .current_dir(dir.path())
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .output()
+        .expect("the bot binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TELEGRAM_BOT_TOKEN is not set"), "{stderr}");
+    assert!(!dir.path().join("t.db").exists(), "nothing is created when the bot cannot start");
+}

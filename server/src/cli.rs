@@ -1,0 +1,49 @@
+//! The operator's command line: `server [serve]`, `server create-user <username>`.
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal};
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Tabletalk's dashboard server and operator commands")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard (what `server` does with no command).
+    Serve,
+    /// Create a dashboard account. The password is read from standard input
+    /// (one line), or prompted for without echo on a terminal.
+    CreateUser {
+        /// Letters a-z, digits, '.', '_' and '-'; 3 to 100 characters (stored lower-case).
+        username: String,
+    },
+}
+
+/// Reads the new password: a hidden prompt on a terminal, else one line of stdin.
+pub fn read_password(username: &str) -> anyhow::Result<SecretString> {
+    use anyhow::Context;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {username}: "))
+            .context("could not read the password")?;
+        let again = rpassword::prompt_password("Repeat the password: ")
+            .context("could not read the password")?;
+        anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+        return Ok(SecretString::from(first));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password on standard input; pipe one in, e.g. `echo \"$PASSWORD\" | server create-user {username}`"
+    );
+    Ok(SecretString::from(password.to_owned()))
+}

@@ -1,0 +1,85 @@
+//! Tabletalk's axum server: the Leptos dashboard (SSR + hydration), its server
+//! functions at `/dashboard/...`, health endpoints and the operator CLI.
+
+pub mod api_errors;
+pub mod cli;
+pub mod health;
+pub mod site;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use services::AppState;
+
+/// The router's state: Leptos' options for rendering, and our services.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+/// Every route of the server.
+pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
+    let state = ServerState {
+        leptos_options: leptos_options.clone(),
+        app: app.clone(),
+    };
+    let routes = generate_route_list(app::App);
+    Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(app.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .layer(middleware::from_fn(api_errors::with_status))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes open requests and closes the store.
+pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let addr = leptos_options.site_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr} (set LEPTOS_SITE_ADDR to another address)"))?;
+    let store = app.store.clone();
+    let router = router(app, leptos_options);
+    tracing::info!("listening on http://{addr}");
+    println!("Tabletalk is running at {}", site::browser_url(addr));
+    axum::serve(listener, router.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

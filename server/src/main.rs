@@ -1,0 +1,60 @@
+//! `server`: serve the dashboard, or run an operator command.
+
+use anyhow::Context;
+use clap::Parser;
+use server::cli::{Cli, Command};
+use services::{AppState, Config};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(err) = load_dotenv() {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    services::telemetry::init(config.log_format);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::CreateUser { username } => create_user(config, &username).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_dotenv() -> anyhow::Result<()> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(err) if err.not_found() => Ok(()),
+        Err(err) => Err(err).context("could not read .env"),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let options = server::site::options()?;
+    tracing::info!(store = %config.database_url_redacted(), "opening the store");
+    let state = AppState::open(config).await?;
+    server::serve(state, options).await
+}
+
+async fn create_user(config: Config, username: &str) -> anyhow::Result<()> {
+    let password = server::cli::read_password(username)?;
+    let state = AppState::open(config).await?;
+    let created = services::auth::create_account(&state.store, username, password).await;
+    state.store.close().await;
+    let username = created.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!("Created the dashboard user {username}. Sign in at /login with this password.");
+    Ok(())
+}

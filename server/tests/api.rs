@@ -1,0 +1,206 @@
+//! The real router on a real port, spoken to over HTTP (zero2prod's spawn_app).
+
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use services::{AppState, Config, Store};
+use std::sync::Arc;
+use testkit::db::TestDb;
+
+struct TestApp {
+    url: String,
+    http: reqwest::Client,
+    state: AppState,
+    _db: TestDb,
+}
+
+async fn spawn_app(db: TestDb) -> TestApp {
+    services::telemetry::init_for_tests();
+    let url = db.url.clone();
+    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone())).expect("valid");
+    let store = Store::connect(&SecretString::from(db.url.clone())).await.expect("store opens");
+    let state = AppState { store, config: Arc::new(config) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let addr = listener.local_addr().expect("bound");
+    let mut options = server::site::options().expect("default options");
+    options.site_addr = addr;
+    let router = server::router(state.clone(), options);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp { url: format!("http://{addr}"), http, state, _db: db }
+}
+
+impl TestApp {
+    async fn with_user(db: TestDb, username: &str, password: &str) -> TestApp {
+        let app = spawn_app(db).await;
+        services::auth::create_account(&app.state.store, username, SecretString::from(password.to_owned()))
+            .await
+            .expect("test user created");
+        app
+    }
+
+    async fn login(&self, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/dashboard/login", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("request completes")
+    }
+
+    async fn verify(&self, token: Option<&str>, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}/dashboard/verify", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        request.send().await.expect("request completes")
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let content_type = response.headers().get(CONTENT_TYPE).cloned();
+    let body = response.text().await.expect("body");
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON body ({content_type:?}): {body}"))
+}
+
+#[tokio::test]
+async fn login_answers_the_seed_fields_and_opens_a_session() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = TestApp::with_user(db, "alice", "alice's password").await;
+        let response = app.login(json!({"username": "alice", "password": "alice's password"})).await;
+        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        let cookie = response
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie")
+            .to_owned();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let body = json_of(response).await;
+        let token = body["token"].as_str().expect("token").to_owned();
+        assert_eq!(body["role"], "individual");
+        assert!(body.get("org_id").is_some() && body.get("org_name").is_some(), "{body}");
+        assert!(cookie.starts_with(&format!("tabletalk_session={token};")));
+
+        let by_bearer = app.verify(Some(&token), None).await;
+        assert_eq!(by_bearer.status(), StatusCode::OK);
+        assert_eq!(json_of(by_bearer).await["username"], "alice");
+        let by_cookie = app.verify(None, Some(&format!("tabletalk_session={token}"))).await;
+        assert_eq!(by_cookie.status(), StatusCode::OK);
+
+        // Logout ends the session server-side.
+        let out = app
+            .http
+            .post(format!("{}/dashboard/logout", app.url))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request completes");
+        assert_eq!(out.status(), StatusCode::OK);
+        assert_eq!(app.verify(Some(&token), None).await.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn bad_logins_get_clear_messages_and_the_right_status() {
+    let app = TestApp::with_user(TestDb::sqlite(), "bob", "bob's long password").await;
+    let cases = [
+        (json!({"username": "bob", "password": "nope"}), 401, "Wrong username or password."),
+        (json!({"username": "ghost", "password": "nope"}), 401, "Wrong username or password."),
+        (json!({"username": "", "password": "x"}), 400, "Enter your username."),
+        (json!({"username": "bob", "password": ""}), 400, "Enter your password."),
+        (
+            json!({"username": "bob"}),
+            400,
+            "The request body is not valid: the field \"password\" is missing.",
+        ),
+    ];
+    for (body, status, message) in cases {
+        let response = app.login(body.clone()).await;
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(
+            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        let answer = json_of(response).await;
+        assert_eq!(answer["message"], message, "{body}");
+    }
+
+    let malformed = app
+        .http
+        .post(format!("{}/dashboard/login", app.url))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"username\": \"bob\", \"password\": ")
+        .send()
+        .await
+        .expect("request completes");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let answer = json_of(malformed).await;
+    assert_eq!(answer["error"], "bad_request");
+    assert_eq!(answer["message"], "The request body is not valid: it is not well-formed JSON.");
+}
+
+#[tokio::test]
+async fn verify_without_a_session_is_401_json() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let response = app.verify(None, None).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(response).await["error"], "unauthorized");
+    let forged = app.verify(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server() {
+    let app = TestApp::with_user(TestDb::sqlite(), "carol", "carol's password").await;
+    let login_page = app.http.get(format!("{}/login", app.url)).send().await.expect("completes");
+    assert_eq!(login_page.status(), StatusCode::OK);
+    let html = login_page.text().await.expect("body");
+    assert!(html.contains("Sign in to Tabletalk"), "{html}");
+    assert!(html.contains("/pkg/tabletalk"), "hydration scripts are linked: {html}");
+
+    // Signed out, the dashboard sends you to the login page.
+    let home = app.http.get(&app.url).send().await.expect("completes");
+    assert_eq!(home.status(), StatusCode::FOUND);
+    assert_eq!(home.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/login"));
+
+    // Signed in (cookie), it says who you are.
+    let token = json_of(app.login(json!({"username": "carol", "password": "carol's password"})).await).await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let home = app
+        .http
+        .get(&app.url)
+        .header(reqwest::header::COOKIE, format!("tabletalk_session={token}"))
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.expect("body");
+    assert!(html.contains("carol"), "{html}");
+
+    let missing = app.http.get(format!("{}/no/such/page", app.url)).send().await.expect("completes");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn health_endpoints_answer() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let live = app.http.get(format!("{}/healthz", app.url)).send().await.expect("completes");
+    assert_eq!(live.status(), StatusCode::OK);
+    let ready = app.http.get(format!("{}/readyz", app.url)).send().await.expect("completes");
+    assert_eq!(ready.status(), StatusCode::OK);
+    app.state.store.close().await;
+    let down = app.http.get(format!("{}/readyz", app.url)).send().await.expect("completes");
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

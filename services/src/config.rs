@@ -1,0 +1,263 @@
+//! One typed configuration, loaded once and validated at start (DESIGN.md §8).
+//!
+//! Server and bot share this loader. Every error names the variable it is
+//! about. Secrets are `secrecy` types so they cannot be logged by accident.
+
+use crate::telemetry::LogFormat;
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+
+/// The real Telegram Bot API.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+#[derive(Debug)]
+pub struct Config {
+    /// Where Tabletalk keeps its own data: `sqlite://...` or `postgres://...`.
+    pub database_url: SecretString,
+    /// Whether `database_url` was given (false: the embedded default is in use).
+    pub database_url_is_default: bool,
+    /// Directory for the embedded store and generated files.
+    pub data_dir: PathBuf,
+    /// The address people use to reach the dashboard, if known (e.g. behind a proxy).
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    pub telegram: TelegramConfig,
+    /// Telegram user ids with the admin role.
+    pub admin_ids: Vec<i64>,
+}
+
+#[derive(Debug)]
+pub struct TelegramConfig {
+    /// `None` when `TELEGRAM_BOT_TOKEN` is not set; the bot refuses to start then.
+    pub token: Option<SecretString>,
+    /// Base URL of the Bot API (tests point it at testkit's fake server).
+    pub api_url: String,
+}
+
+/// A configuration value that cannot be used, with the variable it came from.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment (call `dotenvy::dotenv()` before, if wanted).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("TABLETALK_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let (database_url, database_url_is_default) = match get("DATABASE_URL") {
+            Some(url) => {
+                check_database_url(&url)?;
+                (url, false)
+            }
+            None => (default_sqlite_url(&data_dir), true),
+        };
+
+        let public_url = get("TABLETALK_PUBLIC_URL")
+            .map(|url| {
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    Ok(url.trim_end_matches('/').to_owned())
+                } else {
+                    Err(ConfigError::new(
+                        "TABLETALK_PUBLIC_URL",
+                        "must start with http:// or https:// (for example https://tabletalk.example.com)",
+                    ))
+                }
+            })
+            .transpose()?;
+
+        let log_format = match get("TABLETALK_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TABLETALK_LOG_FORMAT",
+                    format!("must be \"pretty\" or \"json\", not {other:?}"),
+                ))
+            }
+        };
+
+        let api_url = get("TELEGRAM_API_URL").unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
+        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "TELEGRAM_API_URL",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        let telegram = TelegramConfig {
+            token: get("TELEGRAM_BOT_TOKEN").map(SecretString::from),
+            api_url: api_url.trim_end_matches('/').to_owned(),
+        };
+
+        let admin_ids = match get("TABLETALK_ADMIN_IDS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|id| {
+                    id.parse::<i64>().map_err(|_| {
+                        ConfigError::new(
+                            "TABLETALK_ADMIN_IDS",
+                            format!("{id:?} is not a Telegram user id (a whole number)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            database_url_is_default,
+            data_dir,
+            public_url,
+            log_format,
+            telegram,
+            admin_ids,
+        })
+    }
+
+    /// Whether session cookies must carry `Secure` (the dashboard is served over HTTPS).
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The store URL with any password removed, fit for a log line.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+}
+
+fn default_sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}/tabletalk.db", data_dir.display())
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        "sqlite" | "postgres" | "postgresql" => Ok(()),
+        _ => Err(ConfigError::new(
+            "DATABASE_URL",
+            "must be a sqlite:// or postgres:// URL (for example sqlite://./data/tabletalk.db \
+             or postgres://user@localhost/tabletalk)",
+        )),
+    }
+}
+
+/// Removes the password from `scheme://user:password@host/...`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_embedded_sqlite_under_data() {
+        let config = load(&[]).expect("defaults are valid");
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "sqlite://./data/tabletalk.db"
+        );
+        assert!(config.database_url_is_default);
+        assert_eq!(config.telegram.api_url, DEFAULT_TELEGRAM_API_URL);
+        assert!(config.telegram.token.is_none());
+        assert!(!config.cookies_secure());
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn data_dir_moves_the_default_store() {
+        let config = load(&[("TABLETALK_DATA_DIR", "/var/lib/tt")]).expect("valid");
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "sqlite:///var/lib/tt/tabletalk.db"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = load(&[("TABLETALK_LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_LOG_FORMAT");
+        let err = load(&[("TABLETALK_ADMIN_IDS", "12, abc")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_ADMIN_IDS");
+        assert!(err.problem.contains("\"abc\""));
+        let err = load(&[("TELEGRAM_API_URL", "api.telegram.org")]).unwrap_err();
+        assert_eq!(err.variable, "TELEGRAM_API_URL");
+        let err = load(&[("TABLETALK_PUBLIC_URL", "example.com")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_PUBLIC_URL");
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let config = load(&[("TABLETALK_PUBLIC_URL", "https://tt.example.com/")]).expect("valid");
+        assert!(config.cookies_secure());
+        assert_eq!(config.public_url.as_deref(), Some("https://tt.example.com"));
+    }
+
+    #[test]
+    fn admin_ids_are_parsed() {
+        let config = load(&[("TABLETALK_ADMIN_IDS", "1, 22,333")]).expect("valid");
+        assert_eq!(config.admin_ids, vec![1, 22, 333]);
+    }
+
+    #[test]
+    fn redaction_hides_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://bob:s3cret@db.local:5432/tt?sslmode=require"),
+            "postgres://bob:***@db.local:5432/tt?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://bob@db.local/tt"),
+            "postgres://bob:***@db.local/tt"
+        );
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        let config = load(&[("DATABASE_URL", "postgres://u:pw@h/db")]).expect("valid");
+        assert!(!config.database_url_redacted().contains("pw"));
+        assert!(!format!("{config:?}").contains("pw@"));
+    }
+}

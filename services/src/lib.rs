@@ -1,0 +1,16 @@
+//! All IO shared by the Tabletalk server and bot (DESIGN.md §1).
+//!
+//! Handlers stay thin: they parse input, call one function here and shape the
+//! output. Business rules live here once.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+pub use state::AppState;
+pub use store::Store;

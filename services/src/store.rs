@@ -1,0 +1,167 @@
+//! The project's own data (DESIGN.md §2): SQLite by default, PostgreSQL for scale.
+//!
+//! One sqlx `Any` pool serves both backends, so every query is written once
+//! with `$n` placeholders (which SQLite accepts too). Where the dialects differ,
+//! both versions sit side by side in the one function that needs them, chosen
+//! by [`Store::backend`].
+
+pub mod dashboard_users;
+pub mod sessions;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which engine holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = anyhow::Error;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("the store URL must start with sqlite: or postgres:")
+        }
+    }
+}
+
+/// A handle on the store; cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, prepares the connection settings and runs pending migrations.
+    ///
+    /// For SQLite the file (and its directory) is created when missing, in WAL
+    /// mode with a busy timeout and foreign keys on.
+    pub async fn connect(url: &SecretString) -> anyhow::Result<Store> {
+        install_default_drivers();
+        let raw = url.expose_secret();
+        let backend: Backend = raw.parse()?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = prepare_sqlite_url(raw)?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(raw)
+                    .await
+            }
+        }
+        // sqlx's connect errors name host and database, never the password.
+        .context("could not open the store named by DATABASE_URL")?;
+
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("could not bring the store's schema up to date")?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the store answers (for /readyz).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
+    }
+
+    /// Closes every connection (lets SQLite checkpoint its WAL on shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the SQLite file's directory exists and the file is created on first use.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        anyhow::bail!("an in-memory SQLite store would lose everything; give a file path");
+    }
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create the directory {}", dir.display()))?;
+        }
+    }
+    Ok(if query.contains("mode=") {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_told_apart_by_scheme() {
+        assert_eq!("sqlite://x.db".parse::<Backend>().ok(), Some(Backend::Sqlite));
+        assert_eq!("postgres://h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
+        assert_eq!("postgresql://h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
+        assert!("mysql://h/db".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_create_their_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/nested/t.db", dir.path().display());
+        let prepared = prepare_sqlite_url(&url).expect("valid");
+        assert!(prepared.ends_with("?mode=rwc"));
+        assert!(dir.path().join("nested").is_dir());
+        assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+        let ro = format!("sqlite://{}/t.db?mode=ro", dir.path().display());
+        assert_eq!(prepare_sqlite_url(&ro).expect("valid"), ro);
+    }
+}

@@ -1,0 +1,176 @@
+//! Accounts and sessions on every store backend (SQLite always, PostgreSQL when configured).
+
+use models::auth::LoginRequest;
+use models::{AppError, Role};
+use secrecy::SecretString;
+use services::auth::{self, password, token::SessionToken};
+use services::store::{dashboard_users, sessions};
+use services::{clock, Store};
+use testkit::db::TestDb;
+
+async fn open(db: &TestDb) -> Store {
+    Store::connect(&SecretString::from(db.url.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
+}
+
+fn login_request(username: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        username: username.into(),
+        password: password.into(),
+    }
+}
+
+#[tokio::test]
+async fn account_login_and_session_round_trip() {
+    services::telemetry::init_for_tests();
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let name = auth::create_account(&store, "  Ops.Admin ", SecretString::from("a long password 1"))
+            .await
+            .expect("account is created");
+        assert_eq!(name, "ops.admin", "{}", db.kind);
+
+        // Usernames are case-insensitive; the answer has the seed's fields.
+        let answer = auth::login(&store, &login_request("OPS.admin", "a long password 1"))
+            .await
+            .unwrap_or_else(|e| panic!("{}: login works: {e:?}", db.kind));
+        assert_eq!(answer.role, Role::Individual);
+        assert_eq!(answer.org_id, None);
+
+        let info = auth::verify_session(&store, &answer.token).await.expect("session is valid");
+        assert_eq!(info.username, "ops.admin");
+        let ttl = info.expires_at - clock::now();
+        assert!((auth::SESSION_TTL_SECS - 5..=auth::SESSION_TTL_SECS).contains(&ttl), "{ttl}");
+
+        // The store keeps only the hash of the token.
+        let raw: Option<(i64, i64)> = sessions::find_valid(&store, &answer.token, clock::now())
+            .await
+            .expect("query runs");
+        assert!(raw.is_none(), "{}: the token itself must not be a key", db.kind);
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_401() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        auth::create_account(&store, "alice", SecretString::from("correct password 1"))
+            .await
+            .expect("created");
+        let wrong = auth::login(&store, &login_request("alice", "incorrect"))
+            .await
+            .unwrap_err();
+        let unknown = auth::login(&store, &login_request("nobody", "incorrect"))
+            .await
+            .unwrap_err();
+        assert_eq!(wrong, AppError::unauthorized("Wrong username or password."), "{}", db.kind);
+        assert_eq!(unknown, wrong, "{}", db.kind);
+        let empty = auth::login(&store, &login_request("alice", "")).await.unwrap_err();
+        assert_eq!(empty.status(), 400);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_and_invalid_accounts_are_refused_without_writing() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        auth::create_account(&store, "bob", SecretString::from("first password 1"))
+            .await
+            .expect("created");
+        let dup = auth::create_account(&store, "BOB", SecretString::from("second password 1"))
+            .await
+            .unwrap_err();
+        assert_eq!(dup.status(), 409, "{}: {dup:?}", db.kind);
+        // The first password still works: nothing was overwritten.
+        auth::login(&store, &login_request("bob", "first password 1"))
+            .await
+            .expect("original credentials intact");
+        let short = auth::create_account(&store, "carol", SecretString::from("short"))
+            .await
+            .unwrap_err();
+        assert_eq!(short.status(), 400);
+        assert!(auth::login(&store, &login_request("carol", "short")).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn seed_era_hashes_are_upgraded_on_login() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let old = password::hash_with(100_000, "legacy password 1").expect("hashes");
+        dashboard_users::insert(&store, "legacy", &old, None, clock::now())
+            .await
+            .expect("inserted")
+            .expect("new username");
+        auth::login(&store, &login_request("legacy", "legacy password 1"))
+            .await
+            .expect("old hash verifies");
+        let account = dashboard_users::find_active_by_username(&store, "legacy")
+            .await
+            .expect("query runs")
+            .expect("exists");
+        assert!(
+            account.password_hash.starts_with("$pbkdf2-sha256$i=600000"),
+            "{}: {}",
+            db.kind,
+            account.password_hash
+        );
+        auth::login(&store, &login_request("legacy", "legacy password 1"))
+            .await
+            .expect("upgraded hash verifies");
+    }
+}
+
+#[tokio::test]
+async fn expired_forged_and_malformed_tokens_are_401() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        auth::create_account(&store, "dave", SecretString::from("dave's password 1"))
+            .await
+            .expect("created");
+        let account = dashboard_users::find_active_by_username(&store, "dave")
+            .await
+            .expect("query")
+            .expect("exists");
+        let token = SessionToken::generate().expect("random");
+        let now = clock::now();
+        sessions::insert(&store, &token.hash(), account.id, now - 100_000, now - 1)
+            .await
+            .expect("inserted");
+        let expired = auth::verify_session(&store, &token.into_string()).await.unwrap_err();
+        assert_eq!(expired.status(), 401, "{}", db.kind);
+        let forged = SessionToken::generate().expect("random").into_string();
+        assert_eq!(auth::verify_session(&store, &forged).await.unwrap_err().status(), 401);
+        assert_eq!(auth::verify_session(&store, "' OR 1=1 --").await.unwrap_err().status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn role_and_organization_come_from_membership() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let now = clock::now();
+        // Organizations get their own services with the domain core; until then, rows by hand.
+        for sql in [
+            "INSERT INTO telegram_users (user_id, first_name, created_at, last_seen_at) VALUES (42, 'Olga', 0, 0)",
+            "INSERT INTO organizations (org_id, name, owner_id, created_at) VALUES ('org_a', 'Acme <b>Ltd</b>', 42, 0)",
+            "INSERT INTO organization_members (org_id, user_id, role, joined_at) VALUES ('org_a', 42, 'owner', 0)",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.expect("fixture row");
+        }
+        let hash = password::hash_with(1_000, "owner password 1").expect("hashes");
+        dashboard_users::insert(&store, "olga", &hash, Some(42), now)
+            .await
+            .expect("inserted")
+            .expect("new");
+        let answer = auth::login(&store, &login_request("olga", "owner password 1"))
+            .await
+            .expect("login");
+        assert_eq!(answer.role, Role::Owner, "{}", db.kind);
+        assert_eq!(answer.org_id.as_deref(), Some("org_a"));
+        assert_eq!(answer.org_name.as_deref(), Some("Acme <b>Ltd</b>"));
+        let info = auth::verify_session(&store, &answer.token).await.expect("valid");
+        assert_eq!(info.role, Role::Owner);
+    }
+}

@@ -1,0 +1,349 @@
+//! A fake Telegram Bot API server (real HTTP, the Bot API's JSON shapes).
+//!
+//! It answers `https://api.telegram.org/bot<token>/<method>` style requests at
+//! `http://127.0.0.1:<port>/bot<token>/<method>`: getMe, getUpdates (long
+//! polling with offsets), deleteWebhook, setMyCommands, sendChatAction,
+//! sendMessage and editMessageText. A test injects updates as if a person wrote
+//! to the bot, and reads what the bot sent. Other methods answer 404 as the
+//! real API does, and a wrong token answers 401.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The token the fake accepts unless told otherwise.
+pub const TEST_TOKEN: &str = "123456:TEST-token-for-the-fake-bot-api";
+/// The bot's own identity, as getMe reports it.
+pub const BOT_ID: i64 = 123_456;
+pub const BOT_USERNAME: &str = "tabletalk_test_bot";
+
+/// A message the bot sent (sendMessage) or edited (editMessageText).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub method: String,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub text: String,
+    /// The whole request body, for assertions on parse_mode, reply_markup, ...
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_update_id: i64,
+    next_message_id: i64,
+    /// Updates not yet confirmed by an offset.
+    pending: Vec<Value>,
+    sent: Vec<Sent>,
+    calls: Vec<String>,
+}
+
+struct Shared {
+    token: String,
+    inner: Mutex<Inner>,
+    updates: Notify,
+    sent: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking test thread must not make every later call panic too.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running fake Bot API. Dropping it stops the server.
+pub struct FakeTelegram {
+    /// The base URL to give the bot instead of `https://api.telegram.org`.
+    pub api_url: String,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeTelegram {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeTelegram {
+    /// Starts on a free local port, accepting [`TEST_TOKEN`].
+    pub async fn start() -> anyhow::Result<FakeTelegram> {
+        FakeTelegram::start_with_token(TEST_TOKEN).await
+    }
+
+    pub async fn start_with_token(token: &str) -> anyhow::Result<FakeTelegram> {
+        let shared = Arc::new(Shared {
+            token: token.to_owned(),
+            inner: Mutex::new(Inner {
+                next_update_id: 1,
+                next_message_id: 1,
+                ..Inner::default()
+            }),
+            updates: Notify::new(),
+            sent: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/{bot_token}/{method}", any(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let api_url = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move {
+            drop(axum::serve(listener, app).await);
+        });
+        Ok(FakeTelegram {
+            api_url,
+            shared,
+            server,
+        })
+    }
+
+    /// A person (`user_id`, in a private chat of the same id) writes `text` to the bot.
+    pub fn send_text(&self, user_id: i64, first_name: &str, text: &str) {
+        let mut inner = self.shared.lock();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let message_id = inner.next_message_id;
+        inner.next_message_id += 1;
+        let mut message = json!({
+            "message_id": message_id,
+            "from": {"id": user_id, "is_bot": false, "first_name": first_name, "language_code": "en"},
+            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "date": unix_now(),
+            "text": text,
+        });
+        if text.starts_with('/') {
+            let len = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+            message["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+        }
+        inner.pending.push(json!({"update_id": update_id, "message": message}));
+        drop(inner);
+        self.shared.updates.notify_waiters();
+    }
+
+    /// Everything the bot has sent so far.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.shared.lock().sent.clone()
+    }
+
+    /// The Bot API methods called so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Waits until the bot has sent `count` messages to `chat_id`, and returns them.
+    pub async fn wait_for_sent(&self, chat_id: i64, count: usize, timeout: Duration) -> anyhow::Result<Vec<Sent>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.sent.notified();
+            let to_chat: Vec<Sent> = self
+                .sent()
+                .into_iter()
+                .filter(|s| s.chat_id == chat_id)
+                .collect();
+            if to_chat.len() >= count {
+                return Ok(to_chat);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                anyhow::bail!(
+                    "the bot sent {} of {count} expected messages to chat {chat_id} within {timeout:?}; calls: {:?}",
+                    to_chat.len(),
+                    self.calls()
+                );
+            }
+        }
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((bot_token, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if bot_token.strip_prefix("bot") != Some(shared.token.as_str()) {
+        return api_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    let params = match parse_params(&headers, &body) {
+        Ok(p) => p,
+        Err(msg) => return api_error(StatusCode::BAD_REQUEST, &format!("Bad Request: {msg}")),
+    };
+    shared.lock().calls.push(method.clone());
+    // Telegram's method names are case-insensitive.
+    match method.to_ascii_lowercase().as_str() {
+        "getme" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test",
+            "username": BOT_USERNAME, "can_join_groups": true,
+            "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false
+        })),
+        "deletewebhook" | "setmycommands" | "sendchataction" | "deletemessage" => ok(json!(true)),
+        "getupdates" => get_updates(&shared, &params).await,
+        "sendmessage" => record_message(&shared, "sendMessage", &params, None),
+        "editmessagetext" => {
+            let id = params.get("message_id").and_then(as_i64);
+            record_message(&shared, "editMessageText", &params, id)
+        }
+        _ => api_error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Response {
+    let offset = params.get("offset").and_then(as_i64).unwrap_or(0);
+    let timeout = params.get("timeout").and_then(as_i64).unwrap_or(0).clamp(0, 50);
+    let limit = params.get("limit").and_then(as_i64).unwrap_or(100).clamp(1, 100) as usize;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout as u64);
+    loop {
+        let notified = shared.updates.notified();
+        {
+            let mut inner = shared.lock();
+            // An offset confirms every update before it (the real API forgets them).
+            inner.pending.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            if !inner.pending.is_empty() {
+                let batch: Vec<Value> = inner.pending.iter().take(limit).cloned().collect();
+                return ok(Value::Array(batch));
+            }
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return ok(json!([]));
+        }
+    }
+}
+
+fn record_message(shared: &Shared, method: &str, params: &Map<String, Value>, edit_id: Option<i64>) -> Response {
+    let Some(chat_id) = params.get("chat_id").and_then(as_i64) else {
+        return api_error(StatusCode::BAD_REQUEST, "Bad Request: chat not found");
+    };
+    let text = params.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if text.is_empty() {
+        return api_error(StatusCode::BAD_REQUEST, "Bad Request: message text is empty");
+    }
+    if text.chars().count() > 4096 {
+        return api_error(StatusCode::BAD_REQUEST, "Bad Request: message is too long");
+    }
+    let mut inner = shared.lock();
+    let message_id = edit_id.unwrap_or_else(|| {
+        let id = inner.next_message_id;
+        inner.next_message_id += 1;
+        id
+    });
+    inner.sent.push(Sent {
+        method: method.to_owned(),
+        chat_id,
+        message_id,
+        text: text.clone(),
+        body: Value::Object(params.clone()),
+    });
+    drop(inner);
+    shared.sent.notify_waiters();
+    let mut message = json!({
+        "message_id": message_id,
+        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+        "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+        "date": unix_now(),
+        "text": text,
+    });
+    if edit_id.is_some() {
+        message["edit_date"] = json!(unix_now());
+    }
+    ok(message)
+}
+
+/// Bot API requests come as JSON, form fields or query strings.
+fn parse_params(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, String> {
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded_pairs(body).map_err(|e| format!("can't parse form: {e}"))?;
+        return Ok(pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let value = serde_json::from_str(&v).unwrap_or(Value::String(v));
+                (k, value)
+            })
+            .collect());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("the body must be a JSON object".into()),
+        Err(e) => Err(format!("can't parse JSON: {e}")),
+    }
+}
+
+fn serde_urlencoded_pairs(body: &Bytes) -> Result<Vec<(String, String)>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).map_err(|e| e.to_string())?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|e| e.to_string())?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+fn as_i64(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+fn ok(result: Value) -> Response {
+    Json(json!({"ok": true, "result": result})).into_response()
+}
+
+fn api_error(status: StatusCode, description: &str) -> Response {
+    (
+        status,
+        Json(json!({"ok": false, "error_code": status.as_u16(), "description": description})),
+    )
+        .into_response()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_are_decoded() {
+        let pairs = serde_urlencoded_pairs(&Bytes::from_static(b"chat_id=5&text=hello+w%C3%B6rld")).expect("valid");
+        assert_eq!(pairs[1], ("text".into(), "hello wörld".into()));
+        assert!(percent_decode("%zz").is_err());
+    }
+}
