@@ -5,11 +5,9 @@ use teloxide::utils::command::BotCommands;
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
 #[command(rename_rule = "lowercase", description = "Tabletalk understands these commands:")]
 pub enum Command {
-    /// Start using Tabletalk.
-    #[command(description = "start using Tabletalk")]
+    /// start using Tabletalk
     Start(String),
-    /// Show what the bot can do.
-    #[command(description = "show this list")]
+    /// show this list
     Help,
 }
 

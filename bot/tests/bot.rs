@@ -45,7 +45,11 @@ async fn start_and_help_are_answered() {
     assert!(sent[0].text.contains("don't know that command"), "{:?}", sent[0].text);
 
     // The bot announced its commands and only talked to the chats that wrote to it.
-    assert!(fake.calls().iter().any(|m| m == "setMyCommands"), "{:?}", fake.calls());
+    assert!(
+        fake.calls().iter().any(|m| m.eq_ignore_ascii_case("setMyCommands")),
+        "{:?}",
+        fake.calls()
+    );
     assert!(fake.sent().iter().all(|s| s.chat_id == 1001 || s.chat_id == 2002));
 
     if let Ok(done) = shutdown.shutdown() {

@@ -114,11 +114,19 @@ impl FromServerFnError for AppError {
                           try again."
                     .into(),
             },
-            ServerFnErrorErr::Deserialization(_) => AppError::Internal {
-                message: "The server sent an answer this page could not read. Reload the page \
-                          and try again."
-                    .into(),
-            },
+            // The same variant means "bad request body" on the server and "unreadable
+            // answer" in the browser.
+            ServerFnErrorErr::Deserialization(detail) => {
+                if cfg!(target_arch = "wasm32") {
+                    AppError::Internal {
+                        message: "The server sent an answer this page could not read. Reload \
+                                  the page and try again."
+                            .into(),
+                    }
+                } else {
+                    AppError::bad_request(describe_bad_body(&detail))
+                }
+            }
             ServerFnErrorErr::UnsupportedRequestMethod(_) => {
                 AppError::bad_request("This endpoint does not accept that HTTP method.")
             }
@@ -216,7 +224,7 @@ mod tests {
         ));
         assert_eq!(err.status(), 400);
         assert!(!err.message().contains("hunter2"));
-        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args(
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
             "EOF while parsing an object at line 1 column 12".into(),
         ));
         assert_eq!(

@@ -169,7 +169,13 @@ async fn pages_render_on_the_server() {
     assert!(html.contains("/pkg/tabletalk"), "hydration scripts are linked: {html}");
 
     // Signed out, the dashboard sends you to the login page.
-    let home = app.http.get(&app.url).send().await.expect("completes");
+    let home = app
+        .http
+        .get(&app.url)
+        .header(reqwest::header::ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(home.status(), StatusCode::FOUND);
     assert_eq!(home.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/login"));
 

@@ -2,7 +2,7 @@
 //!
 //! It answers `https://api.telegram.org/bot<token>/<method>` style requests at
 //! `http://127.0.0.1:<port>/bot<token>/<method>`: getMe, getUpdates (long
-//! polling with offsets), deleteWebhook, setMyCommands, sendChatAction,
+//! polling with offsets), getWebhookInfo, deleteWebhook, setMyCommands, sendChatAction,
 //! sendMessage and editMessageText. A test injects updates as if a person wrote
 //! to the bot, and reads what the bot sent. Other methods answer 404 as the
 //! real API does, and a wrong token answers 401.
@@ -133,7 +133,8 @@ impl FakeTelegram {
         self.shared.lock().sent.clone()
     }
 
-    /// The Bot API methods called so far, in order.
+    /// The Bot API methods called so far, in order, as the client spelled them
+    /// (Telegram treats method names case-insensitively).
     pub fn calls(&self) -> Vec<String> {
         self.shared.lock().calls.clone()
     }
@@ -183,6 +184,9 @@ async fn handle(
             "username": BOT_USERNAME, "can_join_groups": true,
             "can_read_all_group_messages": false, "supports_inline_queries": false,
             "can_connect_to_business": false, "has_main_web_app": false
+        })),
+        "getwebhookinfo" => ok(json!({
+            "url": "", "has_custom_certificate": false, "pending_update_count": 0
         })),
         "deletewebhook" | "setmycommands" | "sendchataction" | "deletemessage" => ok(json!(true)),
         "getupdates" => get_updates(&shared, &params).await,
