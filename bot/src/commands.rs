@@ -3,7 +3,10 @@
 use teloxide::utils::command::BotCommands;
 
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
-#[command(rename_rule = "lowercase", description = "Tabletalk understands these commands:")]
+#[command(
+    rename_rule = "lowercase",
+    description = "Tabletalk understands these commands:"
+)]
 pub enum Command {
     /// start using Tabletalk
     Start(String),
@@ -25,7 +28,10 @@ mod tests {
             Command::parse("/start", "tabletalk_bot").ok(),
             Some(Command::Start(String::new()))
         );
-        assert_eq!(Command::parse("/help@tabletalk_bot", "tabletalk_bot").ok(), Some(Command::Help));
+        assert_eq!(
+            Command::parse("/help@tabletalk_bot", "tabletalk_bot").ok(),
+            Some(Command::Help)
+        );
         assert!(Command::parse("/nonsense", "tabletalk_bot").is_err());
     }
 }

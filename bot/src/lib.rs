@@ -29,7 +29,9 @@ pub fn client(state: &AppState) -> anyhow::Result<Bot> {
 /// Builds the dispatcher; the caller runs `.dispatch()` and may keep its shutdown token.
 pub async fn dispatcher(
     state: AppState,
-) -> anyhow::Result<teloxide::dispatching::Dispatcher<Bot, anyhow::Error, teloxide::dispatching::DefaultKey>> {
+) -> anyhow::Result<
+    teloxide::dispatching::Dispatcher<Bot, anyhow::Error, teloxide::dispatching::DefaultKey>,
+> {
     let bot = client(&state)?;
     let me = bot
         .get_me()
@@ -42,7 +44,9 @@ pub async fn dispatcher(
     Ok(Dispatcher::builder(bot, schema::schema())
         .dependencies(dptree::deps![state])
         .default_handler(|_update| async {})
-        .error_handler(LoggingErrorHandler::with_custom_text("a bot handler failed"))
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "a bot handler failed",
+        ))
         .build())
 }
 

@@ -7,8 +7,15 @@ use teloxide::prelude::*;
 /// Commands first, then other text.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     Update::filter_message()
-        .branch(dptree::entry().filter_command::<Command>().endpoint(on_command))
-        .branch(dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(on_unknown_command))
+        .branch(
+            dptree::entry()
+                .filter_command::<Command>()
+                .endpoint(on_command),
+        )
+        .branch(
+            dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/')))
+                .endpoint(on_unknown_command),
+        )
         .branch(dptree::filter(|msg: Message| msg.text().is_some()).endpoint(on_text))
 }
 
@@ -26,11 +33,13 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command) -> anyhow::Result<()> 
 }
 
 async fn on_unknown_command(bot: Bot, msg: Message) -> anyhow::Result<()> {
-    bot.send_message(msg.chat.id, text::unknown_command()).await?;
+    bot.send_message(msg.chat.id, text::unknown_command())
+        .await?;
     Ok(())
 }
 
 async fn on_text(bot: Bot, msg: Message) -> anyhow::Result<()> {
-    bot.send_message(msg.chat.id, text::questions_not_ready()).await?;
+    bot.send_message(msg.chat.id, text::questions_not_ready())
+        .await?;
     Ok(())
 }

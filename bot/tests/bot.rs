@@ -14,11 +14,19 @@ async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
         ("TELEGRAM_API_URL", fake.api_url.clone()),
     ];
     let config = Config::from_lookup(|name| {
-        pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
     })
     .expect("valid configuration");
-    let store = Store::connect(&SecretString::from(db.url.clone())).await.expect("store opens");
-    AppState { store, config: Arc::new(config) }
+    let store = Store::connect(&SecretString::from(db.url.clone()))
+        .await
+        .expect("store opens");
+    AppState {
+        store,
+        config: Arc::new(config),
+    }
 }
 
 #[tokio::test]
@@ -32,25 +40,51 @@ async fn start_and_help_are_answered() {
     let running = tokio::spawn(async move { dispatcher.dispatch().await });
 
     fake.send_text(1001, "Ada", "/start");
-    let sent = fake.wait_for_sent(1001, 1, Duration::from_secs(20)).await.expect("a reply");
-    assert!(sent[0].text.starts_with("Hello, Ada! I am Tabletalk"), "{:?}", sent[0].text);
+    let sent = fake
+        .wait_for_sent(1001, 1, Duration::from_secs(20))
+        .await
+        .expect("a reply");
+    assert!(
+        sent[0].text.starts_with("Hello, Ada! I am Tabletalk"),
+        "{:?}",
+        sent[0].text
+    );
 
     fake.send_text(1001, "Ada", "/help");
-    let sent = fake.wait_for_sent(1001, 2, Duration::from_secs(20)).await.expect("a reply");
+    let sent = fake
+        .wait_for_sent(1001, 2, Duration::from_secs(20))
+        .await
+        .expect("a reply");
     assert!(sent[1].text.contains("/start"), "{:?}", sent[1].text);
-    assert!(sent[1].text.contains("/help — show this list"), "{:?}", sent[1].text);
+    assert!(
+        sent[1].text.contains("/help — show this list"),
+        "{:?}",
+        sent[1].text
+    );
 
     fake.send_text(2002, "Bo", "/frobnicate");
-    let sent = fake.wait_for_sent(2002, 1, Duration::from_secs(20)).await.expect("a reply");
-    assert!(sent[0].text.contains("don't know that command"), "{:?}", sent[0].text);
+    let sent = fake
+        .wait_for_sent(2002, 1, Duration::from_secs(20))
+        .await
+        .expect("a reply");
+    assert!(
+        sent[0].text.contains("don't know that command"),
+        "{:?}",
+        sent[0].text
+    );
 
     // The bot announced its commands and only talked to the chats that wrote to it.
     assert!(
-        fake.calls().iter().any(|m| m.eq_ignore_ascii_case("setMyCommands")),
+        fake.calls()
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case("setMyCommands")),
         "{:?}",
         fake.calls()
     );
-    assert!(fake.sent().iter().all(|s| s.chat_id == 1001 || s.chat_id == 2002));
+    assert!(fake
+        .sent()
+        .iter()
+        .all(|s| s.chat_id == 1001 || s.chat_id == 2002));
 
     if let Ok(done) = shutdown.shutdown() {
         done.await;
@@ -64,11 +98,17 @@ fn refuses_to_start_without_a_token() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_bot"))
         .current_dir(dir.path())
         .env_remove("TELEGRAM_BOT_TOKEN")
-        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/t.db", dir.path().display()),
+        )
         .output()
         .expect("the bot binary runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("TELEGRAM_BOT_TOKEN is not set"), "{stderr}");
-    assert!(!dir.path().join("t.db").exists(), "nothing is created when the bot cannot start");
+    assert!(
+        !dir.path().join("t.db").exists(),
+        "nothing is created when the bot cannot start"
+    );
 }

@@ -130,7 +130,7 @@ pub fn normalize_username(username: &str) -> String {
 pub fn validate_new_username(username: &str) -> Result<String, AppError> {
     let name = normalize_username(username);
     let len = name.chars().count();
-    if len < MIN_USERNAME_LEN || len > MAX_USERNAME_LEN {
+    if !(MIN_USERNAME_LEN..=MAX_USERNAME_LEN).contains(&len) {
         return Err(AppError::bad_request(format!(
             "A username must be {MIN_USERNAME_LEN} to {MAX_USERNAME_LEN} characters long."
         )));
@@ -168,7 +168,10 @@ mod new_account_tests {
 
     #[test]
     fn usernames_are_normalised_and_checked() {
-        assert_eq!(validate_new_username("  Alice.B ").as_deref(), Ok("alice.b"));
+        assert_eq!(
+            validate_new_username("  Alice.B ").as_deref(),
+            Ok("alice.b")
+        );
         assert!(validate_new_username("ab").is_err());
         let err = validate_new_username("al ice").unwrap_err();
         assert!(err.message().contains("' '"), "{err:?}");

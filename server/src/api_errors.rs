@@ -35,9 +35,15 @@ pub async fn with_status(request: Request, next: Next) -> Response {
         }
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::TooManyRequests { retry_after_secs, .. } = error {
-            parts.headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyRequests {
+            retry_after_secs, ..
+        } = error
+        {
+            parts
+                .headers
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         parts
             .headers

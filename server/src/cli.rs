@@ -5,7 +5,11 @@ use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Parser)]
-#[command(name = "server", version, about = "Tabletalk's dashboard server and operator commands")]
+#[command(
+    name = "server",
+    version,
+    about = "Tabletalk's dashboard server and operator commands"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,7 +35,10 @@ pub fn read_password(username: &str) -> anyhow::Result<SecretString> {
             .context("could not read the password")?;
         let again = rpassword::prompt_password("Repeat the password: ")
             .context("could not read the password")?;
-        anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ; nothing was created"
+        );
         return Ok(SecretString::from(first));
     }
     let mut line = String::new();

@@ -13,7 +13,10 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, &'static str) {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: the store does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "the store is not reachable")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is not reachable",
+            )
         }
     }
 }

@@ -36,7 +36,9 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             move || provide_context(app.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
+            app::shell,
+        ))
         .layer(middleware::from_fn(api_errors::with_status))
         .with_state(state)
 }
@@ -45,9 +47,9 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
 pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Result<()> {
     use anyhow::Context;
     let addr = leptos_options.site_addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("could not listen on {addr} (set LEPTOS_SITE_ADDR to another address)"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("could not listen on {addr} (set LEPTOS_SITE_ADDR to another address)")
+    })?;
     let store = app.store.clone();
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");

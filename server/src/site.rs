@@ -10,8 +10,10 @@ pub const OUTPUT_NAME: &str = "tabletalk";
 /// Reads `LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT` and friends.
 pub fn options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::prelude::get_configuration(None)
-        .context("LEPTOS_SITE_ADDR (or another LEPTOS_* variable) is not valid; \
-                  LEPTOS_SITE_ADDR takes host:port, for example 127.0.0.1:3000")?
+        .context(
+            "LEPTOS_SITE_ADDR (or another LEPTOS_* variable) is not valid; \
+                  LEPTOS_SITE_ADDR takes host:port, for example 127.0.0.1:3000",
+        )?
         .leptos_options;
     if options.output_name.is_empty() {
         options.output_name = OUTPUT_NAME.into();

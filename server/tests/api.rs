@@ -18,10 +18,18 @@ struct TestApp {
 async fn spawn_app(db: TestDb) -> TestApp {
     services::telemetry::init_for_tests();
     let url = db.url.clone();
-    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone())).expect("valid");
-    let store = Store::connect(&SecretString::from(db.url.clone())).await.expect("store opens");
-    let state = AppState { store, config: Arc::new(config) };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let config =
+        Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone())).expect("valid");
+    let store = Store::connect(&SecretString::from(db.url.clone()))
+        .await
+        .expect("store opens");
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let addr = listener.local_addr().expect("bound");
     let mut options = server::site::options().expect("default options");
     options.site_addr = addr;
@@ -31,15 +39,24 @@ async fn spawn_app(db: TestDb) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    TestApp { url: format!("http://{addr}"), http, state, _db: db }
+    TestApp {
+        url: format!("http://{addr}"),
+        http,
+        state,
+        _db: db,
+    }
 }
 
 impl TestApp {
     async fn with_user(db: TestDb, username: &str, password: &str) -> TestApp {
         let app = spawn_app(db).await;
-        services::auth::create_account(&app.state.store, username, SecretString::from(password.to_owned()))
-            .await
-            .expect("test user created");
+        services::auth::create_account(
+            &app.state.store,
+            username,
+            SecretString::from(password.to_owned()),
+        )
+        .await
+        .expect("test user created");
         app
     }
 
@@ -75,7 +92,9 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
     for db in TestDb::all().await {
         let kind = db.kind;
         let app = TestApp::with_user(db, "alice", "alice's password").await;
-        let response = app.login(json!({"username": "alice", "password": "alice's password"})).await;
+        let response = app
+            .login(json!({"username": "alice", "password": "alice's password"}))
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{kind}");
         let cookie = response
             .headers()
@@ -83,17 +102,25 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
             .and_then(|v| v.to_str().ok())
             .expect("a session cookie")
             .to_owned();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         let body = json_of(response).await;
         let token = body["token"].as_str().expect("token").to_owned();
         assert_eq!(body["role"], "individual");
-        assert!(body.get("org_id").is_some() && body.get("org_name").is_some(), "{body}");
+        assert!(
+            body.get("org_id").is_some() && body.get("org_name").is_some(),
+            "{body}"
+        );
         assert!(cookie.starts_with(&format!("tabletalk_session={token};")));
 
         let by_bearer = app.verify(Some(&token), None).await;
         assert_eq!(by_bearer.status(), StatusCode::OK);
         assert_eq!(json_of(by_bearer).await["username"], "alice");
-        let by_cookie = app.verify(None, Some(&format!("tabletalk_session={token}"))).await;
+        let by_cookie = app
+            .verify(None, Some(&format!("tabletalk_session={token}")))
+            .await;
         assert_eq!(by_cookie.status(), StatusCode::OK);
 
         // Logout ends the session server-side.
@@ -106,7 +133,10 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
             .await
             .expect("request completes");
         assert_eq!(out.status(), StatusCode::OK);
-        assert_eq!(app.verify(Some(&token), None).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.verify(Some(&token), None).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
 
@@ -114,10 +144,26 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
 async fn bad_logins_get_clear_messages_and_the_right_status() {
     let app = TestApp::with_user(TestDb::sqlite(), "bob", "bob's long password").await;
     let cases = [
-        (json!({"username": "bob", "password": "nope"}), 401, "Wrong username or password."),
-        (json!({"username": "ghost", "password": "nope"}), 401, "Wrong username or password."),
-        (json!({"username": "", "password": "x"}), 400, "Enter your username."),
-        (json!({"username": "bob", "password": ""}), 400, "Enter your password."),
+        (
+            json!({"username": "bob", "password": "nope"}),
+            401,
+            "Wrong username or password.",
+        ),
+        (
+            json!({"username": "ghost", "password": "nope"}),
+            401,
+            "Wrong username or password.",
+        ),
+        (
+            json!({"username": "", "password": "x"}),
+            400,
+            "Enter your username.",
+        ),
+        (
+            json!({"username": "bob", "password": ""}),
+            400,
+            "Enter your password.",
+        ),
         (
             json!({"username": "bob"}),
             400,
@@ -128,7 +174,10 @@ async fn bad_logins_get_clear_messages_and_the_right_status() {
         let response = app.login(body.clone()).await;
         assert_eq!(response.status().as_u16(), status, "{body}");
         assert_eq!(
-            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
             Some("application/json")
         );
         let answer = json_of(response).await;
@@ -146,7 +195,10 @@ async fn bad_logins_get_clear_messages_and_the_right_status() {
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let answer = json_of(malformed).await;
     assert_eq!(answer["error"], "bad_request");
-    assert_eq!(answer["message"], "The request body is not valid: it is not well-formed JSON.");
+    assert_eq!(
+        answer["message"],
+        "The request body is not valid: it is not well-formed JSON."
+    );
 }
 
 #[tokio::test]
@@ -155,18 +207,28 @@ async fn verify_without_a_session_is_401_json() {
     let response = app.verify(None, None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "unauthorized");
-    let forged = app.verify(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None).await;
+    let forged = app
+        .verify(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None)
+        .await;
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn pages_render_on_the_server() {
     let app = TestApp::with_user(TestDb::sqlite(), "carol", "carol's password").await;
-    let login_page = app.http.get(format!("{}/login", app.url)).send().await.expect("completes");
+    let login_page = app
+        .http
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(login_page.status(), StatusCode::OK);
     let html = login_page.text().await.expect("body");
     assert!(html.contains("Sign in to Tabletalk"), "{html}");
-    assert!(html.contains("/pkg/tabletalk"), "hydration scripts are linked: {html}");
+    assert!(
+        html.contains("/pkg/tabletalk"),
+        "hydration scripts are linked: {html}"
+    );
 
     // Signed out, the dashboard sends you to the login page.
     let home = app
@@ -177,17 +239,27 @@ async fn pages_render_on_the_server() {
         .await
         .expect("completes");
     assert_eq!(home.status(), StatusCode::FOUND);
-    assert_eq!(home.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/login"));
+    assert_eq!(
+        home.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/login")
+    );
 
     // Signed in (cookie), it says who you are.
-    let token = json_of(app.login(json!({"username": "carol", "password": "carol's password"})).await).await["token"]
+    let token = json_of(
+        app.login(json!({"username": "carol", "password": "carol's password"}))
+            .await,
+    )
+    .await["token"]
         .as_str()
         .expect("token")
         .to_owned();
     let home = app
         .http
         .get(&app.url)
-        .header(reqwest::header::COOKIE, format!("tabletalk_session={token}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("tabletalk_session={token}"),
+        )
         .send()
         .await
         .expect("completes");
@@ -195,18 +267,38 @@ async fn pages_render_on_the_server() {
     let html = home.text().await.expect("body");
     assert!(html.contains("carol"), "{html}");
 
-    let missing = app.http.get(format!("{}/no/such/page", app.url)).send().await.expect("completes");
+    let missing = app
+        .http
+        .get(format!("{}/no/such/page", app.url))
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn health_endpoints_answer() {
     let app = spawn_app(TestDb::sqlite()).await;
-    let live = app.http.get(format!("{}/healthz", app.url)).send().await.expect("completes");
+    let live = app
+        .http
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(live.status(), StatusCode::OK);
-    let ready = app.http.get(format!("{}/readyz", app.url)).send().await.expect("completes");
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(ready.status(), StatusCode::OK);
     app.state.store.close().await;
-    let down = app.http.get(format!("{}/readyz", app.url)).send().await.expect("completes");
+    let down = app
+        .http
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .expect("completes");
     assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

@@ -6,7 +6,9 @@ pub mod token;
 use crate::error::internal;
 use crate::store::{dashboard_users, sessions};
 use crate::{clock, Store};
-use models::auth::{validate_new_password, validate_new_username, LoginRequest, LoginResponse, SessionInfo};
+use models::auth::{
+    validate_new_password, validate_new_username, LoginRequest, LoginResponse, SessionInfo,
+};
 use models::AppError;
 use secrecy::SecretString;
 
@@ -48,9 +50,15 @@ pub async fn login(store: &Store, request: &LoginRequest) -> Result<LoginRespons
 
     let token = token::SessionToken::generate().map_err(internal("generating a session token"))?;
     let now = clock::now();
-    sessions::insert(store, &token.hash(), account.id, now, now + SESSION_TTL_SECS)
-        .await
-        .map_err(internal("storing a session"))?;
+    sessions::insert(
+        store,
+        &token.hash(),
+        account.id,
+        now,
+        now + SESSION_TTL_SECS,
+    )
+    .await
+    .map_err(internal("storing a session"))?;
     tracing::info!(role = %account.role, "signed in");
     Ok(LoginResponse {
         token: token.into_string(),
@@ -76,7 +84,9 @@ async fn upgrade_hash(store: &Store, account_id: i64, password: SecretString) {
 
 /// Who holds this session token, if it is valid now.
 pub async fn verify_session(store: &Store, token: &str) -> Result<SessionInfo, AppError> {
-    let not_signed_in = || AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.");
+    let not_signed_in = || {
+        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
+    };
     let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
     let found = sessions::find_valid(store, &token.hash(), clock::now())
         .await

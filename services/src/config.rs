@@ -59,7 +59,11 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let data_dir = PathBuf::from(get("TABLETALK_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let (database_url, database_url_is_default) = match get("DATABASE_URL") {

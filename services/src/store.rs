@@ -10,7 +10,7 @@ pub mod sessions;
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -147,9 +147,18 @@ mod tests {
 
     #[test]
     fn backends_are_told_apart_by_scheme() {
-        assert_eq!("sqlite://x.db".parse::<Backend>().ok(), Some(Backend::Sqlite));
-        assert_eq!("postgres://h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
-        assert_eq!("postgresql://h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
+        assert_eq!(
+            "sqlite://x.db".parse::<Backend>().ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            "postgres://h/db".parse::<Backend>().ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            "postgresql://h/db".parse::<Backend>().ok(),
+            Some(Backend::Postgres)
+        );
         assert!("mysql://h/db".parse::<Backend>().is_err());
     }
 

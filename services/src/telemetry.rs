@@ -16,7 +16,8 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,tower_http=warn";
 
 /// Installs the global subscriber. Safe to call more than once: later calls do nothing.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let result = match format {
         LogFormat::Pretty => fmt().with_env_filter(filter).with_target(false).try_init(),
         LogFormat::Json => fmt().json().with_env_filter(filter).try_init(),

@@ -26,9 +26,13 @@ async fn account_login_and_session_round_trip() {
     services::telemetry::init_for_tests();
     for db in TestDb::all().await {
         let store = open(&db).await;
-        let name = auth::create_account(&store, "  Ops.Admin ", SecretString::from("a long password 1"))
-            .await
-            .expect("account is created");
+        let name = auth::create_account(
+            &store,
+            "  Ops.Admin ",
+            SecretString::from("a long password 1"),
+        )
+        .await
+        .expect("account is created");
         assert_eq!(name, "ops.admin", "{}", db.kind);
 
         // Usernames are case-insensitive; the answer has the seed's fields.
@@ -38,16 +42,25 @@ async fn account_login_and_session_round_trip() {
         assert_eq!(answer.role, Role::Individual);
         assert_eq!(answer.org_id, None);
 
-        let info = auth::verify_session(&store, &answer.token).await.expect("session is valid");
+        let info = auth::verify_session(&store, &answer.token)
+            .await
+            .expect("session is valid");
         assert_eq!(info.username, "ops.admin");
         let ttl = info.expires_at - clock::now();
-        assert!((auth::SESSION_TTL_SECS - 5..=auth::SESSION_TTL_SECS).contains(&ttl), "{ttl}");
+        assert!(
+            (auth::SESSION_TTL_SECS - 5..=auth::SESSION_TTL_SECS).contains(&ttl),
+            "{ttl}"
+        );
 
         // The store keeps only the hash of the token.
         let raw: Option<(i64, i64)> = sessions::find_valid(&store, &answer.token, clock::now())
             .await
             .expect("query runs");
-        assert!(raw.is_none(), "{}: the token itself must not be a key", db.kind);
+        assert!(
+            raw.is_none(),
+            "{}: the token itself must not be a key",
+            db.kind
+        );
     }
 }
 
@@ -64,9 +77,16 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
         let unknown = auth::login(&store, &login_request("nobody", "incorrect"))
             .await
             .unwrap_err();
-        assert_eq!(wrong, AppError::unauthorized("Wrong username or password."), "{}", db.kind);
+        assert_eq!(
+            wrong,
+            AppError::unauthorized("Wrong username or password."),
+            "{}",
+            db.kind
+        );
         assert_eq!(unknown, wrong, "{}", db.kind);
-        let empty = auth::login(&store, &login_request("alice", "")).await.unwrap_err();
+        let empty = auth::login(&store, &login_request("alice", ""))
+            .await
+            .unwrap_err();
         assert_eq!(empty.status(), 400);
     }
 }
@@ -90,7 +110,9 @@ async fn duplicate_and_invalid_accounts_are_refused_without_writing() {
             .await
             .unwrap_err();
         assert_eq!(short.status(), 400);
-        assert!(auth::login(&store, &login_request("carol", "short")).await.is_err());
+        assert!(auth::login(&store, &login_request("carol", "short"))
+            .await
+            .is_err());
     }
 }
 
@@ -138,11 +160,25 @@ async fn expired_forged_and_malformed_tokens_are_401() {
         sessions::insert(&store, &token.hash(), account.id, now - 100_000, now - 1)
             .await
             .expect("inserted");
-        let expired = auth::verify_session(&store, &token.into_string()).await.unwrap_err();
+        let expired = auth::verify_session(&store, &token.into_string())
+            .await
+            .unwrap_err();
         assert_eq!(expired.status(), 401, "{}", db.kind);
         let forged = SessionToken::generate().expect("random").into_string();
-        assert_eq!(auth::verify_session(&store, &forged).await.unwrap_err().status(), 401);
-        assert_eq!(auth::verify_session(&store, "' OR 1=1 --").await.unwrap_err().status(), 401);
+        assert_eq!(
+            auth::verify_session(&store, &forged)
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
+        assert_eq!(
+            auth::verify_session(&store, "' OR 1=1 --")
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
     }
 }
 
@@ -170,7 +206,9 @@ async fn role_and_organization_come_from_membership() {
         assert_eq!(answer.role, Role::Owner, "{}", db.kind);
         assert_eq!(answer.org_id.as_deref(), Some("org_a"));
         assert_eq!(answer.org_name.as_deref(), Some("Acme <b>Ltd</b>"));
-        let info = auth::verify_session(&store, &answer.token).await.expect("valid");
+        let info = auth::verify_session(&store, &answer.token)
+            .await
+            .expect("valid");
         assert_eq!(info.role, Role::Owner);
     }
 }

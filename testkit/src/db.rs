@@ -57,9 +57,14 @@ impl TestDb {
 
     /// A new PostgreSQL database, or `None` (with a message) when none is configured.
     pub async fn postgres() -> Option<TestDb> {
-        let Some(admin_url) = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.is_empty()) else {
+        let Some(admin_url) = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+        else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but {POSTGRES_URL_VAR} is not set: PostgreSQL tests must run in CI");
+                panic!(
+                    "CI=true but {POSTGRES_URL_VAR} is not set: PostgreSQL tests must run in CI"
+                );
             }
             eprintln!(
                 "SKIPPED (PostgreSQL half): set {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/test \
@@ -101,7 +106,9 @@ impl Drop for TestDb {
         };
         // Drop runs outside any async context we can rely on: use a thread with its own runtime.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let mut conn = PgConnection::connect(&admin_url).await?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -121,7 +128,9 @@ impl Drop for TestDb {
 
 /// `postgres://u@h:5432/test?x=y` with the database replaced by `name`.
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],

@@ -120,10 +120,15 @@ impl FakeTelegram {
             "text": text,
         });
         if text.starts_with('/') {
-            let len = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+            let len = text
+                .split_whitespace()
+                .next()
+                .map_or(0, |c| c.encode_utf16().count());
             message["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
         }
-        inner.pending.push(json!({"update_id": update_id, "message": message}));
+        inner
+            .pending
+            .push(json!({"update_id": update_id, "message": message}));
         drop(inner);
         self.shared.updates.notify_waiters();
     }
@@ -140,7 +145,12 @@ impl FakeTelegram {
     }
 
     /// Waits until the bot has sent `count` messages to `chat_id`, and returns them.
-    pub async fn wait_for_sent(&self, chat_id: i64, count: usize, timeout: Duration) -> anyhow::Result<Vec<Sent>> {
+    pub async fn wait_for_sent(
+        &self,
+        chat_id: i64,
+        count: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Sent>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.shared.sent.notified();
@@ -201,15 +211,25 @@ async fn handle(
 
 async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Response {
     let offset = params.get("offset").and_then(as_i64).unwrap_or(0);
-    let timeout = params.get("timeout").and_then(as_i64).unwrap_or(0).clamp(0, 50);
-    let limit = params.get("limit").and_then(as_i64).unwrap_or(100).clamp(1, 100) as usize;
+    let timeout = params
+        .get("timeout")
+        .and_then(as_i64)
+        .unwrap_or(0)
+        .clamp(0, 50);
+    let limit = params
+        .get("limit")
+        .and_then(as_i64)
+        .unwrap_or(100)
+        .clamp(1, 100) as usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout as u64);
     loop {
         let notified = shared.updates.notified();
         {
             let mut inner = shared.lock();
             // An offset confirms every update before it (the real API forgets them).
-            inner.pending.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            inner
+                .pending
+                .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
             if !inner.pending.is_empty() {
                 let batch: Vec<Value> = inner.pending.iter().take(limit).cloned().collect();
                 return ok(Value::Array(batch));
@@ -221,13 +241,25 @@ async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Response {
     }
 }
 
-fn record_message(shared: &Shared, method: &str, params: &Map<String, Value>, edit_id: Option<i64>) -> Response {
+fn record_message(
+    shared: &Shared,
+    method: &str,
+    params: &Map<String, Value>,
+    edit_id: Option<i64>,
+) -> Response {
     let Some(chat_id) = params.get("chat_id").and_then(as_i64) else {
         return api_error(StatusCode::BAD_REQUEST, "Bad Request: chat not found");
     };
-    let text = params.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = params
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if text.is_empty() {
-        return api_error(StatusCode::BAD_REQUEST, "Bad Request: message text is empty");
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: message text is empty",
+        );
     }
     if text.chars().count() > 4096 {
         return api_error(StatusCode::BAD_REQUEST, "Bad Request: message is too long");
@@ -318,7 +350,8 @@ fn percent_decode(s: &str) -> Result<String, String> {
 }
 
 fn as_i64(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 fn ok(result: Value) -> Response {
@@ -346,7 +379,8 @@ mod tests {
 
     #[test]
     fn form_bodies_are_decoded() {
-        let pairs = serde_urlencoded_pairs(&Bytes::from_static(b"chat_id=5&text=hello+w%C3%B6rld")).expect("valid");
+        let pairs = serde_urlencoded_pairs(&Bytes::from_static(b"chat_id=5&text=hello+w%C3%B6rld"))
+            .expect("valid");
         assert_eq!(pairs[1], ("text".into(), "hello wörld".into()));
         assert!(percent_decode("%zz").is_err());
     }

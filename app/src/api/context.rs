@@ -29,7 +29,10 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     if let Some(token) = bearer.filter(|t| !t.is_empty()) {
         return Some(token.to_owned());
@@ -69,9 +72,15 @@ mod tests {
     #[test]
     fn bearer_wins_over_cookie_and_cookies_are_split() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; tabletalk_session=from-cookie; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; tabletalk_session=from-cookie; b=2"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("from-cookie"));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer from-header"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer from-header"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("from-header"));
         assert_eq!(token_from_headers(&HeaderMap::new()), None);
     }

@@ -85,13 +85,23 @@ mod tests {
 
     #[tokio::test]
     async fn new_hashes_use_600k_iterations_and_verify() {
-        let stored = hash(SecretString::from("correct horse battery")).await.expect("hashes");
+        let stored = hash(SecretString::from("correct horse battery"))
+            .await
+            .expect("hashes");
         assert!(stored.starts_with("$pbkdf2-sha256$i=600000"), "{stored}");
         let ok = verify(SecretString::from("correct horse battery"), stored.clone())
             .await
             .expect("verifies");
-        assert_eq!(ok, Verdict { matches: true, needs_rehash: false });
-        let bad = verify(SecretString::from("wrong horse"), stored).await.expect("verifies");
+        assert_eq!(
+            ok,
+            Verdict {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        let bad = verify(SecretString::from("wrong horse"), stored)
+            .await
+            .expect("verifies");
         assert!(!bad.matches);
     }
 
@@ -102,9 +112,23 @@ mod tests {
         let verdict = verify(SecretString::from("old password here"), stored.clone())
             .await
             .expect("verifies");
-        assert_eq!(verdict, Verdict { matches: true, needs_rehash: true });
-        let wrong = verify(SecretString::from("nope"), stored).await.expect("verifies");
-        assert_eq!(wrong, Verdict { matches: false, needs_rehash: false });
+        assert_eq!(
+            verdict,
+            Verdict {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        let wrong = verify(SecretString::from("nope"), stored)
+            .await
+            .expect("verifies");
+        assert_eq!(
+            wrong,
+            Verdict {
+                matches: false,
+                needs_rehash: false
+            }
+        );
     }
 
     #[tokio::test]

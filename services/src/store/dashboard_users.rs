@@ -29,7 +29,10 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         id: row.try_get(0)?,
         username: row.try_get(1)?,
         password_hash: row.try_get(2)?,
-        role: role.as_deref().and_then(Role::parse).unwrap_or(Role::Individual),
+        role: role
+            .as_deref()
+            .and_then(Role::parse)
+            .unwrap_or(Role::Individual),
         org_id: row.try_get(4)?,
         org_name: row.try_get(5)?,
     })
