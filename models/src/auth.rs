@@ -64,6 +64,8 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionInfo {
     pub username: String,
+    /// The Telegram user behind the account; `None` for operator accounts.
+    pub user_id: Option<i64>,
     pub role: Role,
     pub org_id: Option<String>,
     pub org_name: Option<String>,

@@ -1,11 +1,16 @@
 //! Typed models shared by every Tabletalk crate and the WASM client.
 //!
-//! No IO lives here: ids, roles, the DTOs of every endpoint, validation and the
-//! one error enum that crosses the wire.
+//! No IO lives here: ids, roles, the permission matrix, the DTOs of every
+//! endpoint, validation and the one error enum that crosses the wire.
 
 pub mod auth;
 pub mod error;
+pub mod ids;
+pub mod org;
+pub mod permissions;
 pub mod role;
 
 pub use error::AppError;
+pub use ids::{InviteCode, OrgId, UserId};
+pub use permissions::{allowed, Action};
 pub use role::Role;

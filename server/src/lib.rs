@@ -54,10 +54,13 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the HTTP server failed")?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

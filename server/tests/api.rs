@@ -34,7 +34,13 @@ async fn spawn_app(db: TestDb) -> TestApp {
     let mut options = server::site::options().expect("default options");
     options.site_addr = addr;
     let router = server::router(state.clone(), options);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -1,8 +1,11 @@
 //! Dashboard accounts and sessions (DESIGN.md §4).
 
+pub mod credentials;
 pub mod password;
+pub mod throttle;
 pub mod token;
 
+use crate::audit::{self, Event};
 use crate::error::internal;
 use crate::store::{dashboard_users, sessions};
 use crate::{clock, Store};
@@ -20,36 +23,64 @@ const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
 /// Signs in with dashboard credentials and opens a session.
 ///
-/// The password is checked on a blocking thread. An unknown username costs the
-/// same hashing work as a wrong password. Hashes made with fewer iterations
-/// than today's are upgraded on success.
+/// Throttled per username and per IP (see [`throttle`]). The password is
+/// checked on a blocking thread; an unknown username costs the same hashing
+/// work as a wrong password and gets the same answer. Hashes made with fewer
+/// iterations than today's are upgraded on success. Every checked attempt is
+/// audited.
 #[tracing::instrument(skip_all, fields(username = %request.username.trim()))]
-pub async fn login(store: &Store, request: &LoginRequest) -> Result<LoginResponse, AppError> {
+pub async fn login(
+    store: &Store,
+    request: &LoginRequest,
+    ip: Option<&str>,
+) -> Result<LoginResponse, AppError> {
     let username = models::auth::normalize_username(request.validate()?);
+    let now = clock::now();
+    throttle::check(store, &username, ip, now).await?;
     let password = SecretString::from(request.password.clone());
 
     let account = dashboard_users::find_active_by_username(store, &username)
         .await
         .map_err(internal("looking up a dashboard user"))?;
-    let Some(account) = account else {
-        password::burn_equivalent_work(password).await;
-        tracing::info!("login refused: unknown user");
-        return Err(AppError::unauthorized(WRONG_CREDENTIALS));
+    let verdict = match &account {
+        Some(account) => password::verify(password.clone(), account.password_hash.clone())
+            .await
+            .map_err(internal("verifying a password"))?,
+        None => {
+            password::burn_equivalent_work(password.clone()).await;
+            password::Verdict {
+                matches: false,
+                needs_rehash: false,
+            }
+        }
     };
-
-    let verdict = password::verify(password.clone(), account.password_hash.clone())
-        .await
-        .map_err(internal("verifying a password"))?;
-    if !verdict.matches {
-        tracing::info!("login refused: wrong password");
-        return Err(AppError::unauthorized(WRONG_CREDENTIALS));
+    let succeeded = verdict.matches;
+    if let Err(err) = throttle::record(store, &username, ip, succeeded, now).await {
+        tracing::error!(error = %err, "could not record a login attempt");
     }
+    let (actor, org) = account
+        .as_ref()
+        .map_or((None, None), |a| (a.user_id, a.org_id.as_deref()));
+    let event = if succeeded {
+        Event::LoginSucceeded
+    } else {
+        Event::LoginFailed
+    };
+    if let Err(err) = audit::record_alone(store, actor, org, event, Some(&username)).await {
+        tracing::error!(error = %err, "could not audit a login attempt");
+    }
+    let account = match account {
+        Some(account) if succeeded => account,
+        _ => {
+            tracing::info!("login refused");
+            return Err(AppError::unauthorized(WRONG_CREDENTIALS));
+        }
+    };
     if verdict.needs_rehash {
         upgrade_hash(store, account.id, password).await;
     }
 
     let token = token::SessionToken::generate().map_err(internal("generating a session token"))?;
-    let now = clock::now();
     sessions::insert(
         store,
         &token.hash(),
@@ -100,6 +131,7 @@ pub async fn verify_session(store: &Store, token: &str) -> Result<SessionInfo, A
         .ok_or_else(not_signed_in)?;
     Ok(SessionInfo {
         username: account.username,
+        user_id: account.user_id,
         role: account.role,
         org_id: account.org_id,
         org_name: account.org_name,
@@ -138,4 +170,88 @@ pub async fn logout(store: &Store, token: &str) -> Result<(), AppError> {
     sessions::delete(store, &token.hash())
         .await
         .map_err(internal("deleting a session"))
+}
+
+/// Changes the password of the account signed in with `token`: the current
+/// password is required, the new one needs at least 12 characters. Every other
+/// session of the account ends; this one stays.
+pub async fn change_password(
+    store: &Store,
+    token: &str,
+    current: SecretString,
+    new: SecretString,
+) -> Result<(), AppError> {
+    use secrecy::ExposeSecret;
+    let not_signed_in = || {
+        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
+    };
+    let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
+    let (account_id, _) = sessions::find_valid(store, &token.hash(), clock::now())
+        .await
+        .map_err(internal("reading a session"))?
+        .ok_or_else(not_signed_in)?;
+    let account = dashboard_users::find_active_by_id(store, account_id)
+        .await
+        .map_err(internal("reading an account"))?
+        .ok_or_else(not_signed_in)?;
+    validate_new_password(new.expose_secret())?;
+    if current.expose_secret() == new.expose_secret() {
+        return Err(AppError::bad_request(
+            "The new password must differ from the current one.",
+        ));
+    }
+    let verdict = password::verify(current, account.password_hash.clone())
+        .await
+        .map_err(internal("verifying a password"))?;
+    if !verdict.matches {
+        return Err(AppError::bad_request("The current password is not right."));
+    }
+    let hash = password::hash(new)
+        .await
+        .map_err(internal("hashing a password"))?;
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    sqlx::query("UPDATE dashboard_users SET password_hash = $1 WHERE id = $2")
+        .bind(hash.as_str())
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("storing a password"))?;
+    sqlx::query("DELETE FROM sessions WHERE dashboard_user_id = $1 AND token_hash <> $2")
+        .bind(account_id)
+        .bind(token.hash())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("ending other sessions"))?;
+    audit::record(
+        &mut tx,
+        account.user_id,
+        account.org_id.as_deref(),
+        Event::PasswordChanged,
+        Some(&account.username),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a password change"))
+}
+
+/// Deletes expired sessions and login attempts older than a day. Returns how
+/// many rows went. The server runs this periodically.
+pub async fn purge_expired(store: &Store) -> Result<u64, sqlx::Error> {
+    let now = clock::now();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+    let attempts = sqlx::query("DELETE FROM login_attempts WHERE attempted_at < $1")
+        .bind(now - 24 * 60 * 60)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+    Ok(sessions + attempts)
 }

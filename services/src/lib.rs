@@ -3,13 +3,17 @@
 //! Handlers stay thin: they parse input, call one function here and shape the
 //! output. Business rules live here once.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod orgs;
+pub mod random;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod users;
 
 pub use config::Config;
 pub use state::AppState;

@@ -36,9 +36,13 @@ async fn account_login_and_session_round_trip() {
         assert_eq!(name, "ops.admin", "{}", db.kind);
 
         // Usernames are case-insensitive; the answer has the seed's fields.
-        let answer = auth::login(&store, &login_request("OPS.admin", "a long password 1"))
-            .await
-            .unwrap_or_else(|e| panic!("{}: login works: {e:?}", db.kind));
+        let answer = auth::login(
+            &store,
+            &login_request("OPS.admin", "a long password 1"),
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: login works: {e:?}", db.kind));
         assert_eq!(answer.role, Role::Individual);
         assert_eq!(answer.org_id, None);
 
@@ -71,10 +75,10 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
         auth::create_account(&store, "alice", SecretString::from("correct password 1"))
             .await
             .expect("created");
-        let wrong = auth::login(&store, &login_request("alice", "incorrect"))
+        let wrong = auth::login(&store, &login_request("alice", "incorrect"), None)
             .await
             .unwrap_err();
-        let unknown = auth::login(&store, &login_request("nobody", "incorrect"))
+        let unknown = auth::login(&store, &login_request("nobody", "incorrect"), None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -84,7 +88,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
             db.kind
         );
         assert_eq!(unknown, wrong, "{}", db.kind);
-        let empty = auth::login(&store, &login_request("alice", ""))
+        let empty = auth::login(&store, &login_request("alice", ""), None)
             .await
             .unwrap_err();
         assert_eq!(empty.status(), 400);
@@ -103,14 +107,14 @@ async fn duplicate_and_invalid_accounts_are_refused_without_writing() {
             .unwrap_err();
         assert_eq!(dup.status(), 409, "{}: {dup:?}", db.kind);
         // The first password still works: nothing was overwritten.
-        auth::login(&store, &login_request("bob", "first password 1"))
+        auth::login(&store, &login_request("bob", "first password 1"), None)
             .await
             .expect("original credentials intact");
         let short = auth::create_account(&store, "carol", SecretString::from("short"))
             .await
             .unwrap_err();
         assert_eq!(short.status(), 400);
-        assert!(auth::login(&store, &login_request("carol", "short"))
+        assert!(auth::login(&store, &login_request("carol", "short"), None)
             .await
             .is_err());
     }
@@ -125,7 +129,7 @@ async fn seed_era_hashes_are_upgraded_on_login() {
             .await
             .expect("inserted")
             .expect("new username");
-        auth::login(&store, &login_request("legacy", "legacy password 1"))
+        auth::login(&store, &login_request("legacy", "legacy password 1"), None)
             .await
             .expect("old hash verifies");
         let account = dashboard_users::find_active_by_username(&store, "legacy")
@@ -138,7 +142,7 @@ async fn seed_era_hashes_are_upgraded_on_login() {
             db.kind,
             account.password_hash
         );
-        auth::login(&store, &login_request("legacy", "legacy password 1"))
+        auth::login(&store, &login_request("legacy", "legacy password 1"), None)
             .await
             .expect("upgraded hash verifies");
     }
@@ -200,7 +204,7 @@ async fn role_and_organization_come_from_membership() {
             .await
             .expect("inserted")
             .expect("new");
-        let answer = auth::login(&store, &login_request("olga", "owner password 1"))
+        let answer = auth::login(&store, &login_request("olga", "owner password 1"), None)
             .await
             .expect("login");
         assert_eq!(answer.role, Role::Owner, "{}", db.kind);

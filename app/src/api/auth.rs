@@ -11,7 +11,8 @@ use models::AppError;
 pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
     let state = super::context::state()?;
     let request = models::auth::LoginRequest { username, password };
-    let answer = services::auth::login(&state.store, &request).await?;
+    let ip = super::context::client_ip().await;
+    let answer = services::auth::login(&state.store, &request, ip.as_deref()).await?;
     super::context::set_session_cookie(Some(&answer.token), state.config.cookies_secure());
     Ok(answer)
 }

@@ -25,6 +25,13 @@ pub async fn session_token() -> Option<String> {
     token_from_headers(&headers)
 }
 
+/// The peer address of this request (the server is served with connect info).
+pub async fn client_ip() -> Option<String> {
+    let info: axum::extract::ConnectInfo<std::net::SocketAddr> =
+        leptos_axum::extract().await.ok()?;
+    Some(info.0.ip().to_string())
+}
+
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     let bearer = headers
         .get(AUTHORIZATION)

@@ -9,6 +9,7 @@ use sqlx::Row;
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: i64,
+    pub user_id: Option<i64>,
     pub username: String,
     pub password_hash: String,
     pub role: Role,
@@ -18,7 +19,8 @@ pub struct Account {
 
 /// The joins that resolve an account to its role and organization; one place
 /// for every lookup so login and session checks cannot disagree.
-const ACCOUNT_SELECT: &str = "SELECT d.id, d.username, d.password_hash, m.role, o.org_id, o.name \
+const ACCOUNT_SELECT: &str =
+    "SELECT d.id, d.username, d.password_hash, m.role, o.org_id, o.name, d.user_id \
      FROM dashboard_users d \
      LEFT JOIN organization_members m ON m.user_id = d.user_id \
      LEFT JOIN organizations o ON o.org_id = m.org_id";
@@ -35,6 +37,7 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
             .unwrap_or(Role::Individual),
         org_id: row.try_get(4)?,
         org_name: row.try_get(5)?,
+        user_id: row.try_get(6)?,
     })
 }
 

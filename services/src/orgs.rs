@@ -1,0 +1,230 @@
+//! Organization rules (seed §3, §5): create, read, delete; members and
+//! invitations in their own modules. Every function takes the caller, checks
+//! the access matrix, and scopes every query by the caller's organization,
+//! re-reading the caller's role inside the transaction that acts on it.
+
+pub mod invitations;
+pub mod members;
+
+use crate::audit::{self, Event};
+use crate::auth::credentials;
+use crate::error::internal;
+use crate::store::Tx;
+use crate::Store;
+use models::org::{validate_name, Caller, Credentials, Organization};
+use models::{allowed, Action, AppError, OrgId, Role, UserId};
+use sqlx::Row;
+
+/// Checks the matrix for the caller's role and returns their organization.
+pub fn require(caller: &Caller, action: Action) -> Result<&OrgId, AppError> {
+    if !allowed(caller.role, action) {
+        return Err(forbidden(action));
+    }
+    caller
+        .org_id
+        .as_ref()
+        .ok_or_else(|| AppError::forbidden("You do not belong to an organization."))
+}
+
+pub(crate) fn forbidden(action: Action) -> AppError {
+    AppError::forbidden(format!(
+        "Your role does not allow you to {}.",
+        action.describe()
+    ))
+}
+
+/// Re-reads the caller's membership inside `tx` and checks `action` against it,
+/// so a caller removed or demoted a moment ago cannot act on a stale identity.
+pub(crate) async fn require_in_tx(
+    tx: &mut Tx,
+    caller: &Caller,
+    action: Action,
+) -> Result<(OrgId, UserId), AppError> {
+    let user_id = caller
+        .user_id
+        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))?;
+    let org_id = require(caller, action)?.clone();
+    let role =
+        sqlx::query("SELECT role FROM organization_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id.as_str())
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(internal("re-reading a membership"))?
+            .map(|row| row.try_get::<String, _>(0))
+            .transpose()
+            .map_err(internal("decoding a membership"))?
+            .and_then(|r| Role::parse(&r));
+    match role {
+        Some(role) if allowed(role, action) => Ok((org_id, user_id)),
+        Some(_) => Err(forbidden(action)),
+        None => Err(AppError::forbidden(
+            "You no longer belong to this organization.",
+        )),
+    }
+}
+
+/// The caller's organization id, if they belong to one, read inside `tx`.
+pub(crate) async fn membership_of(
+    tx: &mut Tx,
+    user_id: UserId,
+) -> Result<Option<String>, AppError> {
+    sqlx::query("SELECT org_id FROM organization_members WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(internal("reading a membership"))?
+        .map(|row| row.try_get::<String, _>(0))
+        .transpose()
+        .map_err(internal("decoding a membership"))
+}
+
+/// Founds an organization: the caller (without one) becomes its owner and gets
+/// dashboard credentials, shown once.
+pub async fn create(
+    store: &Store,
+    caller: &Caller,
+    name: &str,
+) -> Result<(Organization, Credentials), AppError> {
+    let name = validate_name("organization name", name)?;
+    if !allowed(caller.role, Action::CreateOrg) {
+        return Err(AppError::conflict(
+            "You already belong to an organization. Leave it (or delete it, as its owner) first.",
+        ));
+    }
+    let owner = caller.user_id.ok_or_else(|| {
+        AppError::forbidden("An organization needs a Telegram user as its owner.")
+    })?;
+    let prepared = credentials::prepare().await?;
+    let org_id = OrgId::from_random(crate::random::bytes().map_err(internal("generating an id"))?);
+    let now = crate::clock::now();
+
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    if !crate::users::exists(&mut tx, owner)
+        .await
+        .map_err(internal("reading a user"))?
+    {
+        return Err(AppError::not_found(format!(
+            "Telegram user {owner} is not known to Tabletalk yet: they must send /start to the bot first."
+        )));
+    }
+    if membership_of(&mut tx, owner).await?.is_some() {
+        return Err(AppError::conflict(
+            "You already belong to an organization. Leave it (or delete it, as its owner) first.",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO organizations (org_id, name, owner_id, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org_id.as_str())
+    .bind(name.as_str())
+    .bind(owner)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal("creating an organization"))?;
+    members::insert(&mut tx, &org_id, owner, Role::Owner, now).await?;
+    let creds = credentials::issue(&mut tx, owner, prepared).await?;
+    audit::record(
+        &mut tx,
+        Some(owner),
+        Some(org_id.as_str()),
+        Event::OrgCreated,
+        Some(&name),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a new organization"))?;
+    tracing::info!(org = %org_id, "organization created");
+    Ok((
+        Organization {
+            org_id,
+            name,
+            owner_id: owner,
+            description: None,
+            created_at: now,
+        },
+        creds,
+    ))
+}
+
+/// The caller's organization.
+pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppError> {
+    let org_id = require(caller, Action::ViewOverview)?;
+    let row = sqlx::query("SELECT org_id, name, owner_id, description, created_at FROM organizations WHERE org_id = $1")
+        .bind(org_id.as_str())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(internal("reading an organization"))?
+        .ok_or_else(|| AppError::not_found("Your organization no longer exists."))?;
+    let id: String = row
+        .try_get(0)
+        .map_err(internal("decoding an organization"))?;
+    Ok(Organization {
+        org_id: OrgId::parse(&id)?,
+        name: row
+            .try_get(1)
+            .map_err(internal("decoding an organization"))?,
+        owner_id: row
+            .try_get(2)
+            .map_err(internal("decoding an organization"))?,
+        description: row
+            .try_get(3)
+            .map_err(internal("decoding an organization"))?,
+        created_at: row
+            .try_get(4)
+            .map_err(internal("decoding an organization"))?,
+    })
+}
+
+/// Deletes the caller's organization (owner): every member loses access and
+/// their dashboard sign-in, its invitations and databases go with it.
+pub async fn delete(store: &Store, caller: &Caller) -> Result<(), AppError> {
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    let (org_id, actor) = require_in_tx(&mut tx, caller, Action::DeleteOrg).await?;
+    let member_ids: Vec<i64> =
+        sqlx::query("SELECT user_id FROM organization_members WHERE org_id = $1")
+            .bind(org_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(internal("listing members"))?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(internal("decoding members"))?;
+    for user_id in member_ids {
+        members::detach(&mut tx, &org_id, user_id).await?;
+    }
+    for sql in [
+        "DELETE FROM database_connections WHERE owner_type = 'organization' AND owner_id = $1",
+        "DELETE FROM organizations WHERE org_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(org_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("deleting an organization"))?;
+    }
+    audit::record(
+        &mut tx,
+        Some(actor),
+        Some(org_id.as_str()),
+        Event::OrgDeleted,
+        None,
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing an organization's deletion"))?;
+    tracing::info!(org = %org_id, "organization deleted");
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! Members of an organization: list, add, remove, leave.
+
+use super::{membership_of, require, require_in_tx};
+use crate::audit::{self, Event};
+use crate::auth::credentials;
+use crate::error::internal;
+use crate::store::Tx;
+use crate::Store;
+use models::org::{display_name, Caller, Credentials, Member};
+use models::{Action, AppError, OrgId, Role, UserId};
+use sqlx::Row;
+
+/// The caller's organization's members, owner first, then by joining time.
+pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Member>, AppError> {
+    let org_id = require(caller, Action::ViewMembers)?;
+    let rows = sqlx::query(
+        "SELECT m.user_id, u.first_name, u.last_name, u.username, m.role, m.joined_at \
+         FROM organization_members m JOIN telegram_users u ON u.user_id = m.user_id \
+         WHERE m.org_id = $1 ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, m.joined_at, m.user_id",
+    )
+    .bind(org_id.as_str())
+    .fetch_all(store.pool())
+    .await
+    .map_err(internal("listing members"))?;
+    rows.iter()
+        .map(|row| {
+            let user_id: i64 = row.try_get(0)?;
+            let first: Option<String> = row.try_get(1)?;
+            let last: Option<String> = row.try_get(2)?;
+            let username: Option<String> = row.try_get(3)?;
+            let role: String = row.try_get(4)?;
+            Ok(Member {
+                user_id,
+                name: display_name(
+                    first.as_deref(),
+                    last.as_deref(),
+                    username.as_deref(),
+                    user_id,
+                ),
+                username,
+                role: Role::parse(&role).unwrap_or(Role::Member),
+                joined_at: row.try_get(5)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(internal("decoding members"))
+}
+
+/// Adds a known Telegram user (without an organization) as a member; they get
+/// dashboard credentials, shown once.
+pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<Credentials, AppError> {
+    require(caller, Action::AddMembers)?;
+    let prepared = credentials::prepare().await?;
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    let (org_id, actor) = require_in_tx(&mut tx, caller, Action::AddMembers).await?;
+    if !crate::users::exists(&mut tx, user_id)
+        .await
+        .map_err(internal("reading a user"))?
+    {
+        return Err(AppError::not_found(format!(
+            "Telegram user {user_id} is not known to Tabletalk: they must send /start to the bot first."
+        )));
+    }
+    match membership_of(&mut tx, user_id).await? {
+        Some(org) if org == org_id.as_str() => {
+            return Err(AppError::conflict(format!(
+                "User {user_id} is already a member."
+            )))
+        }
+        Some(_) => {
+            return Err(AppError::conflict(format!(
+                "User {user_id} belongs to another organization; they must leave it first."
+            )))
+        }
+        None => {}
+    }
+    let now = crate::clock::now();
+    insert(&mut tx, &org_id, user_id, Role::Member, now).await?;
+    let creds = credentials::issue(&mut tx, user_id, prepared).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        Some(org_id.as_str()),
+        Event::MemberAdded,
+        Some(&user_id.to_string()),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a new member"))?;
+    Ok(creds)
+}
+
+/// Removes a member (owner). The owner cannot be removed; the removed user's
+/// active database is cleared if it was one of the organization's, and their
+/// dashboard access ends.
+pub async fn remove(store: &Store, caller: &Caller, user_id: UserId) -> Result<(), AppError> {
+    require(caller, Action::RemoveMembers)?;
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    let (org_id, actor) = require_in_tx(&mut tx, caller, Action::RemoveMembers).await?;
+    let role =
+        sqlx::query("SELECT role FROM organization_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id.as_str())
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal("reading a membership"))?
+            .map(|row| row.try_get::<String, _>(0))
+            .transpose()
+            .map_err(internal("decoding a membership"))?;
+    match role.as_deref() {
+        None => {
+            return Err(AppError::not_found(format!(
+                "User {user_id} is not a member of your organization."
+            )))
+        }
+        Some("owner") => {
+            return Err(AppError::conflict(
+                "The owner cannot be removed. To close the organization, delete it.",
+            ))
+        }
+        Some(_) => {}
+    }
+    detach(&mut tx, &org_id, user_id).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        Some(org_id.as_str()),
+        Event::MemberRemoved,
+        Some(&user_id.to_string()),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a removal"))?;
+    Ok(())
+}
+
+/// The caller (a member) leaves their organization. Owners delete it instead.
+pub async fn leave(store: &Store, caller: &Caller) -> Result<(), AppError> {
+    if caller.role == Role::Owner {
+        return Err(AppError::conflict(
+            "As the owner you cannot leave your organization; delete it instead.",
+        ));
+    }
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    let (org_id, user_id) = require_in_tx(&mut tx, caller, Action::LeaveOrg).await?;
+    detach(&mut tx, &org_id, user_id).await?;
+    audit::record(
+        &mut tx,
+        Some(user_id),
+        Some(org_id.as_str()),
+        Event::MemberLeft,
+        Some(&user_id.to_string()),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a departure"))?;
+    Ok(())
+}
+
+/// Adds a membership row.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    org_id: &OrgId,
+    user_id: UserId,
+    role: Role,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO organization_members (org_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)")
+        .bind(org_id.as_str())
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(internal("adding a member"))
+}
+
+/// Everything that ends a user's membership: the row, their active database if
+/// it was the organization's, their dashboard account and its sessions.
+pub(crate) async fn detach(tx: &mut Tx, org_id: &OrgId, user_id: UserId) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE telegram_users SET active_connection_id = NULL WHERE user_id = $1 \
+         AND active_connection_id IN (SELECT connection_id FROM organization_databases WHERE org_id = $2)",
+    )
+    .bind(user_id)
+    .bind(org_id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(internal("clearing an active database"))?;
+    sqlx::query("DELETE FROM organization_members WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id.as_str())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(internal("removing a membership"))?;
+    credentials::revoke(tx, user_id).await
+}

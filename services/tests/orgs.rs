@@ -1,0 +1,792 @@
+//! The domain core on every store backend: organizations, members, invitations,
+//! credentials, throttling, permissions and tenant isolation.
+
+use models::auth::LoginRequest;
+use models::org::{Caller, Credentials, InviteStatus, TelegramProfile};
+use models::{AppError, OrgId, Role};
+use secrecy::SecretString;
+use services::orgs::{self, invitations, members};
+use services::{auth, users, Store};
+use std::time::Instant;
+use testkit::db::TestDb;
+
+async fn open(db: &TestDb) -> Store {
+    Store::connect(&SecretString::from(db.url.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
+}
+
+async fn person(store: &Store, id: i64, name: &str) -> Caller {
+    let profile = TelegramProfile {
+        user_id: id,
+        username: Some(format!("{name}_tg")),
+        first_name: name.to_owned(),
+        last_name: None,
+    };
+    users::register(store, &profile).await.expect("registers");
+    users::caller(store, id).await.expect("resolves")
+}
+
+async fn refresh(store: &Store, caller: &Caller) -> Caller {
+    users::caller(store, caller.user_id.expect("a user"))
+        .await
+        .expect("resolves")
+}
+
+async fn login(
+    store: &Store,
+    creds: &Credentials,
+) -> Result<models::auth::LoginResponse, AppError> {
+    let request = LoginRequest {
+        username: creds.username.clone(),
+        password: creds.password.clone(),
+    };
+    auth::login(store, &request, Some("10.0.0.1")).await
+}
+
+async fn count(store: &Store, sql: &'static str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
+/// An organization with its owner, ready to use.
+async fn org_with_owner(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId, Credentials) {
+    let owner = person(store, owner_id, "Owner").await;
+    let (org, creds) = orgs::create(store, &owner, name)
+        .await
+        .expect("organization created");
+    (refresh(store, &owner).await, org.org_id, creds)
+}
+
+#[tokio::test]
+async fn registering_twice_is_idempotent_and_refreshes_names() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        person(&store, 7, "Ada").await;
+        let again = person(&store, 7, "Ada2").await;
+        assert_eq!(again.role, Role::Individual, "{}", db.kind);
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM telegram_users").await,
+            1
+        );
+        let name: String =
+            sqlx::query_scalar("SELECT first_name FROM telegram_users WHERE user_id = 7")
+                .fetch_one(store.pool())
+                .await
+                .expect("row");
+        assert_eq!(name, "Ada2");
+    }
+}
+
+#[tokio::test]
+async fn creating_an_organization_makes_an_owner_with_working_credentials() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let founder = person(&store, 1, "Founder").await;
+        let (org, creds) = orgs::create(&store, &founder, "  Acme <b>Ltd</b> ")
+            .await
+            .expect("created");
+        assert_eq!(
+            org.name, "Acme <b>Ltd</b>",
+            "{}: markup is stored as given",
+            db.kind
+        );
+        assert!(creds.username.starts_with("founder"), "{}", creds.username);
+        assert!(creds.password.len() >= 24);
+        let owner = refresh(&store, &founder).await;
+        assert_eq!(owner.role, Role::Owner);
+        assert_eq!(owner.org_id.as_ref(), Some(&org.org_id));
+
+        let answer = login(&store, &creds)
+            .await
+            .expect("the credentials sign in");
+        assert_eq!(answer.role, Role::Owner);
+        assert_eq!(answer.org_name.as_deref(), Some("Acme <b>Ltd</b>"));
+
+        // Only once, and not for strangers; nothing half-written on refusal.
+        let again = orgs::create(&store, &owner, "Second").await.unwrap_err();
+        assert_eq!(again.status(), 409);
+        let stranger = Caller {
+            user_id: Some(999),
+            role: Role::Individual,
+            org_id: None,
+        };
+        assert_eq!(
+            orgs::create(&store, &stranger, "Ghost")
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+        let nobody = person(&store, 2, "Nobody").await;
+        for bad in ["", "   ", &"x".repeat(101), "two\nlines"] {
+            assert_eq!(
+                orgs::create(&store, &nobody, bad)
+                    .await
+                    .unwrap_err()
+                    .status(),
+                400,
+                "{bad:?}"
+            );
+        }
+        // Duplicate names are fine: ids are unique.
+        orgs::create(&store, &nobody, "Acme <b>Ltd</b>")
+            .await
+            .expect("same name, other org");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM organizations").await, 2);
+        // The generated password never reaches the audit log.
+        let audit: Vec<String> = sqlx::query_scalar("SELECT COALESCE(target, '') FROM audit_log")
+            .fetch_all(store.pool())
+            .await
+            .expect("rows");
+        assert!(audit.iter().all(|t| !t.contains(&creds.password)));
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'org_created'"
+            )
+            .await
+                == 2
+        );
+    }
+}
+
+#[tokio::test]
+async fn invitations_join_and_each_refusal_has_its_reason() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, org_id, _) = org_with_owner(&store, 1, "Acme").await;
+        let invite = invitations::create(&store, &owner, 1, 7)
+            .await
+            .expect("created");
+        assert_eq!(invite.status, InviteStatus::Active);
+        assert_eq!(
+            invitations::create(&store, &owner, 0, 7)
+                .await
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            invitations::create(&store, &owner, 3, -1)
+                .await
+                .unwrap_err()
+                .status(),
+            400
+        );
+
+        let ann = person(&store, 10, "Ann").await;
+        let (org, creds) = invitations::join(&store, &ann, invite.code.as_str())
+            .await
+            .expect("joins");
+        assert_eq!(org.org_id, org_id, "{}", db.kind);
+        assert_eq!(
+            login(&store, &creds).await.expect("member signs in").role,
+            Role::Member
+        );
+
+        let ben = person(&store, 11, "Ben").await;
+        let used_up = invitations::join(&store, &ben, invite.code.as_str())
+            .await
+            .unwrap_err();
+        assert!(used_up.message().contains("used up (1 of 1"), "{used_up:?}");
+        let unknown = invitations::join(&store, &ben, "AAAAAAAAAAAAAAAA")
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.status(), 404);
+        let junk = invitations::join(&store, &ben, "abc$%^").await.unwrap_err();
+        assert_eq!(junk.status(), 400);
+
+        let revoked = invitations::create(&store, &owner, 5, 7)
+            .await
+            .expect("created");
+        invitations::revoke(&store, &owner, revoked.code.as_str())
+            .await
+            .expect("revoked");
+        let err = invitations::join(&store, &ben, revoked.code.as_str())
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("revoked"), "{err:?}");
+        assert_eq!(
+            invitations::revoke(&store, &owner, revoked.code.as_str())
+                .await
+                .unwrap_err()
+                .status(),
+            409
+        );
+
+        let expired = invitations::create(&store, &owner, 5, 1)
+            .await
+            .expect("created");
+        // Time passes: the invitation's day is over.
+        sqlx::query("UPDATE invitations SET expires_at = 0 WHERE invite_code = $1")
+            .bind(expired.code.as_str())
+            .execute(store.pool())
+            .await
+            .expect("aged");
+        let err = invitations::join(&store, &ben, expired.code.as_str())
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("expired"), "{err:?}");
+
+        let open_invite = invitations::create(&store, &owner, 5, 7)
+            .await
+            .expect("created");
+        let ann = refresh(&store, &ann).await;
+        let err = invitations::join(&store, &ann, open_invite.code.as_str())
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("already belong"), "{err:?}");
+
+        let listed = invitations::list(&store, &owner).await.expect("listed");
+        let status_of =
+            |code: &models::InviteCode| listed.iter().find(|i| &i.code == code).map(|i| i.status);
+        assert_eq!(status_of(&invite.code), Some(InviteStatus::UsedUp));
+        assert_eq!(status_of(&revoked.code), Some(InviteStatus::Revoked));
+        assert_eq!(status_of(&expired.code), Some(InviteStatus::Expired));
+        assert_eq!(status_of(&open_invite.code), Some(InviteStatus::Active));
+        // Refused joins changed nothing.
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM organization_members").await,
+            2
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM invitation_uses").await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_joins_on_a_five_use_code_make_exactly_five_members() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, _, _) = org_with_owner(&store, 1, "Acme").await;
+        let invite = invitations::create(&store, &owner, 5, 7)
+            .await
+            .expect("created");
+        let mut callers = Vec::new();
+        for i in 0..20 {
+            callers.push(person(&store, 100 + i, &format!("Joiner{i}")).await);
+        }
+        let started = Instant::now();
+        let handles: Vec<_> = callers
+            .into_iter()
+            .map(|caller| {
+                let store = store.clone();
+                let code = invite.code.clone();
+                tokio::spawn(async move { invitations::join(&store, &caller, code.as_str()).await })
+            })
+            .collect();
+        let mut joined = 0;
+        let mut refused = Vec::new();
+        for handle in handles {
+            match handle.await.expect("task finishes") {
+                Ok(_) => joined += 1,
+                Err(err) => refused.push(err),
+            }
+        }
+        let elapsed = started.elapsed();
+        eprintln!(
+            "{}: 20 concurrent joins on a 5-use code: {joined} joined, {} refused, in {elapsed:?}",
+            db.kind,
+            refused.len()
+        );
+        assert_eq!(joined, 5, "{}: {refused:?}", db.kind);
+        assert!(
+            refused.iter().all(|e| e.message().contains("used up")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM organization_members").await,
+            6
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM invitation_uses").await,
+            5
+        );
+        let uses: i64 = sqlx::query_scalar("SELECT CAST(current_uses AS BIGINT) FROM invitations")
+            .fetch_one(store.pool())
+            .await
+            .expect("row");
+        assert_eq!(uses, 5);
+    }
+}
+
+#[tokio::test]
+async fn members_are_listed_added_removed_and_can_leave() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, org_id, _) = org_with_owner(&store, 1, "Acme").await;
+        let carl = person(&store, 20, "Carl").await;
+        let creds = members::add(&store, &owner, 20).await.expect("added");
+        let session = login(&store, &creds).await.expect("signs in");
+        assert_eq!(
+            members::add(&store, &owner, 20).await.unwrap_err().status(),
+            409
+        );
+        assert_eq!(
+            members::add(&store, &owner, 404_404)
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+
+        let listed = members::list(&store, &owner).await.expect("listed");
+        assert_eq!(listed.len(), 2);
+        assert_eq!(
+            (listed[0].user_id, listed[0].role),
+            (1, Role::Owner),
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            (listed[1].name.as_str(), listed[1].role),
+            ("Carl", Role::Member)
+        );
+
+        // Carl's active database is one of the organization's: removal clears it.
+        for sql in [
+            "INSERT INTO database_connections (connection_id, name, kind, connection_encrypted, owner_type, owner_id, created_by, created_at) VALUES ('db1', 'Sales', 'sqlite', 'x', 'organization', $1, 1, 0)",
+            "INSERT INTO organization_databases (org_id, connection_id, added_at) VALUES ($1, 'db1', 0)",
+        ] {
+            sqlx::query(sql).bind(org_id.as_str()).execute(store.pool()).await.expect("fixture");
+        }
+        sqlx::query("UPDATE telegram_users SET active_connection_id = 'db1' WHERE user_id = 20")
+            .execute(store.pool())
+            .await
+            .expect("fixture");
+
+        assert_eq!(
+            members::remove(&store, &owner, 1)
+                .await
+                .unwrap_err()
+                .status(),
+            409,
+            "the owner stays"
+        );
+        let carl = refresh(&store, &carl).await;
+        assert_eq!(
+            members::remove(&store, &carl, 1)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        members::remove(&store, &owner, 20).await.expect("removed");
+        assert_eq!(
+            members::remove(&store, &owner, 20)
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+        let active: Option<String> = sqlx::query_scalar(
+            "SELECT active_connection_id FROM telegram_users WHERE user_id = 20",
+        )
+        .fetch_one(store.pool())
+        .await
+        .expect("row");
+        assert_eq!(active, None, "{}", db.kind);
+        assert_eq!(
+            auth::verify_session(&store, &session.token)
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
+        assert_eq!(login(&store, &creds).await.unwrap_err().status(), 401);
+
+        // Leaving: members may, owners may not.
+        let dora = person(&store, 21, "Dora").await;
+        members::add(&store, &owner, 21).await.expect("added");
+        let dora = refresh(&store, &dora).await;
+        members::leave(&store, &dora).await.expect("left");
+        assert_eq!(refresh(&store, &dora).await.role, Role::Individual);
+        assert_eq!(
+            members::leave(&store, &owner).await.unwrap_err().status(),
+            409
+        );
+        for action in ["member_added", "member_removed", "member_left"] {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+                .bind(action)
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
+            assert!(n >= 1, "{action} audited");
+        }
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_organization_ends_everyones_access() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, _, owner_creds) = org_with_owner(&store, 1, "Acme").await;
+        person(&store, 30, "Eve").await;
+        let member_creds = members::add(&store, &owner, 30).await.expect("added");
+        let member = users::caller(&store, 30).await.expect("resolves");
+        assert_eq!(
+            orgs::delete(&store, &member).await.unwrap_err().status(),
+            403
+        );
+        invitations::create(&store, &owner, 3, 3)
+            .await
+            .expect("created");
+        orgs::delete(&store, &owner).await.expect("deleted");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM organizations").await,
+            0,
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM organization_members").await,
+            0
+        );
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM invitations").await, 0);
+        assert_eq!(login(&store, &owner_creds).await.unwrap_err().status(), 401);
+        assert_eq!(
+            login(&store, &member_creds).await.unwrap_err().status(),
+            401
+        );
+        assert_eq!(refresh(&store, &owner).await.role, Role::Individual);
+        // The audit log keeps the organization's history.
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'org_deleted'"
+            )
+            .await
+                == 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_reset_and_password_change() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, _, first) = org_with_owner(&store, 1, "Acme").await;
+        let old_session = login(&store, &first).await.expect("signs in");
+        let second = auth::credentials::reset(&store, &owner)
+            .await
+            .expect("reset");
+        assert_eq!(second.username, first.username, "{}", db.kind);
+        assert_eq!(login(&store, &first).await.unwrap_err().status(), 401);
+        assert_eq!(
+            auth::verify_session(&store, &old_session.token)
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
+
+        let a = login(&store, &second).await.expect("new password works");
+        let b = login(&store, &second).await.expect("second session");
+        let change = |current: &str, new: &str| {
+            auth::change_password(
+                &store,
+                &a.token,
+                SecretString::from(current.to_owned()),
+                SecretString::from(new.to_owned()),
+            )
+        };
+        assert_eq!(
+            change("wrong", "a brand new password")
+                .await
+                .unwrap_err()
+                .message(),
+            "The current password is not right."
+        );
+        assert_eq!(
+            change(&second.password, "short")
+                .await
+                .unwrap_err()
+                .status(),
+            400
+        );
+        change(&second.password, "a brand new password")
+            .await
+            .expect("changed");
+        assert!(
+            auth::verify_session(&store, &a.token).await.is_ok(),
+            "this session stays"
+        );
+        assert_eq!(
+            auth::verify_session(&store, &b.token)
+                .await
+                .unwrap_err()
+                .status(),
+            401,
+            "others end"
+        );
+        let changed = Credentials {
+            username: second.username.clone(),
+            password: "a brand new password".into(),
+        };
+        login(&store, &changed)
+            .await
+            .expect("new password signs in");
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_username_and_per_ip() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (_, _, creds) = org_with_owner(&store, 1, "Acme").await;
+        let wrong = LoginRequest {
+            username: creds.username.clone(),
+            password: "wrong".into(),
+        };
+        for _ in 0..5 {
+            let err = auth::login(&store, &wrong, Some("10.0.0.2"))
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), 401);
+        }
+        let right = LoginRequest {
+            username: creds.username.clone(),
+            password: creds.password.clone(),
+        };
+        let err = auth::login(&store, &right, Some("10.0.0.3"))
+            .await
+            .unwrap_err();
+        let AppError::TooManyRequests {
+            retry_after_secs,
+            message,
+        } = err
+        else {
+            panic!(
+                "{}: throttled even with the right password, got {err:?}",
+                db.kind
+            )
+        };
+        assert!((1..=300).contains(&retry_after_secs), "{retry_after_secs}");
+        assert!(message.contains("Try again in"), "{message}");
+        // The window passes.
+        sqlx::query("UPDATE login_attempts SET attempted_at = attempted_at - 301")
+            .execute(store.pool())
+            .await
+            .expect("aged");
+        auth::login(&store, &right, Some("10.0.0.3"))
+            .await
+            .expect("allowed again");
+
+        // Per IP: 20 failures across usernames lock that address only.
+        for i in 0..20 {
+            let req = LoginRequest {
+                username: format!("ghost{i}"),
+                password: "x".into(),
+            };
+            assert_eq!(
+                auth::login(&store, &req, Some("10.9.9.9"))
+                    .await
+                    .unwrap_err()
+                    .status(),
+                401
+            );
+        }
+        let err = auth::login(&store, &right, Some("10.9.9.9"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 429, "{}", db.kind);
+        auth::login(&store, &right, Some("10.0.0.4"))
+            .await
+            .expect("other addresses are fine");
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed'"
+            )
+            .await
+                >= 25
+        );
+    }
+}
+
+#[tokio::test]
+async fn roles_are_enforced_by_every_function() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, _, _) = org_with_owner(&store, 1, "Acme").await;
+        person(&store, 2, "Member").await;
+        members::add(&store, &owner, 2).await.expect("added");
+        let member = users::caller(&store, 2).await.expect("resolves");
+        let loner = person(&store, 3, "Loner").await;
+        let code = invitations::create(&store, &owner, 2, 2)
+            .await
+            .expect("created")
+            .code;
+
+        assert!(
+            members::list(&store, &member).await.is_ok(),
+            "members see members"
+        );
+        assert_eq!(
+            members::list(&store, &loner).await.unwrap_err().status(),
+            403
+        );
+        assert_eq!(
+            members::add(&store, &member, 3).await.unwrap_err().status(),
+            403
+        );
+        assert_eq!(
+            invitations::create(&store, &member, 1, 1)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            invitations::list(&store, &member)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            invitations::revoke(&store, &member, code.as_str())
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            orgs::delete(&store, &loner).await.unwrap_err().status(),
+            403
+        );
+        assert_eq!(
+            services::audit::list(&store, &member, 10)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(services::audit::list(&store, &owner, 10)
+            .await
+            .is_ok_and(|rows| !rows.is_empty()));
+        assert_eq!(
+            orgs::get(&store, &loner).await.unwrap_err().status(),
+            403,
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            orgs::get(&store, &member).await.expect("overview").name,
+            "Acme"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_owner_of_one_organization_cannot_touch_another() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner_a, org_a, _) = org_with_owner(&store, 1, "A").await;
+        let owner_b = person(&store, 2, "OwnerB").await;
+        let (org_b, _) = orgs::create(&store, &owner_b, "B").await.expect("created");
+        let owner_b = refresh(&store, &owner_b).await;
+        person(&store, 22, "BMember").await;
+        members::add(&store, &owner_b, 22).await.expect("added");
+        let b_code = invitations::create(&store, &owner_b, 3, 3)
+            .await
+            .expect("created")
+            .code;
+        invitations::create(&store, &owner_a, 3, 3)
+            .await
+            .expect("created");
+
+        // With B's ids, A reaches nothing of B's.
+        assert_eq!(
+            members::remove(&store, &owner_a, 22)
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            members::remove(&store, &owner_a, 2)
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            invitations::revoke(&store, &owner_a, b_code.as_str())
+                .await
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            members::add(&store, &owner_a, 22)
+                .await
+                .unwrap_err()
+                .status(),
+            409
+        );
+        let a_members = members::list(&store, &owner_a).await.expect("listed");
+        assert!(
+            a_members.iter().all(|m| m.user_id == 1),
+            "{}: {a_members:?}",
+            db.kind
+        );
+        let a_invites = invitations::list(&store, &owner_a).await.expect("listed");
+        assert!(a_invites
+            .iter()
+            .all(|i| i.org_id == org_a && i.code != b_code));
+        let a_audit = services::audit::list(&store, &owner_a, 100)
+            .await
+            .expect("listed");
+        assert!(a_audit
+            .iter()
+            .all(|e| e.org_id.as_deref() == Some(org_a.as_str())));
+
+        // A forged caller claiming B's organization is refused inside the transaction.
+        let forged = Caller {
+            user_id: Some(1),
+            role: Role::Owner,
+            org_id: Some(org_b.org_id.clone()),
+        };
+        assert_eq!(
+            members::remove(&store, &forged, 22)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            invitations::revoke(&store, &forged, b_code.as_str())
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            invitations::create(&store, &forged, 1, 1)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            orgs::delete(&store, &forged).await.unwrap_err().status(),
+            403
+        );
+
+        // B is intact.
+        assert_eq!(
+            members::list(&store, &owner_b).await.expect("listed").len(),
+            2
+        );
+        assert_eq!(
+            invitations::list(&store, &owner_b).await.expect("listed")[0].status,
+            InviteStatus::Active
+        );
+    }
+}
