@@ -12,6 +12,8 @@ pub enum Command {
     Start(String),
     /// show this list
     Help,
+    /// join an organization with an invitation code: /join <code>
+    Join(String),
 }
 
 #[cfg(test)]
@@ -33,5 +35,9 @@ mod tests {
             Some(Command::Help)
         );
         assert!(Command::parse("/nonsense", "tabletalk_bot").is_err());
+        assert_eq!(
+            Command::parse("/join AbCdEfGhIjKlMnOp", "tabletalk_bot").ok(),
+            Some(Command::Join("AbCdEfGhIjKlMnOp".into()))
+        );
     }
 }

@@ -35,6 +35,7 @@ async fn start_and_help_are_answered() {
     let fake = FakeTelegram::start().await.expect("fake Bot API starts");
     let db = TestDb::sqlite();
     let state = state_for(&fake, &db).await;
+    let store = state.store.clone();
     let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
     let shutdown = dispatcher.shutdown_token();
     let running = tokio::spawn(async move { dispatcher.dispatch().await });
@@ -86,6 +87,14 @@ async fn start_and_help_are_answered() {
         .iter()
         .all(|s| s.chat_id == 1001 || s.chat_id == 2002));
 
+    // Senders are remembered.
+    let known: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM telegram_users WHERE user_id IN (1001, 2002)")
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+    assert_eq!(known, 2);
+
     if let Ok(done) = shutdown.shutdown() {
         done.await;
     }
@@ -111,4 +120,66 @@ fn refuses_to_start_without_a_token() {
         !dir.path().join("t.db").exists(),
         "nothing is created when the bot cannot start"
     );
+}
+
+#[tokio::test]
+async fn an_invitation_deep_link_joins_the_organization() {
+    services::telemetry::init_for_tests();
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let db = TestDb::sqlite();
+    let state = state_for(&fake, &db).await;
+    let store = state.store.clone();
+    let (_, owner_creds) = services::operator::create_org(&store, "Acme", 1, Some("Olga"))
+        .await
+        .expect("organization");
+    drop(owner_creds);
+    let owner = services::users::caller(&store, 1).await.expect("owner");
+    let invite = services::orgs::invitations::create(&store, &owner, 1, 7)
+        .await
+        .expect("invite");
+
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+
+    fake.send_text(3003, "Max", &format!("/start join_{}", invite.code));
+    let sent = fake
+        .wait_for_sent(3003, 1, Duration::from_secs(20))
+        .await
+        .expect("a reply");
+    assert!(
+        sent[0].text.starts_with("Welcome to Acme!"),
+        "{:?}",
+        sent[0].text
+    );
+    let password = sent[0]
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a password line")
+        .to_owned();
+    let username = sent[0]
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("username: "))
+        .expect("a username line")
+        .to_owned();
+    let request = models::auth::LoginRequest { username, password };
+    let answer = services::auth::login(&store, &request, None)
+        .await
+        .expect("the credentials work");
+    assert_eq!(answer.role, models::Role::Member);
+
+    // The code is used up now: the next person is told so.
+    fake.send_text(4004, "Nia", &format!("/join {}", invite.code));
+    let sent = fake
+        .wait_for_sent(4004, 1, Duration::from_secs(20))
+        .await
+        .expect("a reply");
+    assert!(sent[0].text.contains("used up"), "{:?}", sent[0].text);
+
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    running.await.expect("dispatcher stops cleanly");
 }

@@ -25,6 +25,30 @@ pub enum Command {
         /// Letters a-z, digits, '.', '_' and '-'; 3 to 100 characters (stored lower-case).
         username: String,
     },
+    /// Create an organization with its owner (a Telegram user id; recorded if
+    /// the bot has not met them yet) and print the owner's dashboard
+    /// credentials once.
+    CreateOrg {
+        /// The organization's name (1 to 100 characters).
+        name: String,
+        /// The owner's Telegram user id.
+        #[arg(long)]
+        owner: i64,
+        /// The owner's name, if the bot has not met them yet.
+        #[arg(long)]
+        owner_name: Option<String>,
+    },
+    /// Add a Telegram user to an organization as a member and print their
+    /// dashboard credentials once.
+    AddMember {
+        /// The organization's id (org_...).
+        org_id: String,
+        /// The member's Telegram user id.
+        user_id: i64,
+        /// The member's name, if the bot has not met them yet.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.
@@ -53,4 +77,11 @@ pub fn read_password(username: &str) -> anyhow::Result<SecretString> {
         "no password on standard input; pipe one in, e.g. `echo \"$PASSWORD\" | server create-user {username}`"
     );
     Ok(SecretString::from(password.to_owned()))
+}
+
+/// Prints credentials for a person to copy; they are never logged.
+pub fn print_credentials(whose: &str, creds: &models::org::Credentials) {
+    println!("{whose} dashboard credentials (shown once, keep them safe):");
+    println!("  username: {}", creds.username);
+    println!("  password: {}", creds.password);
 }

@@ -51,6 +51,7 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
         format!("could not listen on {addr} (set LEPTOS_SITE_ADDR to another address)")
     })?;
     let store = app.store.clone();
+    let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
@@ -61,9 +62,23 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("the HTTP server failed")?;
+    housekeeping.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every hour: delete expired sessions and old login attempts.
+async fn housekeeping(store: services::Store) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+    loop {
+        every_hour.tick().await;
+        match services::auth::purge_expired(&store).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "purged expired sessions and old login attempts"),
+            Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

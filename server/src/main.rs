@@ -24,6 +24,16 @@ async fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::CreateUser { username } => create_user(config, &username).await,
+        Command::CreateOrg {
+            name,
+            owner,
+            owner_name,
+        } => create_org(config, &name, owner, owner_name.as_deref()).await,
+        Command::AddMember {
+            org_id,
+            user_id,
+            name,
+        } => add_member(config, &org_id, user_id, name.as_deref()).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,5 +66,35 @@ async fn create_user(config: Config, username: &str) -> anyhow::Result<()> {
     state.store.close().await;
     let username = created.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     println!("Created the dashboard user {username}. Sign in at /login with this password.");
+    Ok(())
+}
+
+async fn create_org(
+    config: Config,
+    name: &str,
+    owner: i64,
+    owner_name: Option<&str>,
+) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let created = services::operator::create_org(&state.store, name, owner, owner_name).await;
+    state.store.close().await;
+    let (org, creds) = created.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!("Created the organization {:?} ({}).", org.name, org.org_id);
+    server::cli::print_credentials("The owner's", &creds);
+    Ok(())
+}
+
+async fn add_member(
+    config: Config,
+    org_id: &str,
+    user_id: i64,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let added = services::operator::add_member(&state.store, org_id, user_id, name).await;
+    state.store.close().await;
+    let creds = added.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!("Added Telegram user {user_id} to {org_id} as a member.");
+    server::cli::print_credentials("Their", &creds);
     Ok(())
 }

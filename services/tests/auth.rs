@@ -216,3 +216,33 @@ async fn role_and_organization_come_from_membership() {
         assert_eq!(info.role, Role::Owner);
     }
 }
+
+#[tokio::test]
+async fn purge_removes_only_expired_sessions() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        auth::create_account(&store, "erin", SecretString::from("erin's password 1"))
+            .await
+            .expect("created");
+        let live = auth::login(&store, &login_request("erin", "erin's password 1"), None)
+            .await
+            .expect("login");
+        let account = dashboard_users::find_active_by_username(&store, "erin")
+            .await
+            .expect("query")
+            .expect("exists");
+        let now = clock::now();
+        sessions::insert(
+            &store,
+            &SessionToken::generate().expect("random").hash(),
+            account.id,
+            now - 90_000,
+            now - 10,
+        )
+        .await
+        .expect("inserted");
+        let purged = auth::purge_expired(&store).await.expect("purges");
+        assert_eq!(purged, 1, "{}", db.kind);
+        assert!(auth::verify_session(&store, &live.token).await.is_ok());
+    }
+}

@@ -1,0 +1,147 @@
+//! The operator commands, run as the real binary against a fresh store.
+
+use secrecy::SecretString;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Run {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Run {
+    fn new() -> Run {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/tt.db", dir.path().display());
+        Run { _dir: dir, url }
+    }
+
+    fn server(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server binary runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("finishes")
+    }
+}
+
+fn field(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+        .to_owned()
+}
+
+async fn signs_in(url: &str, username: &str, password: &str) -> models::auth::LoginResponse {
+    let store = services::Store::connect(&SecretString::from(url.to_owned()))
+        .await
+        .expect("store opens");
+    let request = models::auth::LoginRequest {
+        username: username.into(),
+        password: password.into(),
+    };
+    services::auth::login(&store, &request, None)
+        .await
+        .expect("the printed credentials sign in")
+}
+
+#[tokio::test]
+async fn create_org_and_add_member_print_working_credentials() {
+    let run = Run::new();
+    let out = run.server(
+        &[
+            "create-org",
+            "Acme <Ltd>",
+            "--owner",
+            "4242",
+            "--owner-name",
+            "Olga",
+        ],
+        "",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Created the organization \"Acme <Ltd>\" (org_"),
+        "{stdout}"
+    );
+    let org_id = stdout
+        .split("(org_")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .map(|hex| format!("org_{hex}"))
+        .expect("an org id");
+    let owner = signs_in(
+        &run.url,
+        &field(&stdout, "username"),
+        &field(&stdout, "password"),
+    )
+    .await;
+    assert_eq!(owner.role, models::Role::Owner);
+    assert_eq!(owner.org_id.as_deref(), Some(org_id.as_str()));
+
+    let out = run.server(&["add-member", &org_id, "5151", "--name", "Max"], "");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let member = signs_in(
+        &run.url,
+        &field(&stdout, "username"),
+        &field(&stdout, "password"),
+    )
+    .await;
+    assert_eq!(member.role, models::Role::Member);
+    assert!(field(&stdout, "username").starts_with("max-"));
+
+    // Refusals are clear and exit non-zero.
+    let again = run.server(&["add-member", &org_id, "5151"], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already a member"));
+    let unknown = run.server(&["add-member", "org_ffffffffffffffff", "6161"], "");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no organization org_ffffffffffffffff")
+    );
+    let empty = run.server(&["create-org", "  ", "--owner", "7171"], "");
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("organization name cannot be empty"));
+    let twice = run.server(&["create-org", "Other", "--owner", "4242"], "");
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already belong to an organization"));
+}
+
+#[tokio::test]
+async fn create_user_reads_the_password_from_stdin() {
+    let run = Run::new();
+    let out = run.server(&["create-user", "Operator"], "a long enough password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created the dashboard user operator"));
+    let answer = signs_in(&run.url, "operator", "a long enough password").await;
+    assert_eq!(answer.role, models::Role::Individual);
+
+    let short = run.server(&["create-user", "other"], "short\n");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("too short"));
+    let none = run.server(&["create-user", "other"], "");
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no password on standard input"));
+}
