@@ -4,13 +4,18 @@
 //! endpoint, validation and the one error enum that crosses the wire.
 
 pub mod auth;
+pub mod costs;
+pub mod day;
 pub mod error;
 pub mod ids;
+pub mod money;
 pub mod org;
 pub mod permissions;
 pub mod role;
 
+pub use day::{Day, DayRange};
 pub use error::AppError;
 pub use ids::{InviteCode, OrgId, UserId};
+pub use money::Usd;
 pub use permissions::{allowed, Action};
 pub use role::Role;

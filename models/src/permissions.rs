@@ -35,11 +35,13 @@ pub enum Action {
     ManageOwnCredentials,
     /// Pick the database one's questions go to.
     SelectDatabase,
+    /// Set or clear the organization's monthly budget.
+    ManageBudget,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewMembers,
         Action::AddMembers,
         Action::RemoveMembers,
@@ -58,6 +60,7 @@ impl Action {
         Action::ViewAuditLog,
         Action::ManageOwnCredentials,
         Action::SelectDatabase,
+        Action::ManageBudget,
     ];
 
     /// A phrase for "you may not ..." messages.
@@ -81,6 +84,7 @@ impl Action {
             Action::ViewAuditLog => "see the audit log",
             Action::ManageOwnCredentials => "manage dashboard credentials",
             Action::SelectDatabase => "select a database",
+            Action::ManageBudget => "set the budget",
         }
     }
 }
@@ -127,7 +131,7 @@ mod tests {
     /// The whole matrix, cell by cell: (action, owner, member, individual).
     /// The first nine rows are the seed's table; RemoveDatabases for an
     /// individual is added (their own personal databases).
-    const MATRIX: [(Action, bool, bool, bool); 18] = [
+    const MATRIX: [(Action, bool, bool, bool); 19] = [
         (ViewMembers, true, true, false),
         (AddMembers, true, false, false),
         (RemoveMembers, true, false, false),
@@ -146,6 +150,7 @@ mod tests {
         (ViewAuditLog, true, false, false),
         (ManageOwnCredentials, true, true, true),
         (SelectDatabase, true, true, true),
+        (ManageBudget, true, false, false),
     ];
 
     #[test]

@@ -1,0 +1,354 @@
+//! The cost ledger's types (seed §5 "Costs Database Schema", DESIGN.md §6).
+
+use crate::day::Day;
+use crate::money::Usd;
+use crate::{AppError, UserId};
+use serde::{Deserialize, Serialize};
+
+/// A stage of the question pipeline, named as the seed names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Stage {
+    #[serde(rename = "Analysis")]
+    Analysis,
+    #[serde(rename = "SQL Repair")]
+    SqlRepair,
+    #[serde(rename = "SQL Response")]
+    SqlResponse,
+    #[serde(rename = "Email Generation")]
+    EmailGeneration,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::Analysis,
+        Stage::SqlRepair,
+        Stage::SqlResponse,
+        Stage::EmailGeneration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Analysis => "Analysis",
+            Stage::SqlRepair => "SQL Repair",
+            Stage::SqlResponse => "SQL Response",
+            Stage::EmailGeneration => "Email Generation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|stage| stage.as_str() == s)
+    }
+}
+
+/// Token counts of one LLM call as the provider reports them (Gemini's
+/// `usageMetadata`; OpenAI-compatible providers map onto the same fields).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// `promptTokenCount`: every input token, cached ones included.
+    pub prompt_tokens: i64,
+    /// `cachedContentTokenCount`: the part of the prompt served from cache.
+    pub cached_tokens: i64,
+    /// `candidatesTokenCount`: the answer.
+    pub candidates_tokens: i64,
+    /// `thoughtsTokenCount`: thinking, billed as output.
+    pub thoughts_tokens: i64,
+}
+
+/// Most tokens one call may report; more is a provider bug, refused.
+pub const MAX_TOKENS_PER_CALL: i64 = 100_000_000;
+
+impl Usage {
+    /// Refuses negative or absurd counts, and a cache larger than the prompt.
+    pub fn validate(&self) -> Result<(), AppError> {
+        let fields = [
+            ("prompt", self.prompt_tokens),
+            ("cached", self.cached_tokens),
+            ("candidates", self.candidates_tokens),
+            ("thoughts", self.thoughts_tokens),
+        ];
+        for (name, value) in fields {
+            if !(0..=MAX_TOKENS_PER_CALL).contains(&value) {
+                return Err(AppError::bad_request(format!(
+                    "The provider reported {value} {name} tokens for one call; expected 0 to {MAX_TOKENS_PER_CALL}."
+                )));
+            }
+        }
+        if self.cached_tokens > self.prompt_tokens {
+            return Err(AppError::bad_request(format!(
+                "The provider reported {} cached tokens out of a {}-token prompt.",
+                self.cached_tokens, self.prompt_tokens
+            )));
+        }
+        Ok(())
+    }
+
+    /// Input tokens billed at the fresh input price.
+    pub fn fresh_input(&self) -> i64 {
+        self.prompt_tokens - self.cached_tokens
+    }
+
+    /// Output tokens billed: the answer and the thinking.
+    pub fn billable_output(&self) -> i64 {
+        self.candidates_tokens + self.thoughts_tokens
+    }
+}
+
+/// Prices of one model per 1M tokens; `above` applies to a whole call whose
+/// prompt exceeds its threshold (e.g. gemini-2.5-pro above 200k tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelPrice {
+    pub input_per_million: Usd,
+    pub output_per_million: Usd,
+    pub cached_input_per_million: Usd,
+    pub above: Option<PriceTier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceTier {
+    /// The tier applies when the prompt has more than this many tokens.
+    pub prompt_tokens_over: i64,
+    pub input_per_million: Usd,
+    pub output_per_million: Usd,
+    pub cached_input_per_million: Usd,
+}
+
+/// The cost of one call, each part rounded once (see [`Usd::for_tokens`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCost {
+    pub input_cost: Usd,
+    pub output_cost: Usd,
+}
+
+impl CallCost {
+    pub fn total(&self) -> Usd {
+        self.input_cost + self.output_cost
+    }
+}
+
+impl ModelPrice {
+    /// Prices a call as the provider bills it: fresh input at the input price,
+    /// cached input at the cached price, candidates + thoughts at the output
+    /// price; the tier (if any) chosen by the prompt size.
+    pub fn cost(&self, usage: &Usage) -> CallCost {
+        let (input, output, cached) = match &self.above {
+            Some(tier) if usage.prompt_tokens > tier.prompt_tokens_over => (
+                tier.input_per_million,
+                tier.output_per_million,
+                tier.cached_input_per_million,
+            ),
+            _ => (
+                self.input_per_million,
+                self.output_per_million,
+                self.cached_input_per_million,
+            ),
+        };
+        CallCost {
+            input_cost: Usd::for_tokens(usage.fresh_input(), input)
+                + Usd::for_tokens(usage.cached_tokens, cached),
+            output_cost: Usd::for_tokens(usage.billable_output(), output),
+        }
+    }
+}
+
+/// Where a question came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Telegram,
+    Web,
+}
+
+/// How a conversation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    Answered,
+    Failed,
+    Refused,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Answered => "answered",
+            ConversationStatus::Failed => "failed",
+            ConversationStatus::Refused => "refused",
+        }
+    }
+}
+
+/// Totals over a period (the seed's /costs/overview).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostTotals {
+    pub conversations: i64,
+    pub calls: i64,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub input_cost: Usd,
+    pub output_cost: Usd,
+    pub total_cost: Usd,
+}
+
+/// One row of a breakdown (by model, by stage, per user, per day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostRow {
+    /// The model name, stage name, user id or ISO day.
+    pub key: String,
+    /// A person-readable label (the user's name; otherwise the key).
+    pub label: String,
+    pub totals: CostTotals,
+}
+
+/// Input versus output (the seed's /costs/input-output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputOutputSplit {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub input_cost: Usd,
+    pub output_cost: Usd,
+}
+
+/// Cost per user with the average per current member (the seed's /costs/per-user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerUserCosts {
+    pub users: Vec<CostRow>,
+    pub members: i64,
+    pub average_per_member: Usd,
+}
+
+/// A user's own spend for /stats and /myinfo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnTotals {
+    pub today: CostTotals,
+    pub this_week: CostTotals,
+}
+
+/// What `check_budget` says before a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum BudgetVerdict {
+    /// No budget, or under 80% of it.
+    Ok,
+    /// At or above 80%: the owner should be warned.
+    Warn { spent: Usd, budget: Usd },
+    /// At or above 100%: new questions are refused until next month.
+    Refuse { spent: Usd, budget: Usd },
+}
+
+/// One conversation of the ledger (for the conversations list and CSV).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub conversation_id: i64,
+    pub timestamp: i64,
+    pub day: Day,
+    pub user_id: UserId,
+    pub username: Option<String>,
+    pub question: String,
+    pub status: String,
+    pub stages: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub total_cost: Usd,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(input: &str, output: &str, cached: &str) -> ModelPrice {
+        ModelPrice {
+            input_per_million: Usd::parse(input).unwrap_or_default(),
+            output_per_million: Usd::parse(output).unwrap_or_default(),
+            cached_input_per_million: Usd::parse(cached).unwrap_or_default(),
+            above: None,
+        }
+    }
+
+    #[test]
+    fn thoughts_are_output_and_cached_tokens_are_cheaper() {
+        let flash = price("0.30", "2.50", "0.03");
+        let usage = Usage {
+            prompt_tokens: 10_000,
+            cached_tokens: 4_000,
+            candidates_tokens: 500,
+            thoughts_tokens: 1_500,
+        };
+        let cost = flash.cost(&usage);
+        // 6,000 fresh * 0.30 = 0.0018 $; 4,000 cached * 0.03 = 0.00012 $.
+        assert_eq!(cost.input_cost, Usd(180_000 + 12_000));
+        // (500 + 1,500) * 2.50 = 0.005 $.
+        assert_eq!(cost.output_cost, Usd(500_000));
+        assert_eq!(cost.total(), Usd(692_000));
+    }
+
+    #[test]
+    fn the_tier_applies_to_the_whole_call_above_the_threshold() {
+        let mut pro = price("1.25", "10.00", "0.125");
+        pro.above = Some(PriceTier {
+            prompt_tokens_over: 200_000,
+            input_per_million: Usd::parse("2.50").unwrap_or_default(),
+            output_per_million: Usd::parse("15.00").unwrap_or_default(),
+            cached_input_per_million: Usd::parse("0.25").unwrap_or_default(),
+        });
+        let at = Usage {
+            prompt_tokens: 200_000,
+            candidates_tokens: 1_000,
+            ..Usage::default()
+        };
+        assert_eq!(pro.cost(&at).input_cost, Usd(25_000_000));
+        assert_eq!(pro.cost(&at).output_cost, Usd(1_000_000));
+        let over = Usage {
+            prompt_tokens: 200_001,
+            candidates_tokens: 1_000,
+            ..Usage::default()
+        };
+        assert_eq!(
+            pro.cost(&over).input_cost,
+            Usd::for_tokens(200_001, Usd(250_000_000))
+        );
+        assert_eq!(pro.cost(&over).output_cost, Usd(1_500_000));
+    }
+
+    #[test]
+    fn absurd_usage_is_refused() {
+        assert!(Usage {
+            prompt_tokens: -1,
+            ..Usage::default()
+        }
+        .validate()
+        .is_err());
+        assert!(Usage {
+            candidates_tokens: MAX_TOKENS_PER_CALL + 1,
+            ..Usage::default()
+        }
+        .validate()
+        .is_err());
+        let err = Usage {
+            prompt_tokens: 10,
+            cached_tokens: 11,
+            ..Usage::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.message().contains("11 cached tokens"), "{err:?}");
+        assert!(Usage {
+            prompt_tokens: 10,
+            cached_tokens: 10,
+            ..Usage::default()
+        }
+        .validate()
+        .is_ok());
+    }
+
+    #[test]
+    fn stage_names_are_the_seeds() {
+        for stage in Stage::ALL {
+            assert_eq!(Stage::parse(stage.as_str()), Some(stage));
+            assert_eq!(
+                serde_json::to_string(&stage).ok(),
+                Some(format!("\"{}\"", stage.as_str()))
+            );
+        }
+    }
+}

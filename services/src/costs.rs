@@ -1,0 +1,11 @@
+//! The cost ledger (DESIGN.md §6): prices, recording, analytics, budgets.
+
+pub mod analytics;
+pub mod budget;
+pub mod export;
+pub mod ledger;
+pub mod pricing;
+pub mod raw;
+pub mod synthetic;
+
+pub use pricing::PriceTable;

@@ -1,0 +1,269 @@
+//! Cost analytics over the daily rollup (never the raw history), scoped to the
+//! caller's organization, owners only (the access matrix's ViewCosts).
+
+use crate::error::internal;
+use crate::orgs::require;
+use crate::Store;
+use models::costs::{CostRow, CostTotals, InputOutputSplit, OwnTotals, PerUserCosts, Stage};
+use models::org::{display_name, Caller};
+use models::{Action, AppError, Day, DayRange, Usd, UserId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// The eight sums every answer carries, in this order.
+pub(crate) const TOTALS: &str = "CAST(COALESCE(SUM(conversations), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(calls), 0) AS BIGINT), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(cached_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(input_cost), 0) AS BIGINT), CAST(COALESCE(SUM(output_cost), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(total_cost), 0) AS BIGINT)";
+
+/// Reads the eight sums starting at column `at`.
+pub(crate) fn totals_at(row: &AnyRow, at: usize) -> Result<CostTotals, sqlx::Error> {
+    Ok(CostTotals {
+        conversations: row.try_get(at)?,
+        calls: row.try_get(at + 1)?,
+        input_tokens: row.try_get(at + 2)?,
+        cached_tokens: row.try_get(at + 3)?,
+        output_tokens: row.try_get(at + 4)?,
+        input_cost: Usd(row.try_get(at + 5)?),
+        output_cost: Usd(row.try_get(at + 6)?),
+        total_cost: Usd(row.try_get(at + 7)?),
+    })
+}
+
+/// What a breakdown groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Model,
+    Stage,
+    User,
+    Day,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 4] = [
+        Grouping::Model,
+        Grouping::Stage,
+        Grouping::User,
+        Grouping::Day,
+    ];
+
+    fn rollup_column(self) -> &'static str {
+        match self {
+            Grouping::Model => "model_name",
+            Grouping::Stage => "stage_name",
+            Grouping::User => "user_id",
+            Grouping::Day => "day",
+        }
+    }
+
+    /// Reads the group key at column 0 as text (ids and days as their numbers).
+    pub(crate) fn key(self, row: &AnyRow) -> Result<String, sqlx::Error> {
+        match self {
+            Grouping::Model | Grouping::Stage => row.try_get(0),
+            Grouping::User => row.try_get::<i64, _>(0).map(|v| v.to_string()),
+            Grouping::Day => row.try_get::<i64, _>(0).map(|v| Day(v).to_string()),
+        }
+    }
+}
+
+fn scope<'a>(caller: &'a Caller, range: &DayRange) -> Result<(&'a str, i64, i64), AppError> {
+    let org = require(caller, Action::ViewCosts)?;
+    range.validate()?;
+    let (from, to) = range.bounds();
+    Ok((org.as_str(), from, to))
+}
+
+/// Totals of the caller's organization over `range`.
+pub async fn overview(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<CostTotals, AppError> {
+    let (org, from, to) = scope(caller, range)?;
+    let sql =
+        format!("SELECT {TOTALS} FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(from)
+        .bind(to)
+        .fetch_one(store.pool())
+        .await
+        .map_err(internal("reading cost totals"))?;
+    totals_at(&row, 0).map_err(internal("decoding cost totals"))
+}
+
+/// Input versus output tokens and cost.
+pub async fn input_output(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<InputOutputSplit, AppError> {
+    let t = overview(store, caller, range).await?;
+    Ok(InputOutputSplit {
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        input_cost: t.input_cost,
+        output_cost: t.output_cost,
+    })
+}
+
+/// Rows grouped by `grouping` (key, totals), in no particular order.
+pub async fn grouped(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+    grouping: Grouping,
+) -> Result<Vec<(String, CostTotals)>, AppError> {
+    let (org, from, to) = scope(caller, range)?;
+    let column = grouping.rollup_column();
+    let sql = format!(
+        "SELECT {column}, {TOTALS} FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3 GROUP BY {column}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await
+        .map_err(internal("reading a cost breakdown"))?;
+    rows.iter()
+        .map(|row| Ok((grouping.key(row)?, totals_at(row, 1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(internal("decoding a cost breakdown"))
+}
+
+fn labelled(rows: Vec<(String, CostTotals)>) -> Vec<CostRow> {
+    rows.into_iter()
+        .map(|(key, totals)| CostRow {
+            label: key.clone(),
+            key,
+            totals,
+        })
+        .collect()
+}
+
+/// By model, most expensive first.
+pub async fn by_model(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<Vec<CostRow>, AppError> {
+    let mut rows = labelled(grouped(store, caller, range, Grouping::Model).await?);
+    rows.sort_by(|a, b| {
+        b.totals
+            .total_cost
+            .cmp(&a.totals.total_cost)
+            .then(a.key.cmp(&b.key))
+    });
+    Ok(rows)
+}
+
+/// By stage, in pipeline order.
+pub async fn by_stage(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<Vec<CostRow>, AppError> {
+    let mut rows = labelled(grouped(store, caller, range, Grouping::Stage).await?);
+    rows.sort_by_key(|r| {
+        (
+            Stage::parse(&r.key).map_or(usize::MAX, |s| s as usize),
+            r.key.clone(),
+        )
+    });
+    Ok(rows)
+}
+
+/// Per day, oldest first (days without usage are absent).
+pub async fn daily(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<Vec<CostRow>, AppError> {
+    let mut rows = labelled(grouped(store, caller, range, Grouping::Day).await?);
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(rows)
+}
+
+/// Per user (most expensive first, with names) and the average per current member.
+pub async fn per_user(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+) -> Result<PerUserCosts, AppError> {
+    let rows = grouped(store, caller, range, Grouping::User).await?;
+    let org = require(caller, Action::ViewCosts)?;
+    let names = sqlx::query(
+        "SELECT u.user_id, u.first_name, u.last_name, u.username FROM telegram_users u \
+         WHERE u.user_id IN (SELECT DISTINCT user_id FROM usage_daily WHERE org_id = $1) \
+         OR u.user_id IN (SELECT user_id FROM organization_members WHERE org_id = $1)",
+    )
+    .bind(org.as_str())
+    .fetch_all(store.pool())
+    .await
+    .map_err(internal("reading user names"))?;
+    let name_of = |id: UserId| -> String {
+        names
+            .iter()
+            .find(|r| r.try_get::<i64, _>(0).ok() == Some(id))
+            .map(|r| {
+                let first: Option<String> = r.try_get(1).ok().flatten();
+                let last: Option<String> = r.try_get(2).ok().flatten();
+                let username: Option<String> = r.try_get(3).ok().flatten();
+                display_name(first.as_deref(), last.as_deref(), username.as_deref(), id)
+            })
+            .unwrap_or_else(|| format!("user {id}"))
+    };
+    let mut users: Vec<CostRow> = rows
+        .into_iter()
+        .map(|(key, totals)| {
+            let label = key.parse().map(name_of).unwrap_or_else(|_| key.clone());
+            CostRow { key, label, totals }
+        })
+        .collect();
+    users.sort_by(|a, b| {
+        b.totals
+            .total_cost
+            .cmp(&a.totals.total_cost)
+            .then(a.key.cmp(&b.key))
+    });
+    let members: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM organization_members WHERE org_id = $1")
+            .bind(org.as_str())
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("counting members"))?;
+    let total: Usd = users.iter().map(|u| u.totals.total_cost).sum();
+    let average_per_member = if members > 0 {
+        Usd((total.units() + members / 2) / members)
+    } else {
+        Usd::ZERO
+    };
+    Ok(PerUserCosts {
+        users,
+        members,
+        average_per_member,
+    })
+}
+
+/// A user's own spend today and this ISO week (for /stats and /myinfo), in any organization.
+pub async fn own_totals(store: &Store, user_id: UserId, today: Day) -> Result<OwnTotals, AppError> {
+    let sum = |from: Day| async move {
+        let sql = format!(
+            "SELECT {TOTALS} FROM usage_daily WHERE user_id = $1 AND day BETWEEN $2 AND $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(from.0)
+            .bind(today.0)
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("reading own totals"))?;
+        totals_at(&row, 0).map_err(internal("decoding own totals"))
+    };
+    Ok(OwnTotals {
+        today: sum(today).await?,
+        this_week: sum(today.week_start()).await?,
+    })
+}
