@@ -2,7 +2,6 @@
 
 use secrecy::SecretString;
 use services::{AppState, Config, Store};
-use std::sync::Arc;
 use std::time::Duration;
 use testkit::db::TestDb;
 use testkit::telegram::{FakeTelegram, TEST_TOKEN};
@@ -23,10 +22,7 @@ async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
     let store = Store::connect(&SecretString::from(db.url.clone()))
         .await
         .expect("store opens");
-    AppState {
-        store,
-        config: Arc::new(config),
-    }
+    AppState::new(store, config).expect("state")
 }
 
 #[tokio::test]

@@ -49,6 +49,22 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Fill the store with synthetic organizations, users and conversations
+    /// (for benchmarks and demos), priced with the configured prices.
+    GenerateUsage {
+        /// How many conversations (each has 1 to 5 LLM calls, about 2.4 on average).
+        #[arg(long)]
+        conversations: u64,
+        /// How many organizations.
+        #[arg(long, default_value_t = 5)]
+        orgs: u32,
+        /// Users per organization (the first is the owner).
+        #[arg(long, default_value_t = 20)]
+        users_per_org: u32,
+        /// Spread over this many days, ending today.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.

@@ -34,6 +34,12 @@ async fn main() -> ExitCode {
             user_id,
             name,
         } => add_member(config, &org_id, user_id, name.as_deref()).await,
+        Command::GenerateUsage {
+            conversations,
+            orgs,
+            users_per_org,
+            days,
+        } => generate_usage(config, conversations, orgs, users_per_org, days).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,5 +102,48 @@ async fn add_member(
     let creds = added.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     println!("Added Telegram user {user_id} to {org_id} as a member.");
     server::cli::print_credentials("Their", &creds);
+    Ok(())
+}
+
+async fn generate_usage(
+    config: Config,
+    conversations: u64,
+    orgs: u32,
+    users_per_org: u32,
+    days: u32,
+) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=1_000).contains(&orgs), "--orgs must be 1 to 1000");
+    anyhow::ensure!(
+        (1..=1_000).contains(&users_per_org),
+        "--users-per-org must be 1 to 1000"
+    );
+    anyhow::ensure!((1..=3_650).contains(&days), "--days must be 1 to 3650");
+    anyhow::ensure!(
+        conversations <= 100_000_000,
+        "--conversations must be at most 100,000,000"
+    );
+    let state = AppState::open(config).await?;
+    let today = models::Day::of_unix(services::clock::now());
+    let mut options = services::costs::synthetic::Options::new(conversations, today);
+    options.orgs = orgs;
+    options.users_per_org = users_per_org;
+    options.days = days;
+    let started = std::time::Instant::now();
+    let summary = services::costs::synthetic::generate(&state.store, &state.prices, &options).await;
+    state.store.close().await;
+    let summary = summary?;
+    println!(
+        "Generated {} conversations ({} LLM calls, {} rollup rows, {} in all) for {} organizations in {:.1?}.",
+        summary.conversations,
+        summary.stages,
+        summary.rollup_rows,
+        summary.total_cost,
+        summary.org_ids.len(),
+        started.elapsed()
+    );
+    println!(
+        "Owners' Telegram ids start at {}; use `server add-member` or the bot to sign in as one.",
+        options.first_user_id
+    );
     Ok(())
 }

@@ -5,7 +5,6 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use services::{AppState, Config, Store};
-use std::sync::Arc;
 use testkit::db::TestDb;
 
 struct TestApp {
@@ -23,10 +22,7 @@ async fn spawn_app(db: TestDb) -> TestApp {
     let store = Store::connect(&SecretString::from(db.url.clone()))
         .await
         .expect("store opens");
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store, config).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");

@@ -145,3 +145,36 @@ async fn create_user_reads_the_password_from_stdin() {
     let none = run.server(&["create-user", "other"], "");
     assert!(String::from_utf8_lossy(&none.stderr).contains("no password on standard input"));
 }
+
+#[test]
+fn generate_usage_fills_the_store() {
+    let run = Run::new();
+    let out = run.server(
+        &[
+            "generate-usage",
+            "--conversations",
+            "500",
+            "--orgs",
+            "2",
+            "--users-per-org",
+            "3",
+            "--days",
+            "10",
+        ],
+        "",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Generated 500 conversations"), "{stdout}");
+    assert!(stdout.contains("for 2 organizations"), "{stdout}");
+    let bad = run.server(
+        &["generate-usage", "--conversations", "5", "--orgs", "0"],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--orgs must be 1 to 1000"));
+}

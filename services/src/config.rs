@@ -24,6 +24,8 @@ pub struct Config {
     pub telegram: TelegramConfig,
     /// Telegram user ids with the admin role.
     pub admin_ids: Vec<i64>,
+    /// A JSON file of model prices laid over the built-in ones.
+    pub prices_file: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -127,7 +129,10 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let prices_file = get("TABLETALK_PRICES_FILE").map(PathBuf::from);
+
         Ok(Config {
+            prices_file,
             database_url: SecretString::from(database_url),
             database_url_is_default,
             data_dir,

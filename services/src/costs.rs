@@ -6,6 +6,9 @@ pub mod export;
 pub mod ledger;
 pub mod pricing;
 pub mod raw;
+pub mod recorder;
+pub mod rollup;
 pub mod synthetic;
 
 pub use pricing::PriceTable;
+pub use recorder::Recorder;

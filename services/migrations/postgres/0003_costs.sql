@@ -58,7 +58,42 @@ CREATE TABLE usage_daily (
     total_cost    BIGINT NOT NULL,
     PRIMARY KEY (org_id, day, user_id, model_name, stage_name)
 );
-CREATE INDEX usage_daily_user ON usage_daily (user_id, day);
+
+-- Two narrower rollups with the same sums, written in the same transaction:
+-- without the user (overview, by model, by stage, by day) and without model
+-- and stage (per user, a user's own totals). A year of one organization is a
+-- few thousand rows in each, so dashboards stay fast at any history size.
+CREATE TABLE usage_daily_org (
+    org_id        TEXT NOT NULL,
+    day           BIGINT NOT NULL,
+    model_name    TEXT NOT NULL,
+    stage_name    TEXT NOT NULL,
+    conversations BIGINT NOT NULL,
+    calls         BIGINT NOT NULL,
+    input_tokens  BIGINT NOT NULL,
+    cached_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    input_cost    BIGINT NOT NULL,
+    output_cost   BIGINT NOT NULL,
+    total_cost    BIGINT NOT NULL,
+    PRIMARY KEY (org_id, day, model_name, stage_name)
+);
+
+CREATE TABLE usage_daily_user (
+    org_id        TEXT NOT NULL,
+    day           BIGINT NOT NULL,
+    user_id       BIGINT NOT NULL,
+    conversations BIGINT NOT NULL,
+    calls         BIGINT NOT NULL,
+    input_tokens  BIGINT NOT NULL,
+    cached_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    input_cost    BIGINT NOT NULL,
+    output_cost   BIGINT NOT NULL,
+    total_cost    BIGINT NOT NULL,
+    PRIMARY KEY (org_id, day, user_id)
+);
+CREATE INDEX usage_daily_user_user ON usage_daily_user (user_id, day);
 
 CREATE TABLE org_budgets (
     org_id         TEXT PRIMARY KEY REFERENCES organizations (org_id) ON DELETE CASCADE,
@@ -81,12 +116,12 @@ CREATE VIEW org_model_usage AS
     SELECT org_id, model_name, SUM(calls) AS times_used, SUM(input_tokens) AS input_tokens,
            SUM(output_tokens) AS output_tokens, SUM(input_tokens + output_tokens) AS total_tokens,
            SUM(input_cost) AS input_cost, SUM(output_cost) AS output_cost, SUM(total_cost) AS total_cost
-    FROM usage_daily GROUP BY org_id, model_name;
+    FROM usage_daily_org GROUP BY org_id, model_name;
 CREATE VIEW org_stages_usage AS
     SELECT org_id, stage_name, SUM(calls) AS times_used, SUM(input_tokens) AS input_tokens,
            SUM(output_tokens) AS output_tokens, SUM(input_tokens + output_tokens) AS total_tokens,
            SUM(input_cost) AS input_cost, SUM(output_cost) AS output_cost, SUM(total_cost) AS total_cost
-    FROM usage_daily GROUP BY org_id, stage_name;
+    FROM usage_daily_org GROUP BY org_id, stage_name;
 CREATE VIEW conversation_summary AS
     SELECT c.conversation_id, c.chat_id, c.timestamp,
            (SELECT COUNT(*) FROM conversation_stages s WHERE s.conversation_id = c.conversation_id) AS total_stages,

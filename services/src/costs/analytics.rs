@@ -1,4 +1,4 @@
-//! Cost analytics over the daily rollup (never the raw history), scoped to the
+//! Cost analytics over the daily rollups (never the raw history), scoped to the
 //! caller's organization, owners only (the access matrix's ViewCosts).
 
 use crate::error::internal;
@@ -48,6 +48,14 @@ impl Grouping {
         Grouping::Day,
     ];
 
+    /// The narrowest rollup that holds this grouping's key.
+    fn rollup_table(self) -> &'static str {
+        match self {
+            Grouping::User => "usage_daily_user",
+            Grouping::Model | Grouping::Stage | Grouping::Day => "usage_daily_org",
+        }
+    }
+
     fn rollup_column(self) -> &'static str {
         match self {
             Grouping::Model => "model_name",
@@ -82,7 +90,7 @@ pub async fn overview(
 ) -> Result<CostTotals, AppError> {
     let (org, from, to) = scope(caller, range)?;
     let sql =
-        format!("SELECT {TOTALS} FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3");
+        format!("SELECT {TOTALS} FROM usage_daily_org WHERE org_id = $1 AND day BETWEEN $2 AND $3");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org)
         .bind(from)
@@ -117,8 +125,9 @@ pub async fn grouped(
 ) -> Result<Vec<(String, CostTotals)>, AppError> {
     let (org, from, to) = scope(caller, range)?;
     let column = grouping.rollup_column();
+    let table = grouping.rollup_table();
     let sql = format!(
-        "SELECT {column}, {TOTALS} FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3 GROUP BY {column}"
+        "SELECT {column}, {TOTALS} FROM {table} WHERE org_id = $1 AND day BETWEEN $2 AND $3 GROUP BY {column}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org)
@@ -196,7 +205,7 @@ pub async fn per_user(
     let org = require(caller, Action::ViewCosts)?;
     let names = sqlx::query(
         "SELECT u.user_id, u.first_name, u.last_name, u.username FROM telegram_users u \
-         WHERE u.user_id IN (SELECT DISTINCT user_id FROM usage_daily WHERE org_id = $1) \
+         WHERE u.user_id IN (SELECT DISTINCT user_id FROM usage_daily_user WHERE org_id = $1) \
          OR u.user_id IN (SELECT user_id FROM organization_members WHERE org_id = $1)",
     )
     .bind(org.as_str())
@@ -251,7 +260,7 @@ pub async fn per_user(
 pub async fn own_totals(store: &Store, user_id: UserId, today: Day) -> Result<OwnTotals, AppError> {
     let sum = |from: Day| async move {
         let sql = format!(
-            "SELECT {TOTALS} FROM usage_daily WHERE user_id = $1 AND day BETWEEN $2 AND $3"
+            "SELECT {TOTALS} FROM usage_daily_user WHERE user_id = $1 AND day BETWEEN $2 AND $3"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)

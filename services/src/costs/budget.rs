@@ -83,7 +83,7 @@ pub async fn check(
 /// The organization's recorded spend in the UTC month of `today`.
 pub async fn month_spend(store: &Store, org: &OrgId, today: Day) -> Result<Usd, AppError> {
     let units: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(total_cost), 0) AS BIGINT) FROM usage_daily \
+        "SELECT CAST(COALESCE(SUM(total_cost), 0) AS BIGINT) FROM usage_daily_org \
          WHERE org_id = $1 AND day BETWEEN $2 AND $3",
     )
     .bind(org.as_str())

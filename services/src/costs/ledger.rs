@@ -1,15 +1,19 @@
 //! Recording conversations: the conversation, one row per LLM call, and the
 //! daily rollup, in one transaction. A failure leaves nothing half-written, so
 //! a cost is never counted twice or lost.
+//!
+//! [`write_batch`] writes any number of conversations in one transaction with
+//! a handful of statements (ids reserved up front, multi-row inserts, one
+//! aggregated rollup upsert); [`super::recorder::Recorder`] feeds it batches
+//! from concurrent callers (group commit), [`record`] a single conversation.
 
+use super::rollup::{Delta, Rollups};
 use super::PriceTable;
 use crate::error::internal;
-use crate::store::Tx;
+use crate::store::{Backend, Tx};
 use crate::Store;
 use models::costs::{Channel, ConversationStatus, Stage, Usage};
 use models::{AppError, Day, OrgId, Usd, UserId};
-use sqlx::Row;
-use std::collections::BTreeMap;
 
 /// Longest question kept in the ledger; longer ones are cut with a marker.
 pub const MAX_QUESTION_CHARS: usize = 20_000;
@@ -43,45 +47,31 @@ pub struct NewConversation {
     pub stages: Vec<NewStage>,
 }
 
-/// A priced stage, ready to write.
-struct Priced<'a> {
-    number: i64,
-    stage: &'a NewStage,
-    input_cost: Usd,
-    output_cost: Usd,
-}
-
-/// The rollup key of a stage, and what it adds.
-#[derive(Default)]
-struct RollupDelta {
-    conversations: i64,
-    calls: i64,
-    input_tokens: i64,
-    cached_tokens: i64,
-    output_tokens: i64,
-    input_cost: Usd,
-    output_cost: Usd,
-}
-
-/// Records a conversation and returns its id.
+/// Records one conversation in its own transaction and returns its id.
 pub async fn record(
     store: &Store,
     prices: &PriceTable,
     conversation: &NewConversation,
 ) -> Result<i64, AppError> {
     validate(conversation)?;
-    let mut tx = store
-        .begin_write()
-        .await
-        .map_err(internal("starting a transaction"))?;
-    let id = record_in(&mut tx, prices, conversation).await?;
-    tx.commit()
-        .await
-        .map_err(internal("committing a conversation"))?;
-    Ok(id)
+    let ids = write_batch(store, prices, std::slice::from_ref(conversation), true).await?;
+    ids.into_iter().next().ok_or_else(AppError::internal)
 }
 
-fn validate(conversation: &NewConversation) -> Result<(), AppError> {
+/// The same rows without the rollup: only the benchmark uses this, to measure
+/// what the rollup costs. Dashboards would then disagree with the ledger.
+#[doc(hidden)]
+pub async fn record_without_rollup_for_benchmark(
+    store: &Store,
+    prices: &PriceTable,
+    conversations: &[NewConversation],
+) -> Result<Vec<i64>, AppError> {
+    conversations.iter().try_for_each(validate)?;
+    write_batch(store, prices, conversations, false).await
+}
+
+/// Checks a conversation before it is queued or written.
+pub fn validate(conversation: &NewConversation) -> Result<(), AppError> {
     if conversation.stages.is_empty() {
         return Err(AppError::bad_request(
             "A conversation without LLM calls has no cost to record.",
@@ -101,154 +91,194 @@ fn validate(conversation: &NewConversation) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Writes everything inside `tx` (also used by the benchmark).
-pub async fn record_in(
-    tx: &mut Tx,
-    prices: &PriceTable,
-    c: &NewConversation,
-) -> Result<i64, AppError> {
-    let day = Day::of_unix(c.at).0;
-    let org = c.org_id.as_ref().map_or("", OrgId::as_str);
-    let question = clip(&c.question);
-    let id: i64 = sqlx::query(
-        "INSERT INTO conversations (chat_id, user_id, username, user_question, org_id, database_id, \
-         channel, status, error, day, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         RETURNING conversation_id",
-    )
-    .bind(c.chat_id)
-    .bind(c.user_id)
-    .bind(c.username.as_deref())
-    .bind(question.as_ref())
-    .bind(org)
-    .bind(c.database_id.as_deref())
-    .bind(match c.channel {
-        Channel::Telegram => "telegram",
-        Channel::Web => "web",
-    })
-    .bind(c.status.as_str())
-    .bind(c.error.as_deref())
-    .bind(day)
-    .bind(c.at)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(internal("recording a conversation"))?
-    .try_get(0)
-    .map_err(internal("decoding a conversation id"))?;
+/// Rows per multi-row INSERT (keeps every statement under SQLite's 32,766 parameters).
+const ROWS_PER_STATEMENT: usize = 1_000;
+const CONVERSATION_COLUMNS: usize = 12;
+const STAGE_COLUMNS: usize = 15;
 
-    let priced: Vec<Priced<'_>> = c
-        .stages
-        .iter()
-        .zip(1..)
-        .map(|(stage, number)| {
-            let cost = prices.cost(&stage.model, &stage.usage);
-            Priced {
-                number,
-                stage,
-                input_cost: cost.input_cost,
-                output_cost: cost.output_cost,
-            }
-        })
-        .collect();
-    insert_stages(tx, id, c.chat_id, &priced).await?;
-
-    // One upsert per distinct (model, stage) of this conversation.
-    let mut deltas: BTreeMap<(&str, &str), RollupDelta> = BTreeMap::new();
-    for p in &priced {
-        let delta = deltas
-            .entry((p.stage.model.as_str(), p.stage.stage.as_str()))
-            .or_default();
-        delta.conversations += i64::from(p.number == 1);
-        delta.calls += 1;
-        delta.input_tokens += p.stage.usage.prompt_tokens;
-        delta.cached_tokens += p.stage.usage.cached_tokens;
-        delta.output_tokens += p.stage.usage.billable_output();
-        delta.input_cost += p.input_cost;
-        delta.output_cost += p.output_cost;
-    }
-    for ((model, stage), d) in deltas {
-        sqlx::query(
-            "INSERT INTO usage_daily (org_id, day, user_id, model_name, stage_name, conversations, calls, \
-             input_tokens, cached_tokens, output_tokens, input_cost, output_cost, total_cost) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (org_id, day, user_id, model_name, stage_name) DO UPDATE SET \
-             conversations = usage_daily.conversations + excluded.conversations, \
-             calls = usage_daily.calls + excluded.calls, \
-             input_tokens = usage_daily.input_tokens + excluded.input_tokens, \
-             cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens, \
-             output_tokens = usage_daily.output_tokens + excluded.output_tokens, \
-             input_cost = usage_daily.input_cost + excluded.input_cost, \
-             output_cost = usage_daily.output_cost + excluded.output_cost, \
-             total_cost = usage_daily.total_cost + excluded.total_cost",
-        )
-        .bind(org)
-        .bind(day)
-        .bind(c.user_id)
-        .bind(model)
-        .bind(stage)
-        .bind(d.conversations)
-        .bind(d.calls)
-        .bind(d.input_tokens)
-        .bind(d.cached_tokens)
-        .bind(d.output_tokens)
-        .bind(d.input_cost.units())
-        .bind(d.output_cost.units())
-        .bind((d.input_cost + d.output_cost).units())
-        .execute(&mut **tx)
-        .await
-        .map_err(internal("updating the usage rollup"))?;
-    }
-    Ok(id)
-}
-
-/// All stage rows of one conversation in one statement.
-async fn insert_stages(
-    tx: &mut Tx,
-    id: i64,
-    chat_id: i64,
-    priced: &[Priced<'_>],
-) -> Result<(), AppError> {
-    const COLUMNS: usize = 15;
-    let rows: Vec<String> = (0..priced.len())
+/// `($1, ..., $k), ($k+1, ...)` for `rows` rows of `columns` parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
         .map(|r| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
+            let params: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
                 .collect();
             format!("({})", params.join(", "))
         })
-        .collect();
-    let sql = format!(
-        "INSERT INTO conversation_stages (conversation_id, chat_id, stage_number, stage_name, model_name, \
-         input_tokens, cached_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, \
-         latency_ms, generated_sql, error) VALUES {}",
-        rows.join(", ")
-    );
-    // Placeholders only: the SQL text holds no input.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for p in priced {
-        let usage = &p.stage.usage;
-        let output = usage.billable_output();
-        query = query
-            .bind(id)
-            .bind(chat_id)
-            .bind(p.number)
-            .bind(p.stage.stage.as_str())
-            .bind(p.stage.model.as_str())
-            .bind(usage.prompt_tokens)
-            .bind(usage.cached_tokens)
-            .bind(output)
-            .bind(usage.prompt_tokens + output)
-            .bind(p.input_cost.units())
-            .bind(p.output_cost.units())
-            .bind((p.input_cost + p.output_cost).units())
-            .bind(p.stage.latency_ms)
-            .bind(p.stage.generated_sql.as_deref())
-            .bind(p.stage.error.as_deref());
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes already-validated conversations in one transaction; returns their
+/// ids in order. All or nothing: on any error none of them is written.
+pub async fn write_batch(
+    store: &Store,
+    prices: &PriceTable,
+    batch: &[NewConversation],
+    with_rollup: bool,
+) -> Result<Vec<i64>, AppError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
     }
-    query
-        .execute(&mut **tx)
+    let mut tx = store
+        .begin_write()
         .await
-        .map(drop)
-        .map_err(internal("recording conversation stages"))
+        .map_err(internal("starting a transaction"))?;
+    let ids = reserve_ids(&mut tx, store.backend(), batch.len()).await?;
+
+    for (chunk, chunk_ids) in batch
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(ids.chunks(ROWS_PER_STATEMENT))
+    {
+        let sql = format!(
+            "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
+             database_id, channel, status, error, day, timestamp) VALUES {}",
+            placeholders(chunk.len(), CONVERSATION_COLUMNS)
+        );
+        // Placeholders only: the SQL text holds no input.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (c, id) in chunk.iter().zip(chunk_ids) {
+            query = query
+                .bind(*id)
+                .bind(c.chat_id)
+                .bind(c.user_id)
+                .bind(c.username.as_deref())
+                .bind(clip(&c.question).into_owned())
+                .bind(c.org_id.as_ref().map_or("", OrgId::as_str))
+                .bind(c.database_id.as_deref())
+                .bind(match c.channel {
+                    Channel::Telegram => "telegram",
+                    Channel::Web => "web",
+                })
+                .bind(c.status.as_str())
+                .bind(c.error.as_deref())
+                .bind(Day::of_unix(c.at).0)
+                .bind(c.at);
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("recording conversations"))?;
+    }
+
+    // Price every call once; the stage rows and the rollup use the same figures.
+    struct Priced<'a> {
+        id: i64,
+        conversation: &'a NewConversation,
+        number: i64,
+        stage: &'a NewStage,
+        input_cost: Usd,
+        output_cost: Usd,
+    }
+    let priced: Vec<Priced<'_>> = batch
+        .iter()
+        .zip(&ids)
+        .flat_map(|(c, id)| {
+            c.stages.iter().zip(1..).map(move |(stage, number)| {
+                let cost = prices.cost(&stage.model, &stage.usage);
+                Priced {
+                    id: *id,
+                    conversation: c,
+                    number,
+                    stage,
+                    input_cost: cost.input_cost,
+                    output_cost: cost.output_cost,
+                }
+            })
+        })
+        .collect();
+    for chunk in priced.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO conversation_stages (conversation_id, chat_id, stage_number, stage_name, model_name, \
+             input_tokens, cached_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, \
+             latency_ms, generated_sql, error) VALUES {}",
+            placeholders(chunk.len(), STAGE_COLUMNS)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            let usage = &p.stage.usage;
+            let output = usage.billable_output();
+            query = query
+                .bind(p.id)
+                .bind(p.conversation.chat_id)
+                .bind(p.number)
+                .bind(p.stage.stage.as_str())
+                .bind(p.stage.model.as_str())
+                .bind(usage.prompt_tokens)
+                .bind(usage.cached_tokens)
+                .bind(output)
+                .bind(usage.prompt_tokens + output)
+                .bind(p.input_cost.units())
+                .bind(p.output_cost.units())
+                .bind((p.input_cost + p.output_cost).units())
+                .bind(p.stage.latency_ms)
+                .bind(p.stage.generated_sql.as_deref())
+                .bind(p.stage.error.as_deref());
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("recording conversation stages"))?;
+    }
+
+    if with_rollup {
+        let mut rollups = Rollups::default();
+        for p in &priced {
+            let c = p.conversation;
+            rollups.add(
+                c.org_id.as_ref().map_or("", OrgId::as_str),
+                Day::of_unix(c.at).0,
+                c.user_id,
+                &p.stage.model,
+                p.stage.stage.as_str(),
+                Delta {
+                    conversations: i64::from(p.number == 1),
+                    calls: 1,
+                    input_tokens: p.stage.usage.prompt_tokens,
+                    cached_tokens: p.stage.usage.cached_tokens,
+                    output_tokens: p.stage.usage.billable_output(),
+                    input_cost: p.input_cost.units(),
+                    output_cost: p.output_cost.units(),
+                },
+            );
+        }
+        rollups
+            .write(&mut tx)
+            .await
+            .map_err(internal("updating the usage rollups"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(internal("committing conversations"))?;
+    Ok(ids)
+}
+
+/// Reserves `n` new conversation ids inside `tx`.
+///
+/// SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
+/// highest id ever used (`sqlite_sequence`, never reused) cannot move under us.
+/// PostgreSQL: the identity's own sequence hands out `n` values.
+async fn reserve_ids(tx: &mut Tx, backend: Backend, n: usize) -> Result<Vec<i64>, AppError> {
+    let n = i64::try_from(n).map_err(|_| AppError::internal())?;
+    match backend {
+        Backend::Sqlite => {
+            let last: i64 = sqlx::query_scalar(
+                "SELECT CAST(MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'conversations'), 0), \
+                 COALESCE((SELECT MAX(conversation_id) FROM conversations), 0)) AS BIGINT)",
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(internal("reserving conversation ids"))?;
+            Ok((last + 1..=last + n).collect())
+        }
+        Backend::Postgres => sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('conversations', 'conversation_id')) FROM generate_series(1, $1)",
+        )
+        .bind(n)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(internal("reserving conversation ids")),
+    }
 }
 
 fn clip(question: &str) -> std::borrow::Cow<'_, str> {

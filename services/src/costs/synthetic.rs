@@ -6,13 +6,13 @@
 //! million stage rows take minutes, not hours. Every value in the generated
 //! SQL is a number or one of the fixed strings below: no input reaches it.
 
+use super::rollup::{Delta, Rollups};
 use super::PriceTable;
 use crate::store::Backend;
 use crate::Store;
 use anyhow::Context;
 use models::costs::{Stage, Usage};
 use models::{Day, OrgId, Usd};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -79,17 +79,6 @@ impl Rng {
     }
 }
 
-#[derive(Default, Clone, Copy)]
-struct Delta {
-    conversations: i64,
-    calls: i64,
-    input_tokens: i64,
-    cached_tokens: i64,
-    output_tokens: i64,
-    input_cost: i64,
-    output_cost: i64,
-}
-
 /// Conversations per transaction.
 const BATCH: u64 = 5_000;
 /// Rows per INSERT statement.
@@ -149,7 +138,7 @@ pub async fn generate(
     )
     .fetch_one(store.pool())
     .await?;
-    let mut rollup: HashMap<(usize, i64, i64, &'static str, &'static str), Delta> = HashMap::new();
+    let mut rollups = Rollups::default();
     let mut stages_written = 0u64;
     let mut total = 0i64;
     let mut next_id = first_id + 1;
@@ -198,16 +187,22 @@ pub async fn generate(
                     input_cost + output_cost,
                     rng.between(300, 4_000),
                 ));
-                let d = rollup
-                    .entry((org_index, day, user, model, stage.as_str()))
-                    .or_default();
-                d.conversations += i64::from(number == 0);
-                d.calls += 1;
-                d.input_tokens += prompt;
-                d.cached_tokens += usage.cached_tokens;
-                d.output_tokens += output;
-                d.input_cost += input_cost;
-                d.output_cost += output_cost;
+                rollups.add(
+                    org_ids[org_index].as_str(),
+                    day,
+                    user,
+                    model,
+                    stage.as_str(),
+                    Delta {
+                        conversations: i64::from(number == 0),
+                        calls: 1,
+                        input_tokens: prompt,
+                        cached_tokens: usage.cached_tokens,
+                        output_tokens: output,
+                        input_cost,
+                        output_cost,
+                    },
+                );
                 total += input_cost + output_cost;
             }
         }
@@ -240,44 +235,12 @@ pub async fn generate(
         done += n;
     }
 
-    let rollup_rows = rollup.len() as u64;
-    let entries: Vec<String> = rollup
-        .into_iter()
-        .map(|((org_index, day, user, model, stage), d)| {
-            format!(
-                "('{}', {day}, {user}, '{model}', '{stage}', {}, {}, {}, {}, {}, {}, {}, {})",
-                org_ids[org_index].as_str(),
-                d.conversations,
-                d.calls,
-                d.input_tokens,
-                d.cached_tokens,
-                d.output_tokens,
-                d.input_cost,
-                d.output_cost,
-                d.input_cost + d.output_cost
-            )
-        })
-        .collect();
+    let rollup_rows = rollups.len() as u64;
     let mut tx = store.begin_write().await?;
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO usage_daily (org_id, day, user_id, model_name, stage_name, conversations, calls, \
-             input_tokens, cached_tokens, output_tokens, input_cost, output_cost, total_cost) VALUES {} \
-             ON CONFLICT (org_id, day, user_id, model_name, stage_name) DO UPDATE SET \
-             conversations = usage_daily.conversations + excluded.conversations, calls = usage_daily.calls + excluded.calls, \
-             input_tokens = usage_daily.input_tokens + excluded.input_tokens, \
-             cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens, \
-             output_tokens = usage_daily.output_tokens + excluded.output_tokens, \
-             input_cost = usage_daily.input_cost + excluded.input_cost, \
-             output_cost = usage_daily.output_cost + excluded.output_cost, \
-             total_cost = usage_daily.total_cost + excluded.total_cost",
-            chunk.join(", ")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await
-            .context("writing the rollup")?;
-    }
+    rollups
+        .write(&mut tx)
+        .await
+        .context("writing the rollups")?;
     if store.backend() == Backend::Postgres {
         // Explicit ids do not advance identity sequences: move them past what was written.
         for (table, column) in [

@@ -1,0 +1,266 @@
+//! Cost analytics and recording benchmark (DESIGN.md §9). Prints numbers; asserts nothing.
+//!
+//!   cargo bench -p services --bench costs -- [--stage-rows N] [--backend sqlite|postgres]
+//!
+//! PostgreSQL needs TABLETALK_TEST_POSTGRES_URL (a fresh database is created and dropped).
+
+use models::costs::{Channel, ConversationStatus, Stage, Usage};
+use models::org::Caller;
+use models::{Day, DayRange, Role};
+use secrecy::SecretString;
+use services::costs::analytics::{self, Grouping};
+use services::costs::ledger::{self, NewConversation, NewStage};
+use services::costs::{raw, synthetic, PriceTable};
+use services::Store;
+use std::time::{Duration, Instant};
+use testkit::db::TestDb;
+
+/// Average LLM calls per synthetic conversation (see synthetic::plan).
+const STAGES_PER_CONVERSATION: f64 = 2.425;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let stage_rows: u64 = arg("--stage-rows").map_or(Ok(10_000_000), |v| v.parse())?;
+    let backend = arg("--backend").unwrap_or_else(|| "sqlite".into());
+    let db = match backend.as_str() {
+        "postgres" => TestDb::postgres()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("set TABLETALK_TEST_POSTGRES_URL"))?,
+        _ => TestDb::sqlite(),
+    };
+    let store = Store::connect(&SecretString::from(db.url.clone())).await?;
+    let prices = PriceTable::defaults();
+    let today = Day::parse("2026-11-25").map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
+
+    println!("## {backend}: {stage_rows} stage rows\n");
+    let conversations = (stage_rows as f64 / STAGES_PER_CONVERSATION).ceil() as u64;
+    let mut options = synthetic::Options::new(conversations, today);
+    options.orgs = 5;
+    options.users_per_org = 20;
+    let started = Instant::now();
+    let summary = synthetic::generate(&store, &prices, &options).await?;
+    println!(
+        "generated {} conversations, {} stage rows, {} rollup rows in {:.1?} ({:.0} stage rows/s)\n",
+        summary.conversations,
+        summary.stages,
+        summary.rollup_rows,
+        started.elapsed(),
+        summary.stages as f64 / started.elapsed().as_secs_f64()
+    );
+    if backend == "postgres" {
+        sqlx::query("ANALYZE").execute(store.pool()).await?;
+    }
+
+    let org = summary.org_ids[0].clone();
+    let owner = Caller {
+        user_id: Some(options.first_user_id),
+        role: Role::Owner,
+        org_id: Some(org.clone()),
+    };
+    let year = DayRange::between(models::Day(today.0 - 364), today);
+    let month = DayRange::between(models::Day(today.0 - 29), today);
+
+    println!("| query (one org, ~{} stage rows) | range | rollup p50 | rollup p99 | raw GROUP BY p50 | raw p99 | p99 ratio raw/rollup |", summary.stages / 5);
+    println!("|---|---|---|---|---|---|---|");
+    for (range_name, range) in [("365 days", year), ("30 days", month)] {
+        let (from, to) = range.bounds();
+        let rolled = measure(300, || async {
+            analytics::overview(&store, &owner, &range)
+                .await
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
+        })
+        .await?;
+        let counted = measure(3, || async {
+            raw::overview(&store, org.as_str(), from, to)
+                .await
+                .map(drop)
+                .map_err(anyhow::Error::from)
+        })
+        .await?;
+        row("overview", range_name, rolled, counted);
+        for grouping in Grouping::ALL {
+            let rolled = measure(300, || async {
+                analytics::grouped(&store, &owner, &range, grouping)
+                    .await
+                    .map(drop)
+                    .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
+            })
+            .await?;
+            let counted = measure(3, || async {
+                raw::grouped(&store, org.as_str(), from, to, grouping)
+                    .await
+                    .map(drop)
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+            row(
+                &format!("by {grouping:?}").to_lowercase(),
+                range_name,
+                rolled,
+                counted,
+            );
+        }
+        let per_user = measure(300, || async {
+            analytics::per_user(&store, &owner, &range)
+                .await
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
+        })
+        .await?;
+        println!(
+            "| per_user (with names, members) | {range_name} | {} | {} | | | |",
+            ms(per_user.0),
+            ms(per_user.1)
+        );
+    }
+
+    println!();
+    let n = 5_000;
+    let sample = |i: i64| NewConversation {
+        chat_id: options.first_user_id,
+        user_id: options.first_user_id + i % 20,
+        username: None,
+        question: "How many orders shipped yesterday?".into(),
+        org_id: Some(org.clone()),
+        database_id: None,
+        channel: Channel::Telegram,
+        status: ConversationStatus::Answered,
+        error: None,
+        at: today.start_unix() + i % 86_400,
+        stages: vec![
+            call(Stage::Analysis, "gemini-2.5-flash", i),
+            call(Stage::SqlRepair, "gemini-2.5-flash", i),
+            call(Stage::SqlResponse, "gemini-2.5-flash-lite", i),
+        ],
+    };
+    let err = |e: models::AppError| anyhow::anyhow!(e.message().to_owned());
+    let sequential = 2_000;
+    let started = Instant::now();
+    for i in 0..sequential {
+        ledger::record(&store, &prices, &sample(i))
+            .await
+            .map_err(err)?;
+    }
+    let one_by_one = sequential as f64 / started.elapsed().as_secs_f64();
+
+    // Many askers at once, through the group-commit recorder (how the bot and server record).
+    let recorder =
+        services::costs::Recorder::start(store.clone(), std::sync::Arc::new(prices.clone()));
+    let producers: i64 = 50;
+    let started = Instant::now();
+    let handles: Vec<_> = (0..producers)
+        .map(|p| {
+            let recorder = recorder.clone();
+            let mine: Vec<NewConversation> = (0..n / producers)
+                .map(|i| sample(p * 1_000_000 + i))
+                .collect();
+            tokio::spawn(async move {
+                for c in mine {
+                    recorder
+                        .record(c)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await??;
+    }
+    let with = n as f64 / started.elapsed().as_secs_f64();
+
+    // The same rows in full batches, with and without the rollup.
+    let max = services::costs::recorder::MAX_BATCH;
+    let all: Vec<NewConversation> = (0..n).map(|i| sample(2_000_000 + i)).collect();
+    let started = Instant::now();
+    for chunk in all.chunks(max) {
+        ledger::record_without_rollup_for_benchmark(&store, &prices, chunk)
+            .await
+            .map_err(err)?;
+    }
+    let without = n as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for chunk in all.chunks(max) {
+        ledger::write_batch(&store, &prices, chunk, true)
+            .await
+            .map_err(err)?;
+    }
+    let with_batched = n as f64 / started.elapsed().as_secs_f64();
+
+    println!("| recording 3-stage conversations | conversations/s |\n|---|---|");
+    println!("| one at a time, one task, one transaction each (with rollup) | {one_by_one:.0} |");
+    println!("| {producers} concurrent askers through the group-commit recorder (with rollup) | {with:.0} |");
+    println!("| batches of {max}, with the rollup | {with_batched:.0} |");
+    println!("| the same batches without the rollup | {without:.0} |");
+    println!(
+        "| ratio with / without the rollup (batched) | {:.2} |",
+        with_batched / without
+    );
+    store.close().await;
+    Ok(())
+}
+
+fn call(stage: Stage, model: &str, i: i64) -> NewStage {
+    NewStage {
+        stage,
+        model: model.into(),
+        usage: Usage {
+            prompt_tokens: 2_000 + i % 500,
+            cached_tokens: 0,
+            candidates_tokens: 200,
+            thoughts_tokens: 300,
+        },
+        latency_ms: 800,
+        generated_sql: None,
+        error: None,
+    }
+}
+
+/// Runs `f` a few times to warm caches, then `iterations` times; returns (p50, p99).
+/// With few iterations the p99 is the slowest run.
+async fn measure<F, Fut>(iterations: usize, mut f: F) -> anyhow::Result<(Duration, Duration)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..iterations.min(10) / 3 {
+        f().await?;
+    }
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        f().await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let pick = |q: f64| {
+        times[((times.len() as f64 * q).ceil() as usize)
+            .saturating_sub(1)
+            .min(times.len() - 1)]
+    };
+    Ok((pick(0.50), pick(0.99)))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn row(name: &str, range: &str, rolled: (Duration, Duration), counted: (Duration, Duration)) {
+    println!(
+        "| {name} | {range} | {} | {} | {} | {} | {:.0}x |",
+        ms(rolled.0),
+        ms(rolled.1),
+        ms(counted.0),
+        ms(counted.1),
+        counted.1.as_secs_f64() / rolled.1.as_secs_f64()
+    );
+}
