@@ -133,6 +133,26 @@ impl Store {
     }
 }
 
+/// `(p1, ..., pk), (pk+1, ...)` placeholders for a multi-row statement of
+/// `rows` rows of `columns` values. SQLite gets numbered `?N` parameters: it
+/// treats `$N` as a *named* parameter and looks names up one by one, which
+/// makes statements with thousands of parameters slow to prepare.
+pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    let sigil = match backend {
+        Backend::Sqlite => '?',
+        Backend::Postgres => '$',
+    };
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=columns)
+                .map(|c| format!("{sigil}{}", r * columns + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Makes sure the SQLite file's directory exists and the file is created on first use.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
@@ -161,6 +181,12 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_per_dialect() {
+        assert_eq!(placeholders(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(Backend::Sqlite, 1, 3), "(?1, ?2, ?3)");
+    }
 
     #[test]
     fn backends_are_told_apart_by_scheme() {

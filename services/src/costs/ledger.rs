@@ -10,7 +10,7 @@
 use super::rollup::{Delta, Rollups};
 use super::PriceTable;
 use crate::error::internal;
-use crate::store::{Backend, Tx};
+use crate::store::{placeholders, Backend, Tx};
 use crate::Store;
 use models::costs::{Channel, ConversationStatus, Stage, Usage};
 use models::{AppError, Day, OrgId, Usd, UserId};
@@ -96,19 +96,6 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 const CONVERSATION_COLUMNS: usize = 12;
 const STAGE_COLUMNS: usize = 15;
 
-/// `($1, ..., $k), ($k+1, ...)` for `rows` rows of `columns` parameters.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Writes already-validated conversations in one transaction; returns their
 /// ids in order. All or nothing: on any error none of them is written.
 pub async fn write_batch(
@@ -133,7 +120,7 @@ pub async fn write_batch(
         let sql = format!(
             "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
              database_id, channel, status, error, day, timestamp) VALUES {}",
-            placeholders(chunk.len(), CONVERSATION_COLUMNS)
+            placeholders(store.backend(), chunk.len(), CONVERSATION_COLUMNS)
         );
         // Placeholders only: the SQL text holds no input.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -192,7 +179,7 @@ pub async fn write_batch(
             "INSERT INTO conversation_stages (conversation_id, chat_id, stage_number, stage_name, model_name, \
              input_tokens, cached_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, \
              latency_ms, generated_sql, error) VALUES {}",
-            placeholders(chunk.len(), STAGE_COLUMNS)
+            placeholders(store.backend(), chunk.len(), STAGE_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
@@ -243,7 +230,7 @@ pub async fn write_batch(
             );
         }
         rollups
-            .write(&mut tx)
+            .write(&mut tx, store.backend())
             .await
             .map_err(internal("updating the usage rollups"))?;
     }

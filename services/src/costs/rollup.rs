@@ -6,7 +6,7 @@
 //! - `usage_daily_org`  (org, day, model, stage): overview, by model, by stage, by day.
 //! - `usage_daily_user` (org, day, user): per user, a user's own totals.
 
-use crate::store::Tx;
+use crate::store::{placeholders, Backend, Tx};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
@@ -85,7 +85,7 @@ impl Rollups {
     }
 
     /// Adds the sums to the three tables inside `tx`.
-    pub async fn write(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+    pub async fn write(&self, tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
         let full: Vec<(Vec<Key>, Delta)> = self
             .full
             .iter()
@@ -102,6 +102,7 @@ impl Rollups {
             .collect();
         upsert(
             tx,
+            backend,
             "usage_daily",
             &["org_id", "day", "user_id", "model_name", "stage_name"],
             &full,
@@ -110,6 +111,7 @@ impl Rollups {
         let by_org = project(&full, &[0, 1, 3, 4]);
         upsert(
             tx,
+            backend,
             "usage_daily_org",
             &["org_id", "day", "model_name", "stage_name"],
             &by_org,
@@ -118,6 +120,7 @@ impl Rollups {
         let by_user = project(&full, &[0, 1, 2]);
         upsert(
             tx,
+            backend,
             "usage_daily_user",
             &["org_id", "day", "user_id"],
             &by_user,
@@ -138,6 +141,7 @@ fn project(rows: &[(Vec<Key>, Delta)], keep: &[usize]) -> Vec<(Vec<Key>, Delta)>
 
 async fn upsert(
     tx: &mut Tx,
+    backend: Backend,
     table: &str,
     keys: &[&str],
     rows: &[(Vec<Key>, Delta)],
@@ -148,20 +152,12 @@ async fn upsert(
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let params: Vec<String> = (1..=columns)
-                    .map(|c| format!("${}", r * columns + c))
-                    .collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
         // Table and column names are the constants above; every value is a parameter.
         let sql = format!(
             "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
             keys.join(", "),
             SUMS.join(", "),
-            values.join(", "),
+            placeholders(backend, chunk.len(), columns),
             keys.join(", "),
             updates.join(", ")
         );

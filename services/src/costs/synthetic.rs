@@ -238,7 +238,7 @@ pub async fn generate(
     let rollup_rows = rollups.len() as u64;
     let mut tx = store.begin_write().await?;
     rollups
-        .write(&mut tx)
+        .write(&mut tx, store.backend())
         .await
         .context("writing the rollups")?;
     if store.backend() == Backend::Postgres {
