@@ -1,20 +1,14 @@
 //! `bot`: the Tabletalk Telegram bot (long polling).
 
-use anyhow::Context;
 use services::{AppState, Config};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // A .env file is optional; a malformed one is reported, not ignored.
-    if let Err(err) = dotenv() {
-        eprintln!("error: {err:#}");
-        return ExitCode::from(2);
-    }
-    let config = match Config::from_env() {
+    let config = match Config::load() {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {err:#}");
             return ExitCode::from(2);
         }
     };
@@ -30,14 +24,6 @@ async fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn dotenv() -> anyhow::Result<()> {
-    match dotenvy::dotenv() {
-        Ok(_) => Ok(()),
-        Err(err) if err.not_found() => Ok(()),
-        Err(err) => Err(err).context("could not read .env"),
     }
 }
 

@@ -1,6 +1,5 @@
 //! `server`: serve the dashboard, or run an operator command.
 
-use anyhow::Context;
 use clap::Parser;
 use server::cli::{Cli, Command};
 use services::{AppState, Config};
@@ -9,14 +8,10 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(err) = load_dotenv() {
-        eprintln!("error: {err:#}");
-        return ExitCode::from(2);
-    }
-    let config = match Config::from_env() {
+    let config = match Config::load() {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {err:#}");
             return ExitCode::from(2);
         }
     };
@@ -47,14 +42,6 @@ async fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn load_dotenv() -> anyhow::Result<()> {
-    match dotenvy::dotenv() {
-        Ok(_) => Ok(()),
-        Err(err) if err.not_found() => Ok(()),
-        Err(err) => Err(err).context("could not read .env"),
     }
 }
 

@@ -54,7 +54,19 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment (call `dotenvy::dotenv()` before, if wanted).
+    /// What binaries call: reads a `.env` file in the working directory if there
+    /// is one (a malformed one is an error, not ignored), then the environment.
+    pub fn load() -> anyhow::Result<Config> {
+        use anyhow::Context;
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(err) if err.not_found() => {}
+            Err(err) => return Err(err).context("could not read .env"),
+        }
+        Ok(Config::from_env()?)
+    }
+
+    /// Reads the process environment only.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
