@@ -14,19 +14,22 @@ use std::path::Path;
 /// figures as published in late 2025. gemini-2.0-flash is retired for new calls
 /// but kept so older records keep their meaning. Override any of them, or add
 /// models (e.g. for OpenAI-compatible endpoints), in the prices file.
-const DEFAULTS: &[(&str, &str, &str, &str, Option<(i64, &str, &str, &str)>)] = &[
-    // model,                 input,  output,  cached, (above prompt tokens: input, output, cached)
+const DEFAULTS: &[(&str, Prices, Tier)] = &[
+    // model, (input, output, cached input), above this many prompt tokens: (input, output, cached input)
     (
         "gemini-2.5-pro",
-        "1.25",
-        "10.00",
-        "0.125",
-        Some((200_000, "2.50", "15.00", "0.25")),
+        ("1.25", "10.00", "0.125"),
+        Some((200_000, ("2.50", "15.00", "0.25"))),
     ),
-    ("gemini-2.5-flash", "0.30", "2.50", "0.03", None),
-    ("gemini-2.5-flash-lite", "0.10", "0.40", "0.01", None),
-    ("gemini-2.0-flash", "0.10", "0.40", "0.025", None),
+    ("gemini-2.5-flash", ("0.30", "2.50", "0.03"), None),
+    ("gemini-2.5-flash-lite", ("0.10", "0.40", "0.01"), None),
+    ("gemini-2.0-flash", ("0.10", "0.40", "0.025"), None),
 ];
+
+/// Input, output and cached-input dollars per 1M tokens, as exact decimal text.
+type Prices = (&'static str, &'static str, &'static str);
+/// Prices for calls whose prompt has more than this many tokens.
+type Tier = Option<(i64, Prices)>;
 
 /// Model name -> prices.
 #[derive(Debug, Clone)]
@@ -40,12 +43,12 @@ impl PriceTable {
         let dollars = |s: &str| Usd::parse(s).unwrap_or(Usd::ZERO);
         let models = DEFAULTS
             .iter()
-            .map(|(name, input, output, cached, above)| {
+            .map(|(name, (input, output, cached), above)| {
                 let price = ModelPrice {
                     input_per_million: dollars(input),
                     output_per_million: dollars(output),
                     cached_input_per_million: dollars(cached),
-                    above: above.map(|(over, i, o, c)| PriceTier {
+                    above: above.map(|(over, (i, o, c))| PriceTier {
                         prompt_tokens_over: over,
                         input_per_million: dollars(i),
                         output_per_million: dollars(o),
