@@ -12,6 +12,7 @@ pub mod money;
 pub mod org;
 pub mod permissions;
 pub mod role;
+pub mod targets;
 
 pub use day::{Day, DayRange};
 pub use error::AppError;

@@ -49,6 +49,13 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Check one SQL text (read from standard input) with the read-only guard:
+    /// prints `allowed` (exit 0) or `refused: <reason>` (exit 1).
+    CheckSql {
+        /// The target's dialect: mssql, postgres, mysql or sqlite.
+        #[arg(long)]
+        kind: String,
+    },
     /// Fill the store with synthetic organizations, users and conversations
     /// (for benchmarks and demos), priced with the configured prices.
     GenerateUsage {

@@ -8,6 +8,10 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The guard needs no configuration and no store.
+    if let Some(Command::CheckSql { kind }) = &cli.command {
+        return check_sql(kind);
+    }
     let config = match Config::load() {
         Ok(config) => config,
         Err(err) => {
@@ -29,6 +33,7 @@ async fn main() -> ExitCode {
             user_id,
             name,
         } => add_member(config, &org_id, user_id, name.as_deref()).await,
+        Command::CheckSql { .. } => unreachable_check_sql(),
         Command::GenerateUsage {
             conversations,
             orgs,
@@ -133,4 +138,34 @@ async fn generate_usage(
         options.first_user_id
     );
     Ok(())
+}
+
+fn check_sql(kind: &str) -> ExitCode {
+    let kind = match models::targets::TargetKind::parse(kind) {
+        Ok(kind) => kind,
+        Err(err) => {
+            eprintln!("error: {}", err.message());
+            return ExitCode::from(2);
+        }
+    };
+    let mut sql = String::new();
+    if let Err(err) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut sql) {
+        eprintln!("error: could not read the SQL from standard input: {err}");
+        return ExitCode::from(2);
+    }
+    match services::targets::guard::check(kind, &sql) {
+        Ok(_) => {
+            println!("allowed");
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            println!("refused: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `check-sql` is answered before the configuration is read.
+fn unreachable_check_sql() -> anyhow::Result<()> {
+    anyhow::bail!("check-sql is handled before the configuration is loaded")
 }

@@ -178,3 +178,25 @@ fn generate_usage_fills_the_store() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--orgs must be 1 to 1000"));
 }
+
+#[test]
+fn check_sql_prints_the_verdict_and_exits_accordingly() {
+    let run = Run::new();
+    let ok = run.server(
+        &["check-sql", "--kind", "postgres"],
+        "SELECT region, SUM(total) FROM orders GROUP BY region",
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "allowed");
+    let bad = run.server(
+        &["check-sql", "--kind", "mysql"],
+        "SELECT 1; DROP TABLE orders",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stdout).trim(),
+        "refused: exactly one statement is allowed, found 2"
+    );
+    let unknown = run.server(&["check-sql", "--kind", "oracle"], "SELECT 1");
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod random;
 pub mod state;
 pub mod store;
+pub mod targets;
 pub mod telemetry;
 pub mod users;
 

@@ -1,0 +1,228 @@
+//! The SQL guard against an adversarial corpus: every hostile statement is
+//! refused, every legitimate analytic query allowed, in each dialect.
+
+use models::targets::TargetKind::{self, Mssql, Mysql, Postgres, Sqlite};
+use services::targets::guard::check;
+
+/// (kind, statement): must be refused.
+const HOSTILE: &[(TargetKind, &str)] = &[
+    // Writes and DDL, in every dialect.
+    (Postgres, "DELETE FROM orders"),
+    (Postgres, "UPDATE orders SET total = 0"),
+    (Postgres, "INSERT INTO orders (id) VALUES (1)"),
+    (Postgres, "DROP TABLE orders"),
+    (Postgres, "TRUNCATE orders"),
+    (Postgres, "ALTER TABLE orders ADD COLUMN x int"),
+    (Postgres, "CREATE TABLE x AS SELECT * FROM orders"),
+    (Postgres, "GRANT ALL ON orders TO public"),
+    (Mysql, "DELETE FROM orders WHERE 1=1"),
+    (Mysql, "REPLACE INTO orders VALUES (1)"),
+    (Mssql, "DELETE FROM orders"),
+    (Mssql, "UPDATE TOP (10) orders SET total = 0"),
+    (Sqlite, "DELETE FROM orders"),
+    (Sqlite, "DROP TABLE orders"),
+    // Stacked statements and comment tricks.
+    (Postgres, "SELECT 1; DROP TABLE orders"),
+    (Postgres, "SELECT 1;DELETE FROM orders;"),
+    (
+        Postgres,
+        "SELECT * FROM orders -- harmless\n; DELETE FROM orders",
+    ),
+    (Postgres, "SELECT /* ; */ 1; /* */ DROP TABLE orders"),
+    (Mysql, "SELECT 1; DROP TABLE orders"),
+    (Mysql, "SELECT 1 /*!50000 ; DROP TABLE orders */"),
+    (Mysql, "SELECT /*! SLEEP(10) */ 1"),
+    (Mssql, "SELECT 1; EXEC xp_cmdshell 'dir'"),
+    (Mssql, "SELECT 1\nGO\nDROP TABLE orders"),
+    (Sqlite, "SELECT 1; DROP TABLE orders"),
+    // SELECT INTO and locking.
+    (Postgres, "SELECT * INTO new_orders FROM orders"),
+    (Mssql, "SELECT * INTO #tmp FROM orders"),
+    (Mssql, "SELECT * INTO dbo.copy FROM orders"),
+    (Postgres, "SELECT * FROM orders FOR UPDATE"),
+    (Postgres, "SELECT * FROM orders FOR SHARE"),
+    (Postgres, "select * from orders for no key update"),
+    (Mysql, "SELECT * FROM orders FOR UPDATE"),
+    (Mysql, "SELECT * FROM orders INTO OUTFILE '/tmp/x'"),
+    (Mysql, "SELECT * FROM orders INTO DUMPFILE '/tmp/x'"),
+    // Data-modifying CTEs.
+    (
+        Postgres,
+        "WITH gone AS (DELETE FROM orders RETURNING *) SELECT * FROM gone",
+    ),
+    (
+        Postgres,
+        "WITH x AS (UPDATE orders SET total = 0 RETURNING id) SELECT count(*) FROM x",
+    ),
+    (
+        Postgres,
+        "WITH x AS (INSERT INTO orders (id) VALUES (9) RETURNING id) SELECT * FROM x",
+    ),
+    // Procedures.
+    (Mssql, "EXEC sp_who"),
+    (Mssql, "EXECUTE xp_cmdshell 'whoami'"),
+    (Mssql, "exec('select 1')"),
+    (Postgres, "CALL do_something()"),
+    (Mysql, "CALL do_something()"),
+    (Postgres, "DO $$ BEGIN PERFORM 1; END $$"),
+    // Dangerous functions, with casing, qualification and nesting.
+    (Postgres, "SELECT pg_read_file('/etc/passwd')"),
+    (Postgres, "SELECT PG_READ_FILE('/etc/passwd', 0, 100)"),
+    (Postgres, "SELECT pg_catalog.pg_read_file('/etc/passwd')"),
+    (Postgres, "SELECT * FROM pg_ls_dir('/')"),
+    (Postgres, "SELECT lo_import('/etc/passwd')"),
+    (Postgres, "SELECT lo_export(1, '/tmp/x')"),
+    (
+        Postgres,
+        "SELECT * FROM dblink('host=evil', 'select 1') AS t(x int)",
+    ),
+    (Postgres, "SELECT pg_sleep(30)"),
+    (
+        Postgres,
+        "SELECT id FROM orders WHERE id IN (SELECT pg_sleep(10)::int)",
+    ),
+    (
+        Postgres,
+        "SELECT (SELECT max(x) FROM (SELECT pg_read_file('/etc/hosts') AS x) s)",
+    ),
+    (
+        Postgres,
+        "SELECT set_config('default_transaction_read_only', 'off', false)",
+    ),
+    (Postgres, "SELECT nextval('orders_id_seq')"),
+    (
+        Postgres,
+        "SELECT query_to_xml('delete from orders', true, true, '')",
+    ),
+    (Postgres, "SELECT pg_advisory_lock(1)"),
+    (Postgres, "COPY orders TO '/tmp/orders.csv'"),
+    (Postgres, "COPY (SELECT 1) TO PROGRAM 'id'"),
+    (Mysql, "SELECT LOAD_FILE('/etc/passwd')"),
+    (Mysql, "SELECT SLEEP(5)"),
+    (Mysql, "SELECT BENCHMARK(100000000, MD5('x'))"),
+    (Mysql, "SELECT GET_LOCK('x', 10)"),
+    (Mysql, "SELECT * FROM orders WHERE id = 1 AND sleep(5)"),
+    (
+        Mssql,
+        "SELECT * FROM OPENROWSET('SQLNCLI', 'Server=x;', 'SELECT 1')",
+    ),
+    (Mssql, "SELECT * FROM OPENQUERY(linked, 'SELECT 1')"),
+    (
+        Mssql,
+        "SELECT * FROM OPENDATASOURCE('SQLNCLI', 'Data Source=x').db.dbo.t",
+    ),
+    (Mssql, "WAITFOR DELAY '00:00:10'"),
+    (Sqlite, "SELECT load_extension('/tmp/evil.so')"),
+    (Sqlite, "SELECT readfile('/etc/passwd')"),
+    (Sqlite, "SELECT writefile('/tmp/x', 'data')"),
+    (Sqlite, "ATTACH DATABASE '/tmp/other.db' AS other"),
+    (Sqlite, "PRAGMA writable_schema = 1"),
+    (Sqlite, "VACUUM INTO '/tmp/copy.db'"),
+    // Session and transaction control.
+    (Postgres, "SET default_transaction_read_only = off"),
+    (Postgres, "BEGIN; DELETE FROM orders; COMMIT"),
+    (Mysql, "SET GLOBAL read_only = 0"),
+    (Mssql, "SET LOCK_TIMEOUT 0"),
+    // Not SQL, or empty.
+    (Postgres, ""),
+    (Postgres, "   ;  "),
+    (Postgres, "show me the sales"),
+    (Mysql, "SELECT * FROM"),
+    (Sqlite, "SELECT 'unterminated"),
+];
+
+/// (kind, statement): must be allowed.
+const LEGITIMATE: &[(TargetKind, &str)] = &[
+    (Postgres, "SELECT region, SUM(total) AS revenue FROM orders GROUP BY region ORDER BY revenue DESC LIMIT 10"),
+    (Postgres, "SELECT c.name, COUNT(o.id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.name HAVING COUNT(o.id) > 5"),
+    (Postgres, "WITH monthly AS (SELECT date_trunc('month', created_at) AS m, SUM(total) AS t FROM orders GROUP BY 1) SELECT m, t, t - LAG(t) OVER (ORDER BY m) AS change FROM monthly"),
+    (Postgres, "SELECT id, total, RANK() OVER (PARTITION BY region ORDER BY total DESC) FROM orders"),
+    (Postgres, "SELECT * FROM orders WHERE created_at >= now() - interval '30 days' OFFSET 10 LIMIT 20"),
+    (Postgres, "SELECT region FROM orders UNION SELECT region FROM returns"),
+    (Postgres, "SELECT name FROM products WHERE id IN (SELECT product_id FROM order_items WHERE quantity > 10)"),
+    (Postgres, "SELECT CASE WHEN total > 100 THEN 'big' ELSE 'small' END AS size, COUNT(*) FROM orders GROUP BY 1"),
+    (Postgres, "VALUES (1, 'a'), (2, 'b')"),
+    (Postgres, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total) FROM orders"),
+    (Postgres, "SELECT coalesce(sum(total), 0)::numeric(12,2) FROM orders WHERE status = 'paid'"),
+    (Mysql, "SELECT region, SUM(total) FROM orders GROUP BY region WITH ROLLUP"),
+    (Mysql, "SELECT DATE_FORMAT(created_at, '%Y-%m') AS month, COUNT(*) FROM orders GROUP BY month ORDER BY month"),
+    (Mysql, "SELECT `name`, price FROM `products` WHERE price BETWEEN 10 AND 20 LIMIT 5, 10"),
+    (Mysql, "WITH t AS (SELECT customer_id, SUM(total) s FROM orders GROUP BY customer_id) SELECT * FROM t ORDER BY s DESC LIMIT 3"),
+    (Mysql, "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.country = 'DE'"),
+    (Mysql, "SELECT IFNULL(SUM(total), 0) FROM orders WHERE YEAR(created_at) = 2025"),
+    (Mysql, "SELECT id, ROW_NUMBER() OVER (ORDER BY total DESC) FROM orders"),
+    (Mssql, "SELECT TOP 10 region, SUM(total) AS revenue FROM dbo.orders GROUP BY region ORDER BY revenue DESC"),
+    (Mssql, "SELECT * FROM orders ORDER BY created_at OFFSET 20 ROWS FETCH NEXT 10 ROWS ONLY"),
+    (Mssql, "WITH r AS (SELECT region, total FROM orders) SELECT region, AVG(total) FROM r GROUP BY region"),
+    (Mssql, "SELECT [name], COUNT(*) AS n FROM [dbo].[customers] GROUP BY [name]"),
+    (Mssql, "SELECT DATEPART(year, created_at) AS y, SUM(total) FROM orders GROUP BY DATEPART(year, created_at)"),
+    (Mssql, "SELECT o.id FROM orders o WHERE EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id)"),
+    (Mssql, "SELECT id, SUM(total) OVER (PARTITION BY region ORDER BY created_at ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM orders"),
+    (Sqlite, "SELECT strftime('%Y-%m', created_at) AS month, SUM(total) FROM orders GROUP BY month"),
+    (Sqlite, "SELECT name FROM products ORDER BY price DESC LIMIT 5 OFFSET 5"),
+    (Sqlite, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) SELECT x FROM n"),
+    (Sqlite, "SELECT c.name, SUM(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name"),
+    (Sqlite, "SELECT region FROM orders EXCEPT SELECT region FROM returns"),
+    (Sqlite, "SELECT id, total, AVG(total) OVER () FROM orders"),
+    (Sqlite, "select count(*) from orders where status in ('paid', 'shipped') -- trailing comment"),
+];
+
+#[test]
+fn every_hostile_statement_is_refused() {
+    assert!(HOSTILE.len() >= 60, "{} hostile statements", HOSTILE.len());
+    let mut slipped = Vec::new();
+    for (kind, sql) in HOSTILE {
+        match check(*kind, sql) {
+            Ok(allowed) => slipped.push(format!("{kind}: {sql:?} -> allowed as {:?}", allowed.sql)),
+            Err(reason) => {
+                assert!(!reason.is_empty());
+                println!("{kind}: {sql:?} -> refused: {reason}");
+            }
+        }
+    }
+    assert!(
+        slipped.is_empty(),
+        "{} slipped through:\n{}",
+        slipped.len(),
+        slipped.join("\n")
+    );
+}
+
+#[test]
+fn every_legitimate_query_is_allowed() {
+    assert!(
+        LEGITIMATE.len() >= 30,
+        "{} legitimate queries",
+        LEGITIMATE.len()
+    );
+    let refused: Vec<String> = LEGITIMATE
+        .iter()
+        .filter_map(|(kind, sql)| {
+            check(*kind, sql)
+                .err()
+                .map(|r| format!("{kind}: {sql:?} -> {r}"))
+        })
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{} refused:\n{}",
+        refused.len(),
+        refused.join("\n")
+    );
+}
+
+#[test]
+fn refusals_say_why_and_comments_never_reach_the_engine() {
+    let reason = check(Postgres, "SELECT 1; DROP TABLE orders").unwrap_err();
+    assert!(reason.contains("exactly one statement"), "{reason}");
+    let reason = check(Postgres, "SELECT pg_read_file('/etc/passwd')").unwrap_err();
+    assert!(reason.contains("pg_read_file"), "{reason}");
+    let reason = check(Postgres, "DELETE FROM orders").unwrap_err();
+    assert!(reason.contains("only queries"), "{reason}");
+    let allowed = check(Sqlite, "SELECT 1 /* hidden */ -- note").expect("allowed");
+    assert!(
+        !allowed.sql.contains("hidden") && !allowed.sql.contains("note"),
+        "{}",
+        allowed.sql
+    );
+}
