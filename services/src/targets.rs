@@ -1,3 +1,4 @@
 //! Users' databases (DESIGN.md §5). So far: the SQL guard.
 
+pub mod conn;
 pub mod guard;

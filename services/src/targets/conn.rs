@@ -1,0 +1,427 @@
+//! Connection strings for users' databases, parsed into one typed spec.
+//!
+//! Accepted: URLs (`postgres://`, `postgresql://`, `mysql://`, `mariadb://`,
+//! `sqlite:///path`, `mssql://`, `sqlserver://`), the SQLAlchemy forms people
+//! bring from the original system (`mssql+pyodbc://user:pass@host/db?driver=...`,
+//! `postgresql+psycopg2://...`), and ADO.NET strings for SQL Server
+//! (`Server=host,1433;Database=..;User Id=..;Password=..;Encrypt=..`).
+//! Parsing is pure. Error messages say what is wrong and never echo the password.
+
+use models::targets::TargetKind;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parsed connection string.
+pub struct ConnectionSpec {
+    pub kind: TargetKind,
+    /// `None` for SQLite.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The database name, or the file path for SQLite.
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+    /// Other settings, keys lower-case (e.g. `encrypt`, `trustservercertificate`, `sslmode`).
+    pub options: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for ConnectionSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectionSpec({})", self.redacted())
+    }
+}
+
+/// What may be shown: kind, host, port, database, user. Never the password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Redacted {
+    pub kind: TargetKind,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: String,
+    pub user: Option<String>,
+}
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.kind)?;
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        if let Some(host) = &self.host {
+            write!(f, "{host}")?;
+            if let Some(port) = self.port {
+                write!(f, ":{port}")?;
+            }
+            write!(f, "/")?;
+        }
+        write!(f, "{}", self.database)
+    }
+}
+
+impl ConnectionSpec {
+    pub fn redacted(&self) -> Redacted {
+        Redacted {
+            kind: self.kind,
+            host: self.host.clone(),
+            port: self.port,
+            database: self.database.clone(),
+            user: self.user.clone(),
+        }
+    }
+
+    /// The port to connect to: the given one or the engine's default.
+    pub fn port_or_default(&self) -> Option<u16> {
+        self.port.or(match self.kind {
+            TargetKind::Mssql => Some(1433),
+            TargetKind::Postgres => Some(5432),
+            TargetKind::Mysql => Some(3306),
+            TargetKind::Sqlite => None,
+        })
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_ref().map(|p| p.expose_secret())
+    }
+}
+
+/// Parses any accepted form.
+pub fn parse(text: &str) -> Result<ConnectionSpec, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("the connection string is empty".into());
+    }
+    if text.len() > 4_000 {
+        return Err("the connection string is longer than 4000 characters".into());
+    }
+    if text.contains("://") || text.starts_with("sqlite:") {
+        parse_url(text)
+    } else if text.contains('=') {
+        parse_ado(text)
+    } else {
+        Err(
+            "this is not a connection string: use a URL such as postgres://user:password@host/db, \
+             or for SQL Server Server=host;Database=db;User Id=user;Password=..."
+                .into(),
+        )
+    }
+}
+
+fn parse_url(text: &str) -> Result<ConnectionSpec, String> {
+    let (scheme, rest) = text
+        .split_once("://")
+        .or_else(|| text.split_once(':'))
+        .ok_or("the URL has no scheme")?;
+    let base = scheme
+        .split('+')
+        .next()
+        .unwrap_or(scheme)
+        .to_ascii_lowercase();
+    let kind = match base.as_str() {
+        "postgres" | "postgresql" => TargetKind::Postgres,
+        "mysql" | "mariadb" => TargetKind::Mysql,
+        "sqlite" | "sqlite3" => TargetKind::Sqlite,
+        "mssql" | "sqlserver" => TargetKind::Mssql,
+        other => {
+            return Err(format!(
+            "{other:?} is not a database Tabletalk can connect to (postgres, mysql, sqlite, mssql)"
+        ))
+        }
+    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut options = BTreeMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        options.insert(decode(k)?.to_ascii_lowercase(), decode(v)?);
+    }
+    if kind == TargetKind::Sqlite {
+        let path = decode(rest)?;
+        if path.is_empty() || path == ":memory:" {
+            return Err(
+                "a SQLite connection needs a file path, e.g. sqlite:///data/sales.db".into(),
+            );
+        }
+        return Ok(ConnectionSpec {
+            kind,
+            host: None,
+            port: None,
+            database: path,
+            user: None,
+            password: None,
+            options,
+        });
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        Some(info) => {
+            let (u, p) = info
+                .split_once(':')
+                .map_or((info, None), |(u, p)| (u, Some(p)));
+            let user =
+                decode(u).map_err(|_| "the user name is not valid percent-encoding".to_owned())?;
+            let password = p
+                .map(|p| {
+                    decode(p).map_err(|_| "the password is not valid percent-encoding".to_owned())
+                })
+                .transpose()?;
+            (
+                Some(user).filter(|u| !u.is_empty()),
+                password.map(SecretString::from),
+            )
+        }
+        None => (None, None),
+    };
+    let (host, port) = split_host_port(hostport, ':')?;
+    let database = decode(path.trim_end_matches('/'))?;
+    if database.is_empty() {
+        return Err("the URL names no database (add /<database> after the host)".into());
+    }
+    Ok(ConnectionSpec {
+        kind,
+        host: Some(host),
+        port,
+        database,
+        user,
+        password,
+        options,
+    })
+}
+
+fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
+    let mut host = None;
+    let mut port = None;
+    let mut database = None;
+    let mut user = None;
+    let mut password = None;
+    let mut options = BTreeMap::new();
+    let mut after_password = false;
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            // A password may hold ';': a piece without '=' right after it continues it.
+            if let (true, Some(pw)) = (after_password, password.as_ref()) {
+                let joined = format!("{};{part}", ExposeSecret::expose_secret(pw));
+                password = Some(SecretString::from(joined));
+                continue;
+            }
+            return Err(format!(
+                "{:?} is not a Key=Value setting",
+                redact_setting(part)
+            ));
+        };
+        after_password = false;
+        let key = key.trim().to_ascii_lowercase();
+        let value = value.trim().to_owned();
+        match key.as_str() {
+            "server" | "data source" | "address" | "addr" | "network address" => {
+                let v = value.strip_prefix("tcp:").unwrap_or(&value);
+                let (h, p) = split_host_port(v, ',')?;
+                host = Some(h);
+                port = p;
+            }
+            "port" => {
+                port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("the port {value:?} is not a number"))?,
+                )
+            }
+            "database" | "initial catalog" => database = Some(value),
+            "user id" | "uid" | "user" | "username" => user = Some(value),
+            "password" | "pwd" => {
+                password = Some(SecretString::from(value));
+                after_password = true;
+            }
+            _ => {
+                options.insert(key, value);
+            }
+        }
+    }
+    let host = host.ok_or("the connection string has no Server=")?;
+    let database =
+        database.ok_or("the connection string has no Database= (or Initial Catalog=)")?;
+    Ok(ConnectionSpec {
+        kind: TargetKind::Mssql,
+        host: Some(host),
+        port,
+        database,
+        user,
+        password,
+        options,
+    })
+}
+
+/// A setting shown in an error, with any password value hidden.
+fn redact_setting(part: &str) -> String {
+    let lower = part.to_ascii_lowercase();
+    if lower.contains("pwd") || lower.contains("password") {
+        "Password=***".into()
+    } else {
+        part.chars().take(40).collect()
+    }
+}
+
+/// `host`, `host:port` (`host,port` for ADO.NET), or `[v6]:port`.
+fn split_host_port(text: &str, sep: char) -> Result<(String, Option<u16>), String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("the connection string names no host".into());
+    }
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or("an IPv6 host is missing its closing ]")?;
+        (h, after.strip_prefix(sep))
+    } else {
+        match text.rsplit_once(sep) {
+            Some((h, p)) => (h, Some(p)),
+            None => (text, None),
+        }
+    };
+    let port = port
+        .map(|p| {
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("the port {p:?} is not a number from 1 to 65535"))
+        })
+        .transpose()?;
+    if host.is_empty() {
+        return Err("the connection string names no host".into());
+    }
+    Ok((host.to_owned(), port))
+}
+
+fn decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or("a %-escape is cut short")?;
+            let hex = std::str::from_utf8(hex).map_err(|_| "a %-escape is not valid")?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| "a %-escape is not valid")?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the text is not valid UTF-8 after %-decoding".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "s3cr%2Ft-P@ss";
+
+    fn ok(text: &str) -> ConnectionSpec {
+        parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn urls_of_every_kind() {
+        let pg = ok("postgres://alice:s3cr%2Ft@db.example.com:6543/sales?sslmode=require");
+        assert_eq!(pg.kind, TargetKind::Postgres);
+        assert_eq!(pg.password(), Some("s3cr/t"));
+        assert_eq!(
+            pg.redacted().to_string(),
+            "postgres://alice@db.example.com:6543/sales"
+        );
+        assert_eq!(
+            pg.options.get("sslmode").map(String::as_str),
+            Some("require")
+        );
+        let my = ok("mariadb://root@127.0.0.1/test");
+        assert_eq!(
+            (my.kind, my.port_or_default()),
+            (TargetKind::Mysql, Some(3306))
+        );
+        let lite = ok("sqlite:///var/data/sales.db");
+        assert_eq!(
+            (lite.kind, lite.database.as_str()),
+            (TargetKind::Sqlite, "/var/data/sales.db")
+        );
+        let ms = ok("sqlserver://sa:pw@[::1]:1444/crm");
+        assert_eq!(
+            (ms.kind, ms.host.as_deref(), ms.port),
+            (TargetKind::Mssql, Some("::1"), Some(1444))
+        );
+    }
+
+    #[test]
+    fn sqlalchemy_forms_from_the_original_system() {
+        let ms =
+            ok("mssql+pyodbc://user:pass@sql.local/Warehouse?driver=ODBC+Driver+17+for+SQL+Server");
+        assert_eq!(ms.kind, TargetKind::Mssql);
+        assert_eq!(ms.database, "Warehouse");
+        assert_eq!(ms.port_or_default(), Some(1433));
+        assert!(ms.options.contains_key("driver"));
+        assert_eq!(
+            ok("postgresql+psycopg2://u:p@h/db").kind,
+            TargetKind::Postgres
+        );
+    }
+
+    #[test]
+    fn ado_net_for_sql_server() {
+        let s = ok("Server=tcp:sql.example.com,1433;Initial Catalog=Sales;User Id=reader;Password=x;y;Encrypt=True;TrustServerCertificate=False");
+        assert_eq!(s.host.as_deref(), Some("sql.example.com"));
+        assert_eq!(s.port, Some(1433));
+        assert_eq!(s.database, "Sales");
+        assert_eq!(s.user.as_deref(), Some("reader"));
+        assert_eq!(s.options.get("encrypt").map(String::as_str), Some("True"));
+        assert_eq!(
+            s.password(),
+            Some("x;y"),
+            "a ';' inside the password is kept"
+        );
+        let d = ok("Data Source=host;Database=db;UID=u;PWD=pw");
+        assert_eq!(
+            (d.host.as_deref(), d.password()),
+            (Some("host"), Some("pw"))
+        );
+    }
+
+    #[test]
+    fn malformed_strings_say_what_is_wrong_without_the_password() {
+        let cases = [
+            ("", "empty"),
+            ("just words", "not a connection string"),
+            ("oracle://u:p@h/db", "\"oracle\" is not a database"),
+            (
+                &format!("postgres://u:{SECRET}@host:99999/db") as &str,
+                "not a number from 1 to 65535",
+            ),
+            (&format!("postgres://u:{SECRET}@host"), "names no database"),
+            (&format!("postgres://u:{SECRET}@/db"), "names no host"),
+            ("sqlite://", "needs a file path"),
+            (&format!("Database=db;Password={SECRET}"), "has no Server="),
+            (&format!("Server=h;Password={SECRET}"), "has no Database="),
+            (
+                &format!("Server=h;Database=d;Password{SECRET}"),
+                "is not a Key=Value",
+            ),
+            (
+                "postgres://u:%zz@h/db",
+                "password is not valid percent-encoding",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(!err.contains("s3cr"), "the password leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_and_display_never_show_the_password() {
+        let spec = ok("postgres://alice:topsecret@h/db");
+        assert!(!format!("{spec:?}").contains("topsecret"));
+        assert!(!spec.redacted().to_string().contains("topsecret"));
+    }
+}
