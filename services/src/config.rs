@@ -26,6 +26,8 @@ pub struct Config {
     pub admin_ids: Vec<i64>,
     /// A JSON file of model prices laid over the built-in ones.
     pub prices_file: Option<PathBuf>,
+    /// Base64 of the 32-byte key that encrypts stored connection strings.
+    pub secret_key: Option<SecretString>,
 }
 
 #[derive(Debug)]
@@ -143,7 +145,10 @@ impl Config {
 
         let prices_file = get("TABLETALK_PRICES_FILE").map(PathBuf::from);
 
+        let secret_key = get("TABLETALK_SECRET_KEY").map(SecretString::from);
+
         Ok(Config {
+            secret_key,
             prices_file,
             database_url: SecretString::from(database_url),
             database_url_is_default,

@@ -2,3 +2,4 @@
 
 pub mod conn;
 pub mod guard;
+pub mod secret_box;
