@@ -49,7 +49,6 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target/site'),
       LEPTOS_OUTPUT_NAME: 'tabletalk',
-      TABLETALK_DEMO: '0',
       RUST_LOG: 'warn',
     },
   },
