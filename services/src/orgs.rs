@@ -156,30 +156,41 @@ pub async fn create(
 /// The caller's organization.
 pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppError> {
     let org_id = require(caller, Action::ViewOverview)?;
-    let row = sqlx::query("SELECT org_id, name, owner_id, description, created_at FROM organizations WHERE org_id = $1")
-        .bind(org_id.as_str())
-        .fetch_optional(store.pool())
-        .await
-        .map_err(internal("reading an organization"))?
-        .ok_or_else(|| AppError::not_found("Your organization no longer exists."))?;
-    let id: String = row
-        .try_get(0)
-        .map_err(internal("decoding an organization"))?;
-    Ok(Organization {
-        org_id: OrgId::parse(&id)?,
-        name: row
-            .try_get(1)
-            .map_err(internal("decoding an organization"))?,
-        owner_id: row
-            .try_get(2)
-            .map_err(internal("decoding an organization"))?,
-        description: row
-            .try_get(3)
-            .map_err(internal("decoding an organization"))?,
-        created_at: row
-            .try_get(4)
-            .map_err(internal("decoding an organization"))?,
-    })
+    find(store.pool(), org_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Your organization no longer exists."))
+}
+
+/// Reads one organization, through the pool or inside a transaction.
+pub(crate) async fn find<'e, E>(
+    executor: E,
+    org_id: &OrgId,
+) -> Result<Option<Organization>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT name, owner_id, description, created_at FROM organizations WHERE org_id = $1",
+    )
+    .bind(org_id.as_str())
+    .fetch_optional(executor)
+    .await
+    .map_err(internal("reading an organization"))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let decode = || -> Result<Organization, sqlx::Error> {
+        Ok(Organization {
+            org_id: org_id.clone(),
+            name: row.try_get(0)?,
+            owner_id: row.try_get(1)?,
+            description: row.try_get(2)?,
+            created_at: row.try_get(3)?,
+        })
+    };
+    decode()
+        .map(Some)
+        .map_err(internal("decoding an organization"))
 }
 
 /// Deletes the caller's organization (owner): every member loses access and

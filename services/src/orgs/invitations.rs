@@ -247,28 +247,9 @@ pub async fn join(
     )
     .await
     .map_err(internal("auditing"))?;
-    let row = sqlx::query(
-        "SELECT name, owner_id, description, created_at FROM organizations WHERE org_id = $1",
-    )
-    .bind(org_id.as_str())
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(internal("reading an organization"))?;
-    let organization = Organization {
-        org_id: org_id.clone(),
-        name: row
-            .try_get(0)
-            .map_err(internal("decoding an organization"))?,
-        owner_id: row
-            .try_get(1)
-            .map_err(internal("decoding an organization"))?,
-        description: row
-            .try_get(2)
-            .map_err(internal("decoding an organization"))?,
-        created_at: row
-            .try_get(3)
-            .map_err(internal("decoding an organization"))?,
-    };
+    let organization = super::find(&mut *tx, &org_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("The invitation's organization no longer exists."))?;
     tx.commit().await.map_err(internal("committing a join"))?;
     tracing::info!(org = %org_id, "member joined with an invitation");
     Ok((organization, creds))
