@@ -11,6 +11,10 @@ async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
         ("DATABASE_URL", db.url.clone()),
         ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
         ("TELEGRAM_API_URL", fake.api_url.clone()),
+        (
+            "TABLETALK_SECRET_KEY",
+            testkit::db::TEST_SECRET_KEY.to_owned(),
+        ),
     ];
     let config = Config::from_lookup(|name| {
         pairs

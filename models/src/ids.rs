@@ -7,48 +7,69 @@ use std::fmt;
 /// A Telegram user id (also the key of `telegram_users`).
 pub type UserId = i64;
 
-/// An organization id: `org_` and 16 lower-case hex characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(transparent)]
-pub struct OrgId(String);
+/// An id made of a fixed prefix and 16 lower-case hex characters (8 random bytes).
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl OrgId {
-    pub const PREFIX: &'static str = "org_";
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
 
-    /// Builds an id from 8 random bytes.
-    pub fn from_random(bytes: [u8; 8]) -> OrgId {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        OrgId(format!("{}{hex}", Self::PREFIX))
-    }
+            /// Builds an id from 8 random bytes.
+            pub fn from_random(bytes: [u8; 8]) -> $name {
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                $name(format!("{}{hex}", Self::PREFIX))
+            }
 
-    /// Accepts ids shaped like ours; anything else is a clear 400.
-    pub fn parse(text: &str) -> Result<OrgId, AppError> {
-        let text = text.trim();
-        let ok = text.len() <= 50
-            && text.len() > Self::PREFIX.len()
-            && text.starts_with(Self::PREFIX)
-            && text[Self::PREFIX.len()..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if ok {
-            Ok(OrgId(text.to_owned()))
-        } else {
-            Err(AppError::bad_request(format!(
-                "{text:?} is not an organization id (they look like org_0123456789abcdef)."
-            )))
+            /// Accepts ids shaped like ours; anything else is a clear 400.
+            pub fn parse(text: &str) -> Result<$name, AppError> {
+                let text = text.trim();
+                let ok = text.len() <= 50
+                    && text.len() > Self::PREFIX.len()
+                    && text.starts_with(Self::PREFIX)
+                    && text[Self::PREFIX.len()..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if ok {
+                    Ok($name(text.to_owned()))
+                } else {
+                    Err(AppError::bad_request(format!(
+                        "{text:?} is not {} (they look like {}0123456789abcdef).",
+                        $what,
+                        Self::PREFIX
+                    )))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for OrgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+prefixed_id!(
+    /// An organization id: `org_` and 16 lower-case hex characters.
+    OrgId,
+    "org_",
+    "an organization id"
+);
+
+prefixed_id!(
+    /// A registered database connection: `db_` and 16 lower-case hex characters.
+    ConnectionId,
+    "db_",
+    "a database id"
+);
 
 /// An invitation code: 16 URL-safe base64 characters (96 random bits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,6 +154,16 @@ mod tests {
         assert!(OrgId::parse("org_").is_err());
         assert!(OrgId::parse("1; DROP TABLE x").is_err());
         assert!(OrgId::parse(&format!("org_{}", "a".repeat(60))).is_err());
+    }
+
+    #[test]
+    fn connection_ids_round_trip_and_reject_junk() {
+        let id = ConnectionId::from_random([0, 1, 2, 3, 250, 251, 252, 253]);
+        assert_eq!(id.as_str(), "db_00010203fafbfcfd");
+        assert_eq!(ConnectionId::parse(id.as_str()), Ok(id));
+        assert!(ConnectionId::parse("db_").is_err());
+        assert!(ConnectionId::parse("org_0001020304050607").is_err());
+        assert!(ConnectionId::parse("db_1'; DROP TABLE x").is_err());
     }
 
     #[test]

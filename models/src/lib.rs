@@ -16,7 +16,7 @@ pub mod targets;
 
 pub use day::{Day, DayRange};
 pub use error::AppError;
-pub use ids::{InviteCode, OrgId, UserId};
+pub use ids::{ConnectionId, InviteCode, OrgId, UserId};
 pub use money::Usd;
 pub use permissions::{allowed, Action};
 pub use role::Role;

@@ -52,6 +52,9 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     })?;
     let store = app.store.clone();
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    let pools = tokio::spawn(services::targets::registry::close_idle_pools(
+        app.targets.clone(),
+    ));
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
@@ -63,6 +66,7 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     .await
     .context("the HTTP server failed")?;
     housekeeping.abort();
+    pools.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

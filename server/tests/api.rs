@@ -17,8 +17,12 @@ struct TestApp {
 async fn spawn_app(db: TestDb) -> TestApp {
     services::telemetry::init_for_tests();
     let url = db.url.clone();
-    let config =
-        Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone())).expect("valid");
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "TABLETALK_SECRET_KEY" => Some(testkit::db::TEST_SECRET_KEY.to_owned()),
+        _ => None,
+    })
+    .expect("valid");
     let store = Store::connect(&SecretString::from(db.url.clone()))
         .await
         .expect("store opens");

@@ -25,6 +25,9 @@ pub enum Event {
     PasswordChanged,
     LoginSucceeded,
     LoginFailed,
+    DatabaseAdded,
+    DatabaseRemoved,
+    QueryRefused,
 }
 
 impl Event {
@@ -42,6 +45,9 @@ impl Event {
             Event::PasswordChanged => "password_changed",
             Event::LoginSucceeded => "login_succeeded",
             Event::LoginFailed => "login_failed",
+            Event::DatabaseAdded => "database_added",
+            Event::DatabaseRemoved => "database_removed",
+            Event::QueryRefused => "query_refused",
         }
     }
 }

@@ -28,6 +28,26 @@ pub struct Config {
     pub prices_file: Option<PathBuf>,
     /// Base64 of the 32-byte key that encrypts stored connection strings.
     pub secret_key: Option<SecretString>,
+    /// Limits on queries against users' databases.
+    pub query_limits: QueryLimits,
+    /// Where users' SQLite databases must live; files elsewhere are refused.
+    pub sqlite_targets_dir: PathBuf,
+}
+
+/// How long a query against a user's database may run and how many rows it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    pub timeout: std::time::Duration,
+    pub row_limit: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout: std::time::Duration::from_secs(30),
+            row_limit: 1_000,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -147,8 +167,34 @@ impl Config {
 
         let secret_key = get("TABLETALK_SECRET_KEY").map(SecretString::from);
 
+        let number = |name: &'static str, min: u64, max: u64, default: u64| match get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(name, format!("must be a whole number from {min} to {max}"))
+                }),
+        };
+        let query_limits = QueryLimits {
+            timeout: std::time::Duration::from_secs(number(
+                "TABLETALK_QUERY_TIMEOUT_SECS",
+                1,
+                600,
+                30,
+            )?),
+            row_limit: usize::try_from(number("TABLETALK_QUERY_ROW_LIMIT", 1, 100_000, 1_000)?)
+                .unwrap_or(1_000),
+        };
+        let sqlite_targets_dir = get("TABLETALK_SQLITE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("databases"));
+
         Ok(Config {
             secret_key,
+            query_limits,
+            sqlite_targets_dir,
             prices_file,
             database_url: SecretString::from(database_url),
             database_url_is_default,
@@ -256,6 +302,26 @@ mod tests {
         assert_eq!(err.variable, "TELEGRAM_API_URL");
         let err = load(&[("TABLETALK_PUBLIC_URL", "example.com")]).unwrap_err();
         assert_eq!(err.variable, "TABLETALK_PUBLIC_URL");
+        let err = load(&[("TABLETALK_QUERY_TIMEOUT_SECS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_QUERY_TIMEOUT_SECS");
+        let err = load(&[("TABLETALK_QUERY_ROW_LIMIT", "lots")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_QUERY_ROW_LIMIT");
+    }
+
+    #[test]
+    fn query_limits_default_and_can_be_set() {
+        let config = load(&[]).expect("valid");
+        assert_eq!(config.query_limits, QueryLimits::default());
+        assert_eq!(config.sqlite_targets_dir, PathBuf::from("./data/databases"));
+        let config = load(&[
+            ("TABLETALK_QUERY_TIMEOUT_SECS", "5"),
+            ("TABLETALK_QUERY_ROW_LIMIT", "50"),
+            ("TABLETALK_SQLITE_DIR", "/srv/dbs"),
+        ])
+        .expect("valid");
+        assert_eq!(config.query_limits.timeout.as_secs(), 5);
+        assert_eq!(config.query_limits.row_limit, 50);
+        assert_eq!(config.sqlite_targets_dir, PathBuf::from("/srv/dbs"));
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! What server functions and bot handlers get from start-up: built once.
 
 use crate::costs::PriceTable;
+use crate::targets::Targets;
 use crate::{Config, Store};
 use std::sync::Arc;
 
-/// The shared context: the store, the configuration and the price table.
+/// The shared context: the store, the configuration, the price table and the
+/// pools of users' databases.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub prices: Arc<PriceTable>,
+    pub targets: Arc<Targets>,
 }
 
 impl AppState {
@@ -19,13 +22,16 @@ impl AppState {
         AppState::new(store, config)
     }
 
-    /// Builds the state around an open store; loads the prices file if configured.
+    /// Builds the state around an open store; loads the prices file if
+    /// configured and the key for stored connection strings.
     pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let prices = PriceTable::load(config.prices_file.as_deref())?;
+        let targets = Targets::new(&config)?;
         Ok(AppState {
             store,
             config: Arc::new(config),
             prices: Arc::new(prices),
+            targets: Arc::new(targets),
         })
     }
 }

@@ -9,6 +9,9 @@ use anyhow::Context;
 use sqlx::{Connection, PgConnection};
 use std::fmt;
 
+/// An encryption key for stored connection strings in tests (base64 of 32 bytes).
+pub const TEST_SECRET_KEY: &str = "dGFibGV0YWxrLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmM=";
+
 /// The variable naming the PostgreSQL server tests may use.
 pub const POSTGRES_URL_VAR: &str = "TABLETALK_TEST_POSTGRES_URL";
 
@@ -127,7 +130,7 @@ impl Drop for TestDb {
 }
 
 /// `postgres://u@h:5432/test?x=y` with the database replaced by `name`.
-fn replace_database(url: &str, name: &str) -> String {
+pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));

@@ -7,7 +7,7 @@
 //! (`Server=host,1433;Database=..;User Id=..;Password=..;Encrypt=..`).
 //! Parsing is pure. Error messages say what is wrong and never echo the password.
 
-use models::targets::TargetKind;
+use models::targets::{ConnectionSummary, TargetKind, MAX_CONNECTION_STRING_LEN};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,36 +32,9 @@ impl fmt::Debug for ConnectionSpec {
     }
 }
 
-/// What may be shown: kind, host, port, database, user. Never the password.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Redacted {
-    pub kind: TargetKind,
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub database: String,
-    pub user: Option<String>,
-}
-
-impl fmt::Display for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://", self.kind)?;
-        if let Some(user) = &self.user {
-            write!(f, "{user}@")?;
-        }
-        if let Some(host) = &self.host {
-            write!(f, "{host}")?;
-            if let Some(port) = self.port {
-                write!(f, ":{port}")?;
-            }
-            write!(f, "/")?;
-        }
-        write!(f, "{}", self.database)
-    }
-}
-
 impl ConnectionSpec {
-    pub fn redacted(&self) -> Redacted {
-        Redacted {
+    pub fn redacted(&self) -> ConnectionSummary {
+        ConnectionSummary {
             kind: self.kind,
             host: self.host.clone(),
             port: self.port,
@@ -91,8 +64,10 @@ pub fn parse(text: &str) -> Result<ConnectionSpec, String> {
     if text.is_empty() {
         return Err("the connection string is empty".into());
     }
-    if text.len() > 4_000 {
-        return Err("the connection string is longer than 4000 characters".into());
+    if text.len() > MAX_CONNECTION_STRING_LEN {
+        return Err(format!(
+            "the connection string is longer than {MAX_CONNECTION_STRING_LEN} characters"
+        ));
     }
     if text.contains("://") || text.starts_with("sqlite:") {
         parse_url(text)

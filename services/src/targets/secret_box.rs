@@ -1,10 +1,11 @@
 //! Encryption at rest for users' connection strings: AES-256-GCM.
 //!
-//! The key comes from `TABLETALK_SECRET_KEY` (base64 of 32 bytes). On the
-//! embedded default (no DATABASE_URL) a key is generated into
-//! `<data dir>/secret.key` on first run, readable only by its owner, and the
-//! log says so. With a shared store (DATABASE_URL set) every process must use
-//! the same key, so it must be configured.
+//! The key comes from `TABLETALK_SECRET_KEY` (base64 of 32 bytes). With a
+//! SQLite store (the embedded default included) a key is otherwise generated
+//! into `secret.key` beside the store file on first run, readable only by its
+//! owner, and the log says so: every process using that store finds the same
+//! key. With PostgreSQL, processes may run on different machines, so the key
+//! must be configured.
 //!
 //! Sealed text: `v1:` + base64(12-byte random nonce || ciphertext with tag).
 
@@ -39,20 +40,21 @@ impl SecretBox {
         }
     }
 
-    /// The key from configuration, or (embedded default only) from the key file,
-    /// created on first run.
+    /// The key from configuration, or (SQLite store only) from the key file
+    /// beside the store, created on first run.
     pub fn load_or_create(config: &Config) -> anyhow::Result<SecretBox> {
         if let Some(key) = &config.secret_key {
             return Ok(SecretBox::from_key(
                 &decode_key(key.expose_secret()).context("TABLETALK_SECRET_KEY")?,
             ));
         }
-        anyhow::ensure!(
-            config.database_url_is_default,
-            "TABLETALK_SECRET_KEY is not set: with a shared store (DATABASE_URL) every process needs the \
-             same key. Generate one with `head -c 32 /dev/urandom | base64` and set it everywhere."
-        );
-        load_or_create_file(&config.data_dir.join(KEY_FILE))
+        let Some(store_dir) = sqlite_store_dir(config.database_url.expose_secret()) else {
+            anyhow::bail!(
+                "TABLETALK_SECRET_KEY is not set: with a PostgreSQL store every process needs the \
+                 same key. Generate one with `head -c 32 /dev/urandom | base64` and set it everywhere."
+            );
+        };
+        load_or_create_file(&store_dir.join(KEY_FILE))
     }
 
     /// Encrypts a secret; every call uses a fresh random nonce.
@@ -89,6 +91,18 @@ impl SecretBox {
             String::from_utf8(plain).context("a sealed secret is not text")?,
         ))
     }
+}
+
+/// The directory holding a SQLite store's file, or `None` for other stores.
+fn sqlite_store_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = Path::new(path.split('?').next().unwrap_or(path));
+    Some(match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    })
 }
 
 fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
@@ -202,6 +216,11 @@ mod tests {
 
     #[test]
     fn a_shared_store_needs_a_configured_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = format!("sqlite://{}/store.db", dir.path().display());
+        let cfg = config(&[("DATABASE_URL", store)]);
+        SecretBox::load_or_create(&cfg).expect("a SQLite store keeps its key beside it");
+        assert!(dir.path().join(KEY_FILE).exists());
         let cfg = config(&[("DATABASE_URL", "postgres://u@h/db".into())]);
         let err = SecretBox::load_or_create(&cfg).expect_err("refused");
         assert!(

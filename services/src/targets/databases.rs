@@ -1,0 +1,540 @@
+//! The rules for users' databases (seed §3, §5): add (test first, store only
+//! what works), test without storing, list, remove, select the active one,
+//! read the schema, and run a query. Every function checks the caller's role
+//! against the matrix and scopes by the caller: an organization's databases
+//! are visible to its members, a personal database only to its owner.
+
+use super::conn;
+use super::engine::Engine;
+use super::guard;
+use super::registry::Entry;
+use super::TargetError;
+use crate::audit::{self, Event};
+use crate::error::internal;
+use crate::orgs;
+use crate::AppState;
+use models::org::Caller;
+use models::targets::{
+    validate_database_name, AddedDatabase, ConnectionSummary, ConnectionTest, DatabaseInfo,
+    DatabaseScope, NewDatabase, QueryResult, Schema, TableKind,
+};
+use models::{allowed, Action, AppError, ConnectionId, Role, UserId};
+use sqlx::Row;
+use std::sync::Arc;
+
+/// Most databases one organization or one person may register.
+pub const MAX_PER_OWNER: i64 = 50;
+
+/// A stored connection as read from the store.
+struct Stored {
+    id: ConnectionId,
+    name: String,
+    sealed: String,
+    scope: DatabaseScope,
+    owner_id: String,
+    created_by: UserId,
+    created_at: i64,
+    last_used: Option<i64>,
+}
+
+const COLUMNS: &str = "connection_id, name, connection_encrypted, owner_type, owner_id, created_by, created_at, last_used";
+
+fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
+    let owner_type: String = row.try_get(3)?;
+    let id: String = row.try_get(0)?;
+    Ok(Stored {
+        id: ConnectionId::parse(&id).map_err(|e| sqlx::Error::Decode(e.message().into()))?,
+        name: row.try_get(1)?,
+        sealed: row.try_get(2)?,
+        scope: if owner_type == "organization" {
+            DatabaseScope::Organization
+        } else {
+            DatabaseScope::Personal
+        },
+        owner_id: row.try_get(4)?,
+        created_by: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        last_used: row.try_get(7)?,
+    })
+}
+
+fn user_of(caller: &Caller) -> Result<UserId, AppError> {
+    caller
+        .user_id
+        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))
+}
+
+fn check(caller: &Caller, action: Action) -> Result<UserId, AppError> {
+    if !allowed(caller.role, action) {
+        return Err(orgs::forbidden(action));
+    }
+    user_of(caller)
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("There is no such database, or it is not yours to use.")
+}
+
+/// Where a new database goes: (scope, owner id as stored).
+fn placement(
+    caller: &Caller,
+    scope: Option<DatabaseScope>,
+) -> Result<(DatabaseScope, String), AppError> {
+    let user_id = check(caller, Action::AddDatabases)?;
+    let manages_org = caller.org_id.is_some() && matches!(caller.role, Role::Owner | Role::Admin);
+    let scope = scope.unwrap_or(if manages_org {
+        DatabaseScope::Organization
+    } else {
+        DatabaseScope::Personal
+    });
+    match scope {
+        DatabaseScope::Organization => {
+            let org = orgs::require(caller, Action::AddDatabases)?;
+            Ok((scope, org.as_str().to_owned()))
+        }
+        DatabaseScope::Personal => Ok((scope, user_id.to_string())),
+    }
+}
+
+fn parse(connection_string: &str) -> Result<conn::ConnectionSpec, AppError> {
+    conn::parse(connection_string).map_err(|problem| {
+        AppError::bad_request(format!("The connection string is not usable: {problem}."))
+    })
+}
+
+/// Connects, reads the version and the schema: the test every database passes before it is stored.
+async fn probe(
+    state: &AppState,
+    spec: &conn::ConnectionSpec,
+) -> Result<(Engine, Arc<Schema>, ConnectionTest), TargetError> {
+    let engine = Engine::connect(spec, state.targets.context()).await?;
+    let outcome = async {
+        let server_version = engine.server_version().await?;
+        let schema = engine.introspect().await?;
+        Ok::<_, TargetError>((server_version, schema))
+    }
+    .await;
+    let (server_version, schema) = match outcome {
+        Ok(found) => found,
+        Err(e) => {
+            engine.close().await;
+            return Err(e);
+        }
+    };
+    let test = ConnectionTest {
+        summary: shown(spec),
+        schema: schema.summary(),
+        sample_tables: schema
+            .tables
+            .iter()
+            .filter(|t| t.kind == TableKind::Table)
+            .take(5)
+            .map(|t| t.qualified_name())
+            .collect(),
+        server_version,
+    };
+    Ok((engine, Arc::new(schema), test))
+}
+
+/// The redacted form; for SQLite only the file name (the server's paths are not the user's business).
+fn shown(spec: &conn::ConnectionSpec) -> ConnectionSummary {
+    let mut summary = spec.redacted();
+    if summary.kind == models::targets::TargetKind::Sqlite {
+        if let Some(name) = std::path::Path::new(&summary.database).file_name() {
+            summary.database = name.to_string_lossy().into_owned();
+        }
+    }
+    summary
+}
+
+/// Tests a connection string without storing anything: connect, query, read the schema.
+pub async fn test(
+    state: &AppState,
+    caller: &Caller,
+    connection_string: &str,
+) -> Result<ConnectionTest, AppError> {
+    placement(caller, None)?;
+    let spec = parse(connection_string)?;
+    let (engine, _, test) = probe(state, &spec).await?;
+    engine.close().await;
+    Ok(test)
+}
+
+/// Adds a database: checks the input, connects, reads the schema, and only then stores it (encrypted).
+pub async fn add(
+    state: &AppState,
+    caller: &Caller,
+    new: &NewDatabase,
+) -> Result<AddedDatabase, AppError> {
+    let (scope, owner_id) = placement(caller, new.scope)?;
+    let user_id = user_of(caller)?;
+    let name = validate_database_name(&new.name)?;
+    let spec = parse(&new.connection_string)?;
+    let (engine, schema, test) = probe(state, &spec).await?;
+    let stored = store_new(
+        state,
+        caller,
+        scope,
+        &owner_id,
+        user_id,
+        &name,
+        spec.kind,
+        &new.connection_string,
+    )
+    .await;
+    let (id, created_at) = match stored {
+        Ok(done) => done,
+        Err(e) => {
+            engine.close().await;
+            return Err(e);
+        }
+    };
+    state.targets.adopt(&id, engine, schema).await;
+    Ok(AddedDatabase {
+        database: DatabaseInfo {
+            connection_id: id,
+            name,
+            scope,
+            summary: test.summary.clone(),
+            created_by: user_id,
+            created_at,
+            last_used: None,
+            selected: false,
+        },
+        test,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_new(
+    state: &AppState,
+    caller: &Caller,
+    scope: DatabaseScope,
+    owner_id: &str,
+    user_id: UserId,
+    name: &str,
+    kind: models::targets::TargetKind,
+    connection_string: &str,
+) -> Result<(ConnectionId, i64), AppError> {
+    let sealed = state
+        .targets
+        .secret_box()
+        .seal(connection_string)
+        .map_err(internal("sealing a connection string"))?;
+    let id = ConnectionId::from_random(crate::random::bytes().map_err(internal("drawing an id"))?);
+    let now = crate::clock::now();
+    let mut tx = state
+        .store
+        .begin_write()
+        .await
+        .map_err(internal("starting to add a database"))?;
+    let org_id = if scope == DatabaseScope::Organization {
+        // Re-read the owner's membership inside the transaction.
+        Some(
+            orgs::require_in_tx(&mut tx, caller, Action::AddDatabases)
+                .await?
+                .0,
+        )
+    } else {
+        None
+    };
+    let counts = sqlx::query(
+        "SELECT COUNT(*), SUM(CASE WHEN LOWER(name) = LOWER($3) THEN 1 ELSE 0 END) \
+         FROM database_connections WHERE owner_type = $1 AND owner_id = $2",
+    )
+    .bind(scope.as_str())
+    .bind(owner_id)
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(internal("counting databases"))?;
+    let total: i64 = counts.try_get(0).map_err(internal("reading a count"))?;
+    let same_name: Option<i64> = counts.try_get(1).map_err(internal("reading a count"))?;
+    if same_name.unwrap_or(0) > 0 {
+        return Err(AppError::conflict(format!(
+            "There is already a database named {name:?} here. Choose another name."
+        )));
+    }
+    if total >= MAX_PER_OWNER {
+        return Err(AppError::conflict(format!(
+            "At most {MAX_PER_OWNER} databases can be registered here; remove one first."
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO database_connections (connection_id, name, kind, connection_encrypted, owner_type, owner_id, \
+         created_by, created_at, is_active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE)",
+    )
+    .bind(id.as_str())
+    .bind(name)
+    .bind(kind.as_str())
+    .bind(&sealed)
+    .bind(scope.as_str())
+    .bind(owner_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal("storing a database"))?;
+    if let Some(org_id) = &org_id {
+        sqlx::query("INSERT INTO organization_databases (org_id, connection_id, added_at) VALUES ($1, $2, $3)")
+            .bind(org_id.as_str())
+            .bind(id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("linking a database to its organization"))?;
+    }
+    audit::record(
+        &mut tx,
+        Some(user_id),
+        org_id.as_ref().map(|o| o.as_str()),
+        Event::DatabaseAdded,
+        Some(&format!("{name} ({id})")),
+    )
+    .await
+    .map_err(internal("recording an added database"))?;
+    tx.commit().await.map_err(internal("adding a database"))?;
+    tracing::info!(connection = %id, kind = %kind, "added a database");
+    Ok((id, now))
+}
+
+/// The databases the caller may use: their organization's, then their own.
+pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<DatabaseInfo>, AppError> {
+    let user_id = check(caller, Action::ViewDatabases)?;
+    let org = caller.org_id.as_ref().map_or("", |o| o.as_str());
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM database_connections \
+         WHERE (owner_type = 'organization' AND owner_id = $1) OR (owner_type = 'user' AND owner_id = $2) \
+         ORDER BY CASE WHEN owner_type = 'organization' THEN 0 ELSE 1 END, created_at, name"
+    )))
+    .bind(org)
+    .bind(user_id.to_string())
+    .fetch_all(state.store.pool())
+    .await
+    .map_err(internal("listing databases"))?;
+    let active = active_id(state, user_id).await?;
+    rows.iter()
+        .map(|row| {
+            let s = stored(row).map_err(internal("decoding a database"))?;
+            Ok(info(state, &s, active.as_ref()))
+        })
+        .collect()
+}
+
+fn info(state: &AppState, s: &Stored, active: Option<&ConnectionId>) -> DatabaseInfo {
+    let summary = match state.targets.unseal(&s.sealed) {
+        Ok(spec) => shown(&spec),
+        Err(_) => ConnectionSummary {
+            kind: models::targets::TargetKind::Postgres,
+            host: None,
+            port: None,
+            database: "(unreadable: the encryption key changed)".into(),
+            user: None,
+        },
+    };
+    DatabaseInfo {
+        connection_id: s.id.clone(),
+        name: s.name.clone(),
+        scope: s.scope,
+        summary,
+        created_by: s.created_by,
+        created_at: s.created_at,
+        last_used: s.last_used,
+        selected: active == Some(&s.id),
+    }
+}
+
+async fn active_id(state: &AppState, user_id: UserId) -> Result<Option<ConnectionId>, AppError> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT active_connection_id FROM telegram_users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(state.store.pool())
+            .await
+            .map_err(internal("reading the active database"))?
+            .flatten();
+    Ok(id.and_then(|id| ConnectionId::parse(&id).ok()))
+}
+
+/// One database, if the caller may use it.
+async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    user_id: UserId,
+    id: &ConnectionId,
+) -> Result<Stored, AppError> {
+    let org = caller.org_id.as_ref().map_or("", |o| o.as_str());
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM database_connections WHERE connection_id = $1 \
+         AND ((owner_type = 'organization' AND owner_id = $2) OR (owner_type = 'user' AND owner_id = $3))"
+    )))
+    .bind(id.as_str())
+    .bind(org)
+    .bind(user_id.to_string())
+    .fetch_optional(state.store.pool())
+    .await
+    .map_err(internal("reading a database"))?
+    .ok_or_else(not_found)?;
+    stored(&row).map_err(internal("decoding a database"))
+}
+
+/// Removes a database: the owner for an organization's, its owner for a personal one.
+pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Result<(), AppError> {
+    let user_id = check(caller, Action::RemoveDatabases)?;
+    let s = visible(state, caller, user_id, id).await?;
+    let mut tx = state
+        .store
+        .begin_write()
+        .await
+        .map_err(internal("starting to remove a database"))?;
+    let org_id = match s.scope {
+        DatabaseScope::Organization => {
+            let (org_id, _) = orgs::require_in_tx(&mut tx, caller, Action::RemoveDatabases).await?;
+            if org_id.as_str() != s.owner_id {
+                return Err(not_found());
+            }
+            Some(org_id)
+        }
+        DatabaseScope::Personal => None,
+    };
+    sqlx::query(
+        "UPDATE telegram_users SET active_connection_id = NULL WHERE active_connection_id = $1",
+    )
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(internal("clearing an active database"))?;
+    sqlx::query("DELETE FROM organization_databases WHERE connection_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("unlinking a database"))?;
+    let deleted = sqlx::query("DELETE FROM database_connections WHERE connection_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("removing a database"))?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(not_found());
+    }
+    audit::record(
+        &mut tx,
+        Some(user_id),
+        org_id.as_ref().map(|o| o.as_str()),
+        Event::DatabaseRemoved,
+        Some(&format!("{} ({id})", s.name)),
+    )
+    .await
+    .map_err(internal("recording a removed database"))?;
+    tx.commit().await.map_err(internal("removing a database"))?;
+    state.targets.forget(id).await;
+    Ok(())
+}
+
+/// Makes a database the caller's active one (what the bot queries).
+pub async fn select(
+    state: &AppState,
+    caller: &Caller,
+    id: &ConnectionId,
+) -> Result<DatabaseInfo, AppError> {
+    let user_id = check(caller, Action::SelectDatabase)?;
+    let s = visible(state, caller, user_id, id).await?;
+    sqlx::query("UPDATE telegram_users SET active_connection_id = $1 WHERE user_id = $2")
+        .bind(id.as_str())
+        .bind(user_id)
+        .execute(state.store.pool())
+        .await
+        .map_err(internal("selecting a database"))?;
+    Ok(info(state, &s, Some(id)))
+}
+
+/// The caller's active database, if one is selected and still usable by them.
+pub async fn active(state: &AppState, caller: &Caller) -> Result<Option<DatabaseInfo>, AppError> {
+    let user_id = check(caller, Action::ViewDatabases)?;
+    let Some(id) = active_id(state, user_id).await? else {
+        return Ok(None);
+    };
+    match visible(state, caller, user_id, &id).await {
+        Ok(s) => Ok(Some(info(state, &s, Some(&id)))),
+        Err(AppError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn entry_for(state: &AppState, s: &Stored) -> Result<Arc<Entry>, AppError> {
+    state
+        .targets
+        .entry(&s.id, &s.sealed)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The schema of a database the caller may use; cached, or read again with `refresh`.
+pub async fn schema(
+    state: &AppState,
+    caller: &Caller,
+    id: &ConnectionId,
+    refresh: bool,
+) -> Result<Arc<Schema>, AppError> {
+    let user_id = check(caller, Action::ViewDatabases)?;
+    let s = visible(state, caller, user_id, id).await?;
+    let entry = entry_for(state, &s).await?;
+    match state.targets.schema(&entry, refresh).await {
+        Ok(schema) => Ok(schema),
+        Err(e) => {
+            if e.breaks_pool() {
+                state.targets.forget(id).await;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Runs one read-only query on a database the caller may use: the guard
+/// first (a refusal is recorded), then the engine's read-only mode.
+pub async fn query(
+    state: &AppState,
+    caller: &Caller,
+    id: &ConnectionId,
+    sql: &str,
+) -> Result<QueryResult, AppError> {
+    let user_id = check(caller, Action::ViewDatabases)?;
+    let s = visible(state, caller, user_id, id).await?;
+    let spec_kind = state.targets.unseal(&s.sealed)?.kind;
+    let allowed = match guard::check(spec_kind, sql) {
+        Ok(allowed) => allowed,
+        Err(reason) => {
+            let org = (s.scope == DatabaseScope::Organization).then_some(s.owner_id.as_str());
+            audit::record_alone(
+                &state.store,
+                Some(user_id),
+                org,
+                Event::QueryRefused,
+                Some(&format!("{id}: {reason}")),
+            )
+            .await
+            .map_err(internal("recording a refused query"))?;
+            return Err(AppError::bad_request(format!(
+                "Tabletalk only runs one read-only query, and refused this one: {reason}."
+            )));
+        }
+    };
+    let entry = entry_for(state, &s).await?;
+    match entry.engine.run(&allowed.sql, state.targets.limits()).await {
+        Ok(result) => {
+            sqlx::query("UPDATE database_connections SET last_used = $1 WHERE connection_id = $2")
+                .bind(crate::clock::now())
+                .bind(id.as_str())
+                .execute(state.store.pool())
+                .await
+                .map_err(internal("noting a database's use"))?;
+            Ok(result)
+        }
+        Err(e) => {
+            if e.breaks_pool() {
+                state.targets.forget(id).await;
+            }
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! One enum over the four kinds of users' databases.
+//!
+//! [`Engine::run`] is the second line of defence behind the guard: it runs
+//! whatever it is given, but in the engine's own read-only mode, with a
+//! statement timeout and a wall-clock timeout, and returns at most the row
+//! limit. Callers outside this module go through
+//! [`crate::targets::databases::query`], which checks the caller and the guard
+//! first; tests call `run` directly to prove the engine alone cannot write.
+
+use super::conn::ConnectionSpec;
+use super::{mssql, mysql, postgres, sqlite, TargetError, TargetErrorKind};
+use crate::config::QueryLimits;
+use futures_util::TryStreamExt;
+use models::targets::{QueryResult, ResultColumn, Schema, TargetKind, Value};
+use sqlx::{Column, Database, Executor, Row, Statement, TypeInfo};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long connecting may take before it counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections one pool opens to a user's database.
+pub const POOL_SIZE: u32 = 4;
+/// An idle pooled connection is closed after this long (the pool itself
+/// closes after 30 idle minutes, see [`super::registry`]).
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(5 * 60);
+
+/// What connecting needs besides the connection string.
+#[derive(Debug, Clone)]
+pub struct ConnectContext {
+    pub limits: QueryLimits,
+    /// SQLite targets must be files inside this directory.
+    pub sqlite_dir: PathBuf,
+    /// Tabletalk's own store when it is a SQLite file: never a target.
+    pub store_file: Option<PathBuf>,
+}
+
+/// A pool of connections to one user's database.
+pub enum Engine {
+    Postgres(sqlx::PgPool),
+    Mysql(mysql::MysqlPool),
+    Sqlite(sqlx::SqlitePool),
+    Mssql(mssql::MssqlPool),
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine({})", self.kind())
+    }
+}
+
+impl Engine {
+    /// Opens a pool and one connection (so a bad host or password fails here).
+    pub async fn connect(
+        spec: &ConnectionSpec,
+        ctx: &ConnectContext,
+    ) -> Result<Engine, TargetError> {
+        match spec.kind {
+            TargetKind::Postgres => postgres::connect(spec, ctx).await.map(Engine::Postgres),
+            TargetKind::Mysql => mysql::connect(spec, ctx).await.map(Engine::Mysql),
+            TargetKind::Sqlite => sqlite::connect(spec, ctx).await.map(Engine::Sqlite),
+            TargetKind::Mssql => mssql::connect(spec, ctx).await.map(Engine::Mssql),
+        }
+    }
+
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            Engine::Postgres(_) => TargetKind::Postgres,
+            Engine::Mysql(_) => TargetKind::Mysql,
+            Engine::Sqlite(_) => TargetKind::Sqlite,
+            Engine::Mssql(_) => TargetKind::Mssql,
+        }
+    }
+
+    /// What the server says it is, e.g. `PostgreSQL 15.19`.
+    pub async fn server_version(&self) -> Result<String, TargetError> {
+        match self {
+            Engine::Postgres(pool) => postgres::version(pool).await,
+            Engine::Mysql(pool) => mysql::version(pool).await,
+            Engine::Sqlite(pool) => sqlite::version(pool).await,
+            Engine::Mssql(pool) => mssql::version(pool).await,
+        }
+    }
+
+    /// Runs one statement read-only, within `limits`. Does not run the guard.
+    pub async fn run(&self, sql: &str, limits: QueryLimits) -> Result<QueryResult, TargetError> {
+        let started = Instant::now();
+        // The engines stop the statement at the limit themselves; this outer
+        // timeout is the backstop if one does not (a few seconds later).
+        let backstop = limits.timeout + Duration::from_secs(5);
+        let run = async {
+            match self {
+                Engine::Postgres(pool) => postgres::run(pool, sql, limits).await,
+                Engine::Mysql(pool) => mysql::run(pool, sql, limits).await,
+                Engine::Sqlite(pool) => sqlite::run(pool, sql, limits).await,
+                Engine::Mssql(pool) => mssql::run(pool, sql, limits).await,
+            }
+        };
+        let (columns, rows, truncated) = tokio::time::timeout(backstop, run)
+            .await
+            .map_err(|_| timed_out(limits))??;
+        Ok(QueryResult {
+            columns,
+            rows,
+            truncated,
+            row_limit: limits.row_limit,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Reads tables, views, columns, keys and row estimates.
+    pub async fn introspect(&self) -> Result<Schema, TargetError> {
+        let read = async {
+            match self {
+                Engine::Postgres(pool) => postgres::introspect(pool).await,
+                Engine::Mysql(pool) => mysql::introspect(pool).await,
+                Engine::Sqlite(pool) => sqlite::introspect(pool).await,
+                Engine::Mssql(pool) => mssql::introspect(pool).await,
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), read)
+            .await
+            .map_err(|_| {
+                TargetError::new(
+                    TargetErrorKind::Timeout,
+                    "Reading the schema took longer than 60 s.",
+                )
+            })?
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        match self {
+            Engine::Postgres(pool) => pool.close().await,
+            Engine::Mysql(pool) => pool.pool.close().await,
+            Engine::Sqlite(pool) => pool.close().await,
+            Engine::Mssql(_) => {} // bb8 closes its connections when the pool is dropped.
+        }
+    }
+}
+
+pub(crate) fn connect_timed_out(place: &str) -> TargetError {
+    TargetError::new(
+        TargetErrorKind::Timeout,
+        format!(
+            "Timed out after {} s connecting to {place}. Is the server up and reachable from Tabletalk?",
+            CONNECT_TIMEOUT.as_secs()
+        ),
+    )
+}
+
+pub(crate) fn timed_out(limits: QueryLimits) -> TargetError {
+    TargetError::new(
+        TargetErrorKind::Timeout,
+        format!(
+            "The query ran longer than {} s and was stopped.",
+            limits.timeout.as_secs()
+        ),
+    )
+}
+
+/// Columns, rows (at most the cap) and whether more rows existed.
+pub(crate) type Rows = (Vec<ResultColumn>, Vec<Vec<Value>>, bool);
+
+/// Prepares `sql` on `conn` (for the column list, even with no rows), then
+/// streams at most `cap` rows through `decode`, noting whether more existed.
+pub(crate) async fn fetch_capped<DB>(
+    conn: &mut DB::Connection,
+    sql: &str,
+    cap: usize,
+    decode: impl Fn(&DB::Row, usize) -> Value,
+) -> Result<Rows, sqlx::Error>
+where
+    DB: Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    use sqlx::SqlSafeStr;
+    let statement = (&mut *conn)
+        .prepare(sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str())
+        .await?;
+    let columns: Vec<ResultColumn> = statement
+        .columns()
+        .iter()
+        .map(|c| ResultColumn {
+            name: c.name().to_owned(),
+            type_name: c.type_info().name().to_owned(),
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut truncated = false;
+    let mut stream = statement.query().fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await? {
+        if rows.len() == cap {
+            truncated = true;
+            break;
+        }
+        rows.push((0..row.len()).map(|i| decode(&row, i)).collect());
+    }
+    Ok((columns, rows, truncated))
+}
+
+/// The engine's type name of value `i` of a row, or `None` when it is NULL.
+pub(crate) fn type_of<R>(row: &R, i: usize) -> Option<String>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+{
+    use sqlx::ValueRef;
+    let raw = row.try_get_raw(i).ok()?;
+    (!raw.is_null()).then(|| raw.type_info().name().to_owned())
+}
+
+/// Value `i` decoded as `T` and mapped to a [`Value`], or shown as unreadable.
+pub(crate) fn typed<'r, R, T>(
+    row: &'r R,
+    i: usize,
+    type_name: &str,
+    f: impl FnOnce(T) -> Value,
+) -> Value
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<T, _>(i) {
+        Ok(v) => f(v),
+        Err(e) => unreadable(type_name, e),
+    }
+}
+
+/// `get!(row, i, type_name, T, f)`: [`typed`] with the type written out.
+macro_rules! get {
+    ($row:expr, $i:expr, $t:expr, $ty:ty, $f:expr) => {
+        $crate::targets::engine::typed::<_, $ty>($row, $i, $t, $f)
+    };
+}
+pub(crate) use get;
+
+/// A value that could not be read as its type, shown as such rather than failing the query.
+pub(crate) fn unreadable(type_name: &str, err: impl std::fmt::Display) -> Value {
+    Value::Other {
+        type_name: type_name.to_owned(),
+        text: format!("(unreadable {type_name}: {err})"),
+    }
+}
+
+/// Renders raw bytes of an unknown type: as text when they are UTF-8, else hex.
+pub(crate) fn bytes_as_other(type_name: &str, bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => match Value::text(text) {
+            Value::Text { text, .. } => Value::Other {
+                type_name: type_name.to_owned(),
+                text,
+            },
+            other => other,
+        },
+        Err(_) => match Value::binary(bytes) {
+            Value::Binary { hex, .. } => Value::Other {
+                type_name: type_name.to_owned(),
+                text: hex,
+            },
+            other => other,
+        },
+    }
+}
+
+pub(crate) mod format {
+    //! One text form for dates and times whatever the engine.
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+    pub fn date(d: NaiveDate) -> String {
+        d.format("%Y-%m-%d").to_string()
+    }
+    pub fn time(t: NaiveTime) -> String {
+        t.format("%H:%M:%S%.f").to_string()
+    }
+    pub fn datetime(t: NaiveDateTime) -> String {
+        t.format("%Y-%m-%d %H:%M:%S%.f").to_string()
+    }
+    pub fn datetime_utc(t: DateTime<Utc>) -> String {
+        t.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string()
+    }
+    pub fn datetime_offset(t: DateTime<chrono::FixedOffset>) -> String {
+        t.format("%Y-%m-%d %H:%M:%S%.f%:z").to_string()
+    }
+}

@@ -1,0 +1,543 @@
+//! SQL Server targets: tiberius 0.13 over rustls, pooled by bb8 with the small
+//! connection manager below (bb8-tiberius only supports tiberius 0.12, whose
+//! TLS stack is older; the manager is about forty lines).
+//!
+//! SQL Server has no read-only transaction, so every query runs with
+//! `SET IMPLICIT_TRANSACTIONS ON` (any statement, even after a COMMIT, opens a
+//! transaction), `SET LOCK_TIMEOUT`, a command timeout, and is followed by
+//! `IF @@TRANCOUNT > 0 ROLLBACK`. The recommended setup is still a login that
+//! can only read (db_datareader), which the README says.
+//!
+//! No SQL Server runs on the build machines: the configuration building and
+//! the guard are unit-tested; a live test runs when TABLETALK_TEST_MSSQL_URL is set.
+
+use super::conn::ConnectionSpec;
+use super::engine::{self, format, ConnectContext, Rows};
+use super::schema::{self, ColumnRow, KeyRow};
+use super::{TargetError, TargetErrorKind};
+use crate::config::QueryLimits;
+use futures_util::TryStreamExt;
+use models::targets::{ResultColumn, Schema, TableKind, Value};
+use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, FromSql};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+/// The pool and where it connects (for messages).
+pub struct MssqlPool {
+    pool: bb8::Pool<Manager>,
+    place: String,
+}
+
+/// A tiberius client and whether it must not be reused.
+pub struct MssqlConnection {
+    client: Client<Compat<TcpStream>>,
+    broken: bool,
+}
+
+/// Opens tiberius connections for bb8.
+pub struct Manager {
+    config: Config,
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = MssqlConnection;
+    type Error = tiberius::error::Error;
+
+    async fn connect(&self) -> Result<MssqlConnection, tiberius::error::Error> {
+        let client = open(self.config.clone()).await?;
+        Ok(MssqlConnection {
+            client,
+            broken: false,
+        })
+    }
+
+    async fn is_valid(&self, conn: &mut MssqlConnection) -> Result<(), tiberius::error::Error> {
+        conn.client
+            .simple_query("SELECT 1")
+            .await?
+            .into_row()
+            .await?;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut MssqlConnection) -> bool {
+        conn.broken
+    }
+}
+
+/// Connects, following one redirect (Azure SQL answers the first login with one).
+async fn open(mut config: Config) -> Result<Client<Compat<TcpStream>>, tiberius::error::Error> {
+    for _ in 0..2 {
+        let tcp = tokio::time::timeout(
+            engine::CONNECT_TIMEOUT,
+            TcpStream::connect(config.get_addr()),
+        )
+        .await
+        .map_err(|_| tiberius::error::Error::Io {
+            kind: std::io::ErrorKind::TimedOut,
+            message: "timed out".into(),
+        })??;
+        tcp.set_nodelay(true)?;
+        match Client::connect(config.clone(), tcp.compat_write()).await {
+            Err(tiberius::error::Error::Routing { host, port }) => {
+                config.host(&host);
+                config.port(port);
+            }
+            other => return other,
+        }
+    }
+    Err(tiberius::error::Error::Protocol(
+        "the server redirected the connection twice".into(),
+    ))
+}
+
+fn truthy(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "mandatory" | "strict" | "required" => Some(true),
+        "false" | "no" | "0" | "optional" => Some(false),
+        _ => None,
+    }
+}
+
+/// The tiberius configuration for a parsed connection string.
+pub(super) fn config(spec: &ConnectionSpec, limits: QueryLimits) -> Result<Config, TargetError> {
+    let invalid = |m: String| TargetError::new(TargetErrorKind::Invalid, m);
+    let host = spec.host.as_deref().unwrap_or("localhost");
+    if host.contains('\\') && spec.port.is_none() {
+        return Err(invalid(
+            "Named instances (host\\INSTANCE) need the instance's port: write Server=host,port."
+                .into(),
+        ));
+    }
+    let host = host.split('\\').next().unwrap_or(host);
+    let (Some(user), Some(password)) = (&spec.user, spec.password()) else {
+        return Err(invalid(
+            "SQL Server connections need User Id and Password (a SQL login; Windows authentication is not supported)."
+                .into(),
+        ));
+    };
+    let mut config = Config::new();
+    config.host(host);
+    config.port(spec.port_or_default().unwrap_or(1433));
+    config.database(&spec.database);
+    config.authentication(AuthMethod::sql_server(user, password));
+    config.application_name("tabletalk");
+    config.readonly(true);
+    config.command_timeout(Some(limits.timeout));
+    config.handshake_timeout(Some(engine::CONNECT_TIMEOUT));
+    let encrypt = match spec.options.get("encrypt") {
+        None => true,
+        Some(v) => {
+            truthy(v).ok_or_else(|| invalid(format!("Encrypt={v:?} is not true or false.")))?
+        }
+    };
+    config.encryption(if encrypt {
+        EncryptionLevel::Required
+    } else {
+        EncryptionLevel::Off
+    });
+    let trust = spec
+        .options
+        .get("trustservercertificate")
+        .or_else(|| spec.options.get("trust_server_certificate"));
+    if let Some(v) = trust {
+        if truthy(v).ok_or_else(|| {
+            invalid(format!(
+                "TrustServerCertificate={v:?} is not true or false."
+            ))
+        })? {
+            config.trust_cert();
+        }
+    }
+    Ok(config)
+}
+
+fn place(config: &Config) -> String {
+    config.get_addr()
+}
+
+fn classify(err: tiberius::error::Error, place: &str, limits: QueryLimits) -> TargetError {
+    use tiberius::error::Error as E;
+    use TargetErrorKind::*;
+    match err {
+        E::Io { message, .. } => TargetError::new(
+            Unreachable,
+            format!("Could not reach {place}: {message}. Check the host, the port and any firewall."),
+        ),
+        E::Tls(message) => TargetError::new(
+            Tls,
+            format!("The TLS handshake with {place} failed: {message}. For a self-signed certificate add TrustServerCertificate=true."),
+        ),
+        E::Server(token) => match token.code() {
+            18456 => TargetError::new(Auth, format!("{place} refused the user name or password.")),
+            4060 => TargetError::new(NoDatabase, format!("The database does not exist on {place} or the login cannot open it.")),
+            1222 => TargetError::new(Timeout, "The query waited too long for a lock held by someone else."),
+            3906 | 3908 => TargetError::new(ReadOnly, format!("The database refused to change anything: {}", token.message())),
+            _ => TargetError::new(Query, format!("The database answered: {}", token.message())),
+        },
+        other => TargetError::new(
+            Broken,
+            format!("The connection to {place} failed: {other} (limit {} s).", limits.timeout.as_secs()),
+        ),
+    }
+}
+
+fn pool_error(
+    err: bb8::RunError<tiberius::error::Error>,
+    place: &str,
+    limits: QueryLimits,
+) -> TargetError {
+    match err {
+        bb8::RunError::User(e) => classify(e, place, limits),
+        bb8::RunError::TimedOut => TargetError::new(
+            TargetErrorKind::Timeout,
+            format!(
+                "Timed out connecting to {place}. Is the server up and reachable from Tabletalk?"
+            ),
+        ),
+    }
+}
+
+pub(super) async fn connect(
+    spec: &ConnectionSpec,
+    ctx: &ConnectContext,
+) -> Result<MssqlPool, TargetError> {
+    let config = config(spec, ctx.limits)?;
+    let place = place(&config);
+    // One direct connection first, so a wrong host or password is reported
+    // as such (a pool would only say it timed out).
+    let first = open(config.clone())
+        .await
+        .map_err(|e| classify(e, &place, ctx.limits))?;
+    drop(first.close().await);
+    let pool = bb8::Pool::builder()
+        .max_size(engine::POOL_SIZE)
+        .min_idle(None)
+        .connection_timeout(engine::CONNECT_TIMEOUT)
+        .idle_timeout(Some(engine::IDLE_CONNECTION))
+        .retry_connection(false)
+        .build_unchecked(Manager { config });
+    Ok(MssqlPool { pool, place })
+}
+
+fn pool_place(pool: &MssqlPool) -> String {
+    pool.place.clone()
+}
+
+pub(super) async fn version(pool: &MssqlPool) -> Result<String, TargetError> {
+    let limits = QueryLimits::default();
+    let place = pool_place(pool);
+    let mut conn = pool
+        .pool
+        .get()
+        .await
+        .map_err(|e| pool_error(e, &place, limits))?;
+    let version = conn
+        .client
+        .simple_query("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")
+        .await
+        .map_err(|e| classify(e, &place, limits))?
+        .into_row()
+        .await
+        .map_err(|e| classify(e, &place, limits))?
+        .and_then(|r| r.get::<&str, _>(0).map(str::to_owned))
+        .unwrap_or_default();
+    Ok(format!("SQL Server {version}"))
+}
+
+/// Run before each query: every statement opens a transaction that is rolled back.
+pub(super) fn session_guard(limits: QueryLimits) -> String {
+    let lock_ms = limits.timeout.as_millis().min(10_000);
+    format!("SET IMPLICIT_TRANSACTIONS ON; SET LOCK_TIMEOUT {lock_ms}; SET XACT_ABORT ON")
+}
+
+/// Run after each query, whatever happened.
+pub(super) const SESSION_RESET: &str =
+    "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION; SET IMPLICIT_TRANSACTIONS OFF";
+
+pub(super) async fn run(
+    pool: &MssqlPool,
+    sql: &str,
+    limits: QueryLimits,
+) -> Result<Rows, TargetError> {
+    let place = pool_place(pool);
+    let mut conn = pool
+        .pool
+        .get()
+        .await
+        .map_err(|e| pool_error(e, &place, limits))?;
+    // Marked broken until the session is reset, so an interrupted query's
+    // connection is never handed out again.
+    conn.broken = true;
+    conn.client
+        .simple_query(session_guard(limits))
+        .await
+        .map_err(|e| classify(e, &place, limits))?
+        .into_results()
+        .await
+        .map_err(|e| classify(e, &place, limits))?;
+    let result = fetch(&mut conn.client, sql, limits.row_limit).await;
+    let reset = match conn.client.simple_query(SESSION_RESET).await {
+        Ok(stream) => stream.into_results().await.map(drop),
+        Err(e) => Err(e),
+    };
+    conn.broken = reset.is_err();
+    result.map_err(|e| classify(e, &place, limits))
+}
+
+async fn fetch(
+    client: &mut Client<Compat<TcpStream>>,
+    sql: &str,
+    cap: usize,
+) -> tiberius::Result<Rows> {
+    let mut stream = client.query(sql, &[]).await?;
+    let columns: Vec<ResultColumn> = stream
+        .columns()
+        .await?
+        .unwrap_or_default()
+        .iter()
+        .map(|c| ResultColumn {
+            name: c.name().to_owned(),
+            type_name: format!("{:?}", c.column_type()),
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut truncated = false;
+    let mut row_stream = stream.into_row_stream();
+    while let Some(row) = row_stream.try_next().await? {
+        // Only the first result set is read.
+        if row.result_index() > 0 {
+            break;
+        }
+        if rows.len() == cap {
+            truncated = true;
+            break;
+        }
+        rows.push(row.cells().map(|(_, data)| decode(data)).collect());
+    }
+    Ok((columns, rows, truncated))
+}
+
+/// One value, by its TDS type.
+pub(super) fn decode(data: &ColumnData<'static>) -> Value {
+    fn chrono_value<'a, T: FromSql<'a>>(
+        data: &'a ColumnData<'static>,
+        f: impl Fn(T) -> Value,
+    ) -> Value {
+        match T::from_sql(data) {
+            Ok(Some(v)) => f(v),
+            Ok(None) => Value::Null,
+            Err(e) => engine::unreadable("datetime", e),
+        }
+    }
+    match data {
+        ColumnData::U8(v) => v.map_or(Value::Null, |v| Value::Int(v.into())),
+        ColumnData::I16(v) => v.map_or(Value::Null, |v| Value::Int(v.into())),
+        ColumnData::I32(v) => v.map_or(Value::Null, |v| Value::Int(v.into())),
+        ColumnData::I64(v) => v.map_or(Value::Null, Value::Int),
+        ColumnData::F32(v) => v.map_or(Value::Null, |v| Value::Float(v.into())),
+        ColumnData::F64(v) => v.map_or(Value::Null, Value::Float),
+        ColumnData::Bit(v) => v.map_or(Value::Null, Value::Bool),
+        ColumnData::String(v) => v.as_ref().map_or(Value::Null, |s| Value::text(s.as_ref())),
+        ColumnData::Guid(v) => v.map_or(Value::Null, |g| Value::text(g.to_string())),
+        ColumnData::Binary(v) => v.as_ref().map_or(Value::Null, |b| Value::binary(b)),
+        ColumnData::Numeric(v) => v.map_or(Value::Null, |n| Value::Decimal(n.to_string())),
+        ColumnData::Xml(v) => v
+            .as_ref()
+            .map_or(Value::Null, |x| Value::text(x.to_string())),
+        ColumnData::DateTime(_) | ColumnData::SmallDateTime(_) | ColumnData::DateTime2(_) => {
+            chrono_value(data, |v: chrono::NaiveDateTime| {
+                Value::Timestamp(format::datetime(v))
+            })
+        }
+        ColumnData::Date(_) => {
+            chrono_value(data, |v: chrono::NaiveDate| Value::Date(format::date(v)))
+        }
+        ColumnData::Time(_) => {
+            chrono_value(data, |v: chrono::NaiveTime| Value::Time(format::time(v)))
+        }
+        ColumnData::DateTimeOffset(_) => {
+            chrono_value(data, |v: chrono::DateTime<chrono::FixedOffset>| {
+                Value::Timestamp(format::datetime_offset(v))
+            })
+        }
+    }
+}
+
+const COLUMNS_SQL: &str = "\
+SELECT s.name, o.name, o.type, c.name,
+       TYPE_NAME(c.user_type_id) +
+         CASE WHEN TYPE_NAME(c.user_type_id) IN ('varchar', 'char', 'varbinary', 'binary')
+                THEN '(' + CASE WHEN c.max_length = -1 THEN 'max' ELSE CAST(c.max_length AS varchar(10)) END + ')'
+              WHEN TYPE_NAME(c.user_type_id) IN ('nvarchar', 'nchar')
+                THEN '(' + CASE WHEN c.max_length = -1 THEN 'max' ELSE CAST(c.max_length / 2 AS varchar(10)) END + ')'
+              WHEN TYPE_NAME(c.user_type_id) IN ('decimal', 'numeric')
+                THEN '(' + CAST(c.precision AS varchar(10)) + ',' + CAST(c.scale AS varchar(10)) + ')'
+              ELSE '' END,
+       c.is_nullable,
+       CAST((SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)) AS bigint)
+FROM sys.objects o
+JOIN sys.schemas s ON s.schema_id = o.schema_id
+JOIN sys.columns c ON c.object_id = o.object_id
+WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0
+ORDER BY s.name, o.name, c.column_id";
+
+const KEYS_SQL: &str = "\
+SELECT s.name, t.name, k.name, CAST(1 AS bit), c.name, NULL, NULL, NULL, ic.key_ordinal
+FROM sys.key_constraints k
+JOIN sys.tables t ON t.object_id = k.parent_object_id
+JOIN sys.schemas s ON s.schema_id = t.schema_id
+JOIN sys.index_columns ic ON ic.object_id = k.parent_object_id AND ic.index_id = k.unique_index_id
+JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+WHERE k.type = 'PK'
+UNION ALL
+SELECT s.name, t.name, f.name, CAST(0 AS bit), c.name, rs.name, rt.name, rc.name, fc.constraint_column_id
+FROM sys.foreign_keys f
+JOIN sys.foreign_key_columns fc ON fc.constraint_object_id = f.object_id
+JOIN sys.tables t ON t.object_id = f.parent_object_id
+JOIN sys.schemas s ON s.schema_id = t.schema_id
+JOIN sys.columns c ON c.object_id = fc.parent_object_id AND c.column_id = fc.parent_column_id
+JOIN sys.tables rt ON rt.object_id = f.referenced_object_id
+JOIN sys.schemas rs ON rs.schema_id = rt.schema_id
+JOIN sys.columns rc ON rc.object_id = fc.referenced_object_id AND rc.column_id = fc.referenced_column_id
+ORDER BY 1, 2, 3, 9";
+
+pub(super) async fn introspect(pool: &MssqlPool) -> Result<Schema, TargetError> {
+    let limits = QueryLimits::default();
+    let place = pool_place(pool);
+    let mut conn = pool
+        .pool
+        .get()
+        .await
+        .map_err(|e| pool_error(e, &place, limits))?;
+    let err = |e| classify(e, &place, limits);
+    let columns = conn
+        .client
+        .simple_query(COLUMNS_SQL)
+        .await
+        .map_err(err)?
+        .into_first_result()
+        .await
+        .map_err(err)?;
+    let keys = conn
+        .client
+        .simple_query(KEYS_SQL)
+        .await
+        .map_err(err)?
+        .into_first_result()
+        .await
+        .map_err(err)?;
+    let text = |r: &tiberius::Row, i: usize| r.get::<&str, _>(i).unwrap_or_default().to_owned();
+    let columns = columns
+        .iter()
+        .map(|r| ColumnRow {
+            schema: Some(text(r, 0)),
+            table: text(r, 1),
+            kind: if text(r, 2).trim() == "V" {
+                TableKind::View
+            } else {
+                TableKind::Table
+            },
+            column: text(r, 3),
+            data_type: text(r, 4),
+            nullable: r.get::<bool, _>(5).unwrap_or(true),
+            row_estimate: r.get::<i64, _>(6),
+        })
+        .collect();
+    let keys = keys
+        .iter()
+        .map(|r| KeyRow {
+            schema: Some(text(r, 0)),
+            table: text(r, 1),
+            constraint: text(r, 2),
+            primary: r.get::<bool, _>(3).unwrap_or(false),
+            column: text(r, 4),
+            ref_schema: r.get::<&str, _>(5).map(str::to_owned),
+            ref_table: r.get::<&str, _>(6).map(str::to_owned),
+            ref_column: r.get::<&str, _>(7).map(str::to_owned),
+        })
+        .collect();
+    Ok(schema::build(columns, keys, crate::clock::now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::targets::conn;
+    use std::time::Duration;
+
+    fn limits() -> QueryLimits {
+        QueryLimits {
+            timeout: Duration::from_secs(12),
+            row_limit: 5,
+        }
+    }
+
+    #[test]
+    fn configs_from_each_accepted_form() {
+        for text in [
+            "Server=db.example.com,1444;Database=crm;User Id=reader;Password=pw;Encrypt=true;TrustServerCertificate=true",
+            "mssql://reader:pw@db.example.com:1444/crm",
+            "mssql+pyodbc://reader:pw@db.example.com:1444/crm?driver=ODBC+Driver+18+for+SQL+Server",
+        ] {
+            let spec = conn::parse(text).expect(text);
+            let config = config(&spec, limits()).expect(text);
+            assert_eq!(config.get_addr(), "db.example.com:1444", "{text}");
+            assert_eq!(config.get_command_timeout(), Some(Duration::from_secs(12)));
+        }
+        let spec = conn::parse("Server=db;Database=crm;User Id=u;Password=p").expect("parses");
+        assert_eq!(
+            config(&spec, limits()).expect("valid").get_addr(),
+            "db:1433"
+        );
+    }
+
+    #[test]
+    fn unusable_settings_are_explained_without_the_password() {
+        let spec = conn::parse("Server=db;Database=crm").expect("parses");
+        let err = config(&spec, limits()).unwrap_err();
+        assert!(err.message.contains("User Id and Password"), "{err}");
+        let spec = conn::parse("Server=db;Database=crm;User Id=u;Password=hunter2;Encrypt=perhaps")
+            .expect("parses");
+        let err = config(&spec, limits()).unwrap_err();
+        assert!(err.message.contains("Encrypt"), "{err}");
+        assert!(!err.message.contains("hunter2"));
+        let spec =
+            conn::parse("Server=db\\SQLEXPRESS;Database=crm;User Id=u;Password=p").expect("parses");
+        assert!(config(&spec, limits())
+            .unwrap_err()
+            .message
+            .contains("instance"));
+    }
+
+    #[test]
+    fn every_statement_runs_in_a_transaction_that_is_rolled_back() {
+        let guard = session_guard(limits());
+        assert!(guard.starts_with("SET IMPLICIT_TRANSACTIONS ON;"));
+        assert!(guard.contains("SET LOCK_TIMEOUT 10000"));
+        assert!(SESSION_RESET.starts_with("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION"));
+    }
+
+    #[test]
+    fn values_decode_like_the_other_engines() {
+        assert_eq!(decode(&ColumnData::I32(None)), Value::Null);
+        assert_eq!(decode(&ColumnData::I64(Some(7))), Value::Int(7));
+        assert_eq!(decode(&ColumnData::Bit(Some(true))), Value::Bool(true));
+        assert_eq!(
+            decode(&ColumnData::Binary(Some(vec![0xde, 0xad].into()))).render(),
+            "0xDEAD"
+        );
+        assert_eq!(
+            decode(&ColumnData::Numeric(Some(
+                tiberius::numeric::Numeric::new_with_scale(12345, 2)
+            )))
+            .render(),
+            "123.45"
+        );
+        let when = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .and_then(|d| d.and_hms_opt(9, 30, 0))
+            .expect("a date");
+        let data = tiberius::IntoSql::into_sql(when);
+        assert_eq!(decode(&data).render(), "2026-11-26 09:30:00");
+    }
+}

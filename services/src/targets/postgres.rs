@@ -1,0 +1,283 @@
+//! PostgreSQL targets (sqlx).
+//!
+//! Every session starts with `default_transaction_read_only = on`; every query
+//! runs in `BEGIN READ ONLY` with `SET LOCAL statement_timeout`, through the
+//! extended protocol (a prepared statement: one statement only), and the
+//! transaction is rolled back afterwards.
+
+use super::conn::ConnectionSpec;
+use super::engine::{self, format, get, unreadable, ConnectContext, Rows};
+use super::schema::{self, ColumnRow, KeyRow};
+use super::{classify_sqlx, TargetError, TargetErrorKind};
+use crate::config::QueryLimits;
+use models::targets::{Schema, TableKind, Value};
+use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
+use sqlx::{Connection, Row};
+
+fn place(spec: &ConnectionSpec) -> String {
+    format!(
+        "{}:{}/{}",
+        spec.host.as_deref().unwrap_or("localhost"),
+        spec.port_or_default().unwrap_or(5432),
+        spec.database
+    )
+}
+
+pub(super) fn options(
+    spec: &ConnectionSpec,
+    limits: QueryLimits,
+) -> Result<PgConnectOptions, TargetError> {
+    let ssl_mode = match spec.options.get("sslmode").map(|m| m.to_ascii_lowercase()) {
+        None => PgSslMode::Prefer,
+        Some(mode) => mode.parse::<PgSslMode>().map_err(|_| {
+            TargetError::new(
+                TargetErrorKind::Invalid,
+                format!(
+                    "sslmode={mode:?} is not one of disable, allow, prefer, require, verify-ca, verify-full."
+                ),
+            )
+        })?,
+    };
+    let mut options = PgConnectOptions::new_without_pgpass()
+        .host(spec.host.as_deref().unwrap_or("localhost"))
+        .port(spec.port_or_default().unwrap_or(5432))
+        .database(&spec.database)
+        .ssl_mode(ssl_mode)
+        .application_name("tabletalk")
+        .statement_cache_capacity(64)
+        .options([
+            ("default_transaction_read_only", "on".to_owned()),
+            (
+                "statement_timeout",
+                format!("{}ms", limits.timeout.as_millis()),
+            ),
+        ]);
+    if let Some(user) = &spec.user {
+        options = options.username(user);
+    }
+    if let Some(password) = spec.password() {
+        options = options.password(password);
+    }
+    if let Some(cert) = spec.options.get("sslrootcert") {
+        options = options.ssl_root_cert(cert);
+    }
+    Ok(options)
+}
+
+pub(super) async fn connect(
+    spec: &ConnectionSpec,
+    ctx: &ConnectContext,
+) -> Result<PgPool, TargetError> {
+    let options = options(spec, ctx.limits)?;
+    // One direct connection first: a pool retries until its timeout and then
+    // reports only that, where this reports what actually went wrong.
+    let place = place(spec);
+    let first = tokio::time::timeout(
+        engine::CONNECT_TIMEOUT,
+        PgConnection::connect_with(&options),
+    )
+    .await
+    .map_err(|_| engine::connect_timed_out(&place))?
+    .map_err(|e| classify_sqlx(e, &place, ctx.limits.timeout.as_secs()))?;
+    drop(first.close().await);
+    Ok(PgPoolOptions::new()
+        .max_connections(engine::POOL_SIZE)
+        .min_connections(0)
+        .acquire_timeout(engine::CONNECT_TIMEOUT)
+        .idle_timeout(Some(engine::IDLE_CONNECTION))
+        .connect_lazy_with(options))
+}
+
+fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {
+    classify_sqlx(err, "the PostgreSQL server", limits.timeout.as_secs())
+}
+
+pub(super) async fn version(pool: &PgPool) -> Result<String, TargetError> {
+    let full: String = sqlx::query_scalar("SELECT version()")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| classify(e, QueryLimits::default()))?;
+    // "PostgreSQL 15.19 (Debian 15.19-0+deb12u1) on x86_64-pc-linux-gnu, ..." -> "PostgreSQL 15.19"
+    Ok(full
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+pub(super) async fn run(
+    pool: &PgPool,
+    sql: &str,
+    limits: QueryLimits,
+) -> Result<Rows, TargetError> {
+    let mut conn = pool.acquire().await.map_err(|e| classify(e, limits))?;
+    let mut tx = conn
+        .begin_with("BEGIN TRANSACTION READ ONLY")
+        .await
+        .map_err(|e| classify(e, limits))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = {}",
+        limits.timeout.as_millis()
+    )))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| classify(e, limits))?;
+    let result =
+        engine::fetch_capped::<sqlx::Postgres>(&mut tx, sql, limits.row_limit, decode).await;
+    // Nothing a query does is ever kept, even if the statement was COMMIT.
+    drop(tx.rollback().await);
+    result.map_err(|e| classify(e, limits))
+}
+
+/// One value of a row, by the column's PostgreSQL type.
+pub(super) fn decode(row: &PgRow, i: usize) -> Value {
+    let Some(type_name) = engine::type_of(row, i) else {
+        return Value::Null;
+    };
+    let t = type_name.as_str();
+    match t {
+        "BOOL" => get!(row, i, t, bool, Value::Bool),
+        "INT2" => get!(row, i, t, i16, |v: i16| Value::Int(v.into())),
+        "INT4" => get!(row, i, t, i32, |v: i32| Value::Int(v.into())),
+        "INT8" => get!(row, i, t, i64, Value::Int),
+        "OID" => get!(
+            row,
+            i,
+            t,
+            sqlx::postgres::types::Oid,
+            |v: sqlx::postgres::types::Oid| Value::Int(v.0.into())
+        ),
+        "FLOAT4" => get!(row, i, t, f32, |v: f32| Value::Float(v.into())),
+        "FLOAT8" => get!(row, i, t, f64, Value::Float),
+        "NUMERIC" => get!(
+            row,
+            i,
+            t,
+            bigdecimal::BigDecimal,
+            |v: bigdecimal::BigDecimal| { Value::Decimal(v.to_plain_string()) }
+        ),
+        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "XML" => {
+            get!(row, i, t, String, Value::text)
+        }
+        "UUID" => get!(row, i, t, sqlx::types::Uuid, |v: sqlx::types::Uuid| {
+            Value::text(v.to_string())
+        }),
+        "JSON" | "JSONB" => get!(row, i, t, serde_json::Value, |v: serde_json::Value| {
+            Value::text(v.to_string())
+        }),
+        "DATE" => get!(row, i, t, chrono::NaiveDate, |v| Value::Date(format::date(
+            v
+        ))),
+        "TIME" => get!(row, i, t, chrono::NaiveTime, |v| Value::Time(format::time(
+            v
+        ))),
+        "TIMESTAMP" => get!(row, i, t, chrono::NaiveDateTime, |v| Value::Timestamp(
+            format::datetime(v)
+        )),
+        "TIMESTAMPTZ" => get!(row, i, t, chrono::DateTime<chrono::Utc>, |v| {
+            Value::Timestamp(format::datetime_utc(v))
+        }),
+        "BYTEA" => get!(row, i, t, Vec<u8>, |v: Vec<u8>| Value::binary(&v)),
+        // Enums and domains over text arrive as their label; anything else as hex.
+        _ => match row
+            .try_get_raw(i)
+            .map(|raw| raw.as_bytes().map(<[u8]>::to_vec))
+        {
+            Ok(Ok(bytes)) => engine::bytes_as_other(t, &bytes),
+            Ok(Err(e)) => unreadable(t, e),
+            Err(e) => unreadable(t, e),
+        },
+    }
+}
+
+const COLUMNS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
+       format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, c.reltuples::float8
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+  AND has_table_privilege(c.oid, 'SELECT')
+ORDER BY n.nspname, c.relname, a.attnum";
+
+const KEYS_SQL: &str = "\
+SELECT n.nspname::text, cl.relname::text, con.conname::text, con.contype = 'p', a.attname::text,
+       fn.nspname::text, fc.relname::text, fa.attname::text
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN pg_catalog.pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = con.confkey[k.ord]
+WHERE con.contype IN ('p', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY n.nspname, cl.relname, con.conname, k.ord";
+
+pub(super) async fn introspect(pool: &PgPool) -> Result<Schema, TargetError> {
+    let limits = QueryLimits::default();
+    let mut conn = pool.acquire().await.map_err(|e| classify(e, limits))?;
+    let mut tx = conn
+        .begin_with("BEGIN TRANSACTION READ ONLY")
+        .await
+        .map_err(|e| classify(e, limits))?;
+    let columns = sqlx::query(COLUMNS_SQL)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| classify(e, limits))?;
+    let keys = sqlx::query(KEYS_SQL)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| classify(e, limits))?;
+    drop(tx.rollback().await);
+    let bad = |e: sqlx::Error| {
+        TargetError::new(
+            TargetErrorKind::Query,
+            format!("The catalogue answered in an unexpected shape: {e}"),
+        )
+    };
+    let columns = columns
+        .iter()
+        .map(|r| {
+            let relkind: String = r.try_get(2)?;
+            let estimate: Option<f64> = r.try_get(6)?;
+            Ok(ColumnRow {
+                schema: Some(r.try_get(0)?),
+                table: r.try_get(1)?,
+                kind: if matches!(relkind.as_str(), "v" | "m") {
+                    TableKind::View
+                } else {
+                    TableKind::Table
+                },
+                column: r.try_get(3)?,
+                data_type: r.try_get(4)?,
+                nullable: r.try_get(5)?,
+                // Never-analysed tables say -1 (PostgreSQL 14+) or 0.
+                row_estimate: estimate.filter(|n| *n >= 0.0).map(|n| n as i64),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(bad)?;
+    let keys = keys
+        .iter()
+        .map(|r| {
+            Ok(KeyRow {
+                schema: Some(r.try_get(0)?),
+                table: r.try_get(1)?,
+                constraint: r.try_get(2)?,
+                primary: r.try_get(3)?,
+                column: r.try_get(4)?,
+                ref_schema: r.try_get(5)?,
+                ref_table: r.try_get(6)?,
+                ref_column: r.try_get(7)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(bad)?;
+    Ok(schema::build(columns, keys, crate::clock::now()))
+}

@@ -1,0 +1,260 @@
+//! SQLite targets (sqlx).
+//!
+//! The file must already exist inside the configured directory
+//! (`TABLETALK_SQLITE_DIR`, default `<data dir>/databases`): SQLite reads files
+//! on the Tabletalk machine, so without this rule anyone who may add a database
+//! could read Tabletalk's own store. Relative paths are taken inside that
+//! directory. Connections open the file read-only (`SQLITE_OPEN_READONLY`) with
+//! `PRAGMA query_only`, and a progress handler interrupts a statement at the
+//! time limit.
+
+use super::conn::ConnectionSpec;
+use super::engine::{self, get, ConnectContext, Rows};
+use super::schema::{self, ColumnRow, KeyRow};
+use super::{classify_sqlx, TargetError, TargetErrorKind};
+use crate::config::QueryLimits;
+use models::targets::{Schema, TableKind, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How many SQLite VM steps run between checks of the deadline.
+const PROGRESS_STEPS: i32 = 10_000;
+
+/// The file a SQLite connection string names, resolved and checked against the
+/// allowed directory and the store itself.
+pub(super) fn resolve(spec: &ConnectionSpec, ctx: &ConnectContext) -> Result<PathBuf, TargetError> {
+    let dir = ctx.sqlite_dir.canonicalize().map_err(|_| {
+        TargetError::new(
+            TargetErrorKind::NoDatabase,
+            format!(
+                "SQLite databases must be files in {}, which does not exist on the server.",
+                ctx.sqlite_dir.display()
+            ),
+        )
+    })?;
+    let given = Path::new(&spec.database);
+    let path = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        dir.join(given)
+    };
+    let shown = given.file_name().map_or_else(
+        || spec.database.clone(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let path = path.canonicalize().map_err(|_| {
+        TargetError::new(
+            TargetErrorKind::NoDatabase,
+            format!(
+                "There is no SQLite file {shown:?} in {} on the server.",
+                ctx.sqlite_dir.display()
+            ),
+        )
+    })?;
+    let forbidden = ctx
+        .store_file
+        .as_ref()
+        .and_then(|f| f.canonicalize().ok())
+        .is_some_and(|store| store == path);
+    if !path.starts_with(&dir) || forbidden {
+        return Err(TargetError::new(
+            TargetErrorKind::Invalid,
+            format!(
+                "SQLite databases must be files in {}; {shown:?} is not one of them.",
+                ctx.sqlite_dir.display()
+            ),
+        ));
+    }
+    if !path.is_file() {
+        return Err(TargetError::new(
+            TargetErrorKind::NoDatabase,
+            format!("{shown:?} is not a file."),
+        ));
+    }
+    Ok(path)
+}
+
+pub(super) async fn connect(
+    spec: &ConnectionSpec,
+    ctx: &ConnectContext,
+) -> Result<SqlitePool, TargetError> {
+    let path = resolve(spec, ctx)?;
+    let shown = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .read_only(true)
+        .create_if_missing(false)
+        .foreign_keys(false)
+        .pragma("query_only", "ON")
+        .statement_cache_capacity(64);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(engine::POOL_SIZE)
+        .min_connections(0)
+        .acquire_timeout(engine::CONNECT_TIMEOUT)
+        .idle_timeout(Some(engine::IDLE_CONNECTION))
+        .connect_with(options)
+        .await
+        .map_err(|e| classify_sqlx(e, &shown, ctx.limits.timeout.as_secs()))?;
+    // Opening a file that is not a database succeeds; the first read tells.
+    sqlx::query("SELECT count(*) FROM sqlite_master")
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| {
+            TargetError::new(
+                TargetErrorKind::NoDatabase,
+                format!("{shown:?} is not a SQLite database ({e})."),
+            )
+        })?;
+    Ok(pool)
+}
+
+fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {
+    classify_sqlx(err, "the SQLite file", limits.timeout.as_secs())
+}
+
+pub(super) async fn version(pool: &SqlitePool) -> Result<String, TargetError> {
+    let v: String = sqlx::query_scalar("SELECT sqlite_version()")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| classify(e, QueryLimits::default()))?;
+    Ok(format!("SQLite {v}"))
+}
+
+pub(super) async fn run(
+    pool: &SqlitePool,
+    sql: &str,
+    limits: QueryLimits,
+) -> Result<Rows, TargetError> {
+    let mut conn = pool.acquire().await.map_err(|e| classify(e, limits))?;
+    let deadline = Instant::now() + limits.timeout;
+    conn.lock_handle()
+        .await
+        .map_err(|e| classify(e, limits))?
+        .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
+    let result =
+        engine::fetch_capped::<sqlx::Sqlite>(&mut conn, sql, limits.row_limit, decode).await;
+    let reset = match conn.lock_handle().await {
+        Ok(mut handle) => {
+            handle.remove_progress_handler();
+            true
+        }
+        Err(_) => false,
+    };
+    if !reset {
+        conn.close_on_drop();
+    }
+    result.map_err(|e| classify(e, limits))
+}
+
+/// One value, by its SQLite storage class (SQLite types values, not columns).
+pub(super) fn decode(row: &SqliteRow, i: usize) -> Value {
+    let Some(type_name) = engine::type_of(row, i) else {
+        return Value::Null;
+    };
+    let t = type_name.as_str();
+    match t {
+        "INTEGER" | "BOOLEAN" | "INT8" => get!(row, i, t, i64, Value::Int),
+        "REAL" => get!(row, i, t, f64, Value::Float),
+        "BLOB" => get!(row, i, t, Vec<u8>, |v: Vec<u8>| Value::binary(&v)),
+        _ => get!(row, i, t, String, Value::text),
+    }
+}
+
+const COLUMNS_SQL: &str = "\
+SELECT m.name, m.type, p.name, p.type, p.\"notnull\"
+FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, p.cid";
+
+const PRIMARY_SQL: &str = "\
+SELECT m.name, p.name
+FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE m.type = 'table' AND p.pk > 0 AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, p.pk";
+
+const FOREIGN_SQL: &str = "\
+SELECT m.name, f.id, f.\"from\", f.\"table\", f.\"to\"
+FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, f.id, f.seq";
+
+pub(super) async fn introspect(pool: &SqlitePool) -> Result<Schema, TargetError> {
+    let limits = QueryLimits::default();
+    let fetch = |sql: &'static str| async move {
+        sqlx::query(sql)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| classify(e, limits))
+    };
+    let columns = fetch(COLUMNS_SQL).await?;
+    let primary = fetch(PRIMARY_SQL).await?;
+    let foreign = fetch(FOREIGN_SQL).await?;
+    let bad = |e: sqlx::Error| {
+        TargetError::new(
+            TargetErrorKind::Query,
+            format!("The catalogue answered in an unexpected shape: {e}"),
+        )
+    };
+    let columns = columns
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get(1)?;
+            let data_type: String = r.try_get(3)?;
+            let not_null: i64 = r.try_get(4)?;
+            Ok(ColumnRow {
+                schema: None,
+                table: r.try_get(0)?,
+                kind: if kind == "view" {
+                    TableKind::View
+                } else {
+                    TableKind::Table
+                },
+                column: r.try_get(2)?,
+                // SQLite columns may have no declared type.
+                data_type: if data_type.is_empty() {
+                    "any".into()
+                } else {
+                    data_type.to_lowercase()
+                },
+                nullable: not_null == 0,
+                row_estimate: None,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(bad)?;
+    let mut keys = primary
+        .iter()
+        .map(|r| {
+            Ok(KeyRow {
+                schema: None,
+                table: r.try_get(0)?,
+                constraint: "primary".into(),
+                primary: true,
+                column: r.try_get(1)?,
+                ref_schema: None,
+                ref_table: None,
+                ref_column: None,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(bad)?;
+    for r in &foreign {
+        let id: i64 = r.try_get(1).map_err(bad)?;
+        keys.push(KeyRow {
+            schema: None,
+            table: r.try_get(0).map_err(bad)?,
+            constraint: format!("fk{id}"),
+            primary: false,
+            column: r.try_get(2).map_err(bad)?,
+            ref_schema: None,
+            ref_table: r.try_get(3).map_err(bad)?,
+            // NULL when the key refers to the other table's primary key.
+            ref_column: r.try_get(4).map_err(bad)?,
+        });
+    }
+    Ok(schema::build(columns, keys, crate::clock::now()))
+}
