@@ -98,6 +98,11 @@ impl From<TargetError> for AppError {
 pub(crate) fn classify_sqlx(err: sqlx::Error, place: &str, limits_secs: u64) -> TargetError {
     use TargetErrorKind::*;
     match err {
+        // rustls reports certificate problems through the socket, as I/O errors.
+        sqlx::Error::Io(io) if looks_like_tls(&io.to_string()) => TargetError::new(
+            Tls,
+            format!("The TLS handshake with {place} failed: {io}. Check the server's certificate, or the sslmode / ssl-mode setting."),
+        ),
         sqlx::Error::Io(io) => TargetError::new(
             Unreachable,
             format!("Could not reach {place}: {io}. Check the host, the port and any firewall."),
@@ -158,4 +163,11 @@ pub(crate) fn classify_sqlx(err: sqlx::Error, place: &str, limits_secs: u64) -> 
         ),
         other => TargetError::new(Broken, format!("The connection to {place} failed: {other}")),
     }
+}
+
+fn looks_like_tls(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ["certificate", "tls", "ssl", "handshake"]
+        .iter()
+        .any(|word| lower.contains(word))
 }

@@ -627,6 +627,17 @@ async fn bad_connections_get_specific_messages_and_store_nothing() {
             .await
             .expect_err("no db");
         assert!(err.message().contains("does not exist"), "{err:?}");
+        // The local server's certificate is self-signed: full verification must fail, clearly.
+        let url = format!("{}?sslmode=verify-full", pg.url);
+        let err = databases::add(&fx.state, &fx.owner, &new_db("Tls", &url))
+            .await
+            .expect_err("tls");
+        assert!(err.message().contains("TLS"), "{err:?}");
+        let url = format!("{}?sslmode=sometimes", pg.url);
+        let err = databases::add(&fx.state, &fx.owner, &new_db("Tls", &url))
+            .await
+            .expect_err("mode");
+        assert!(err.message().contains("sslmode"), "{err:?}");
     }
     if let Some(my) = TestMysql::new().await {
         let url = my
