@@ -1,3 +1,3 @@
-//! Small building blocks shared by pages.
-
 pub mod error_box;
+pub mod layout;
+pub mod loaded;

@@ -7,7 +7,7 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
 /// The HTML document around the app, rendered on the server.
@@ -39,8 +39,17 @@ pub fn App() -> impl IntoView {
         <Router>
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
+                    <ParentRoute path=StaticSegment("") view=components::layout::Layout ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=pages::overview::OverviewPage />
+                        <Route path=StaticSegment("members") view=pages::members::MembersPage />
+                        <Route path=StaticSegment("databases") view=pages::databases::DatabasesPage />
+                        <Route path=StaticSegment("invitations") view=pages::invitations::InvitationsPage />
+                        <Route path=StaticSegment("costs") view=pages::costs::CostsPage />
+                        <Route path=StaticSegment("conversations") view=pages::conversations::ConversationsPage />
+                        <Route path=StaticSegment("audit") view=pages::audit::AuditPage />
+                        <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
+                    </ParentRoute>
                 </Routes>
             </main>
         </Router>

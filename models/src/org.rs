@@ -121,6 +121,25 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The overview page (seed's /dashboard/overview): the organization's cards,
+/// plus this month's spend and budget for owners and the join date for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOverview {
+    /// `None` for someone without an organization (their counts are their own).
+    pub organization: Option<Organization>,
+    pub role: Role,
+    pub member_count: i64,
+    pub database_count: i64,
+    /// Invitations still usable (owners only; `None` for members).
+    pub active_invitations: Option<i64>,
+    /// When the caller joined (Unix seconds).
+    pub joined_at: i64,
+    /// This calendar month's spend (owners only).
+    pub month_spend: Option<crate::Usd>,
+    /// The monthly budget, if one is set (owners only).
+    pub budget: Option<crate::Usd>,
+}
+
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

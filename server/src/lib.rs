@@ -3,6 +3,7 @@
 
 pub mod api_errors;
 pub mod cli;
+pub mod export;
 pub mod health;
 pub mod site;
 
@@ -30,6 +31,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .route("/dashboard/costs/export.csv", get(export::ledger_csv))
         .leptos_routes_with_context(
             &state,
             routes,

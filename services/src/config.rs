@@ -56,6 +56,8 @@ pub struct TelegramConfig {
     pub token: Option<SecretString>,
     /// Base URL of the Bot API (tests point it at testkit's fake server).
     pub api_url: String,
+    /// The bot's @username (without @), for `t.me` invitation links.
+    pub bot_username: Option<String>,
 }
 
 /// A configuration value that cannot be used, with the variable it came from.
@@ -144,6 +146,22 @@ impl Config {
         let telegram = TelegramConfig {
             token: get("TELEGRAM_BOT_TOKEN").map(SecretString::from),
             api_url: api_url.trim_end_matches('/').to_owned(),
+            bot_username: get("TELEGRAM_BOT_USERNAME")
+                .map(|name| {
+                    let name = name.trim_start_matches('@').to_owned();
+                    if !name.is_empty()
+                        && name.len() <= 64
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        Ok(name)
+                    } else {
+                        Err(ConfigError::new(
+                            "TELEGRAM_BOT_USERNAME",
+                            "must be the bot's username: letters, digits and underscores",
+                        ))
+                    }
+                })
+                .transpose()?,
         };
 
         let admin_ids = match get("TABLETALK_ADMIN_IDS") {

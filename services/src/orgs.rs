@@ -161,6 +161,113 @@ pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppErro
         .ok_or_else(|| AppError::not_found("Your organization no longer exists."))
 }
 
+/// The overview cards of the caller's organization; spend, budget and
+/// invitations only for those who may see costs and invitations.
+pub async fn overview(
+    store: &Store,
+    caller: &Caller,
+    today: models::Day,
+) -> Result<models::org::OrgOverview, AppError> {
+    if !allowed(caller.role, Action::ViewOverview) {
+        return Err(forbidden(Action::ViewOverview));
+    }
+    let user_id = caller
+        .user_id
+        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))?;
+    if caller.org_id.is_none() {
+        return individual_overview(store, caller, user_id).await;
+    }
+    let organization = get(store, caller).await?;
+    let org = organization.org_id.as_str();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(org)
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("counting for the overview"))
+    };
+    let member_count = count("SELECT COUNT(*) FROM organization_members WHERE org_id = $1").await?;
+    let database_count = count(
+        "SELECT COUNT(*) FROM database_connections WHERE owner_type = 'organization' AND owner_id = $1",
+    )
+    .await?;
+    let active_invitations = if allowed(caller.role, Action::ViewInvites) {
+        let now = crate::clock::now();
+        Some(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND is_active = TRUE \
+                 AND revoked_at IS NULL AND expires_at > $2 AND current_uses < max_uses",
+            )
+            .bind(org)
+            .bind(now)
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("counting invitations"))?,
+        )
+    } else {
+        None
+    };
+    let joined_at: i64 = sqlx::query_scalar(
+        "SELECT joined_at FROM organization_members WHERE org_id = $1 AND user_id = $2",
+    )
+    .bind(org)
+    .bind(user_id)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(internal("reading a join date"))?
+    .unwrap_or(organization.created_at);
+    let (month_spend, budget) = if allowed(caller.role, Action::ViewCosts) {
+        (
+            Some(crate::costs::budget::month_spend(store, &organization.org_id, today).await?),
+            crate::costs::budget::get(store, caller).await?,
+        )
+    } else {
+        (None, None)
+    };
+    Ok(models::org::OrgOverview {
+        role: caller.role,
+        member_count,
+        database_count,
+        active_invitations,
+        joined_at,
+        month_spend,
+        budget,
+        organization: Some(organization),
+    })
+}
+
+/// The overview of someone without an organization: their own databases.
+async fn individual_overview(
+    store: &Store,
+    caller: &Caller,
+    user_id: UserId,
+) -> Result<models::org::OrgOverview, AppError> {
+    let database_count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM database_connections WHERE owner_type = 'user' AND owner_id = $1",
+    )
+    .bind(user_id.to_string())
+    .fetch_one(store.pool())
+    .await
+    .map_err(internal("counting databases"))?;
+    let joined_at: i64 =
+        sqlx::query_scalar("SELECT created_at FROM telegram_users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(store.pool())
+            .await
+            .map_err(internal("reading a user"))?
+            .unwrap_or(0);
+    Ok(models::org::OrgOverview {
+        organization: None,
+        role: caller.role,
+        member_count: 0,
+        database_count,
+        active_invitations: None,
+        joined_at,
+        month_spend: None,
+        budget: None,
+    })
+}
+
 /// Reads one organization, through the pool or inside a transaction.
 pub(crate) async fn find<'e, E>(
     executor: E,

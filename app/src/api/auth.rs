@@ -9,6 +9,7 @@ use models::AppError;
 /// the seed's `{token, role, org_id, org_name}` out, plus the session cookie.
 #[server(prefix = "/dashboard", endpoint = "login", input = Json, output = Json)]
 pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
+    super::context::check_same_origin().await?;
     let state = super::context::state()?;
     let request = models::auth::LoginRequest { username, password };
     let ip = super::context::client_ip().await;
@@ -20,6 +21,7 @@ pub async fn login(username: String, password: String) -> Result<LoginResponse, 
 /// Ends the caller's session (server-side) and clears the cookie.
 #[server(prefix = "/dashboard", endpoint = "logout", input = Json, output = Json)]
 pub async fn logout() -> Result<(), AppError> {
+    super::context::check_same_origin().await?;
     let state = super::context::state()?;
     if let Some(token) = super::context::session_token().await {
         services::auth::logout(&state.store, &token).await?;

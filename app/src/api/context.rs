@@ -1,9 +1,10 @@
 //! What a server function needs from its request: the shared state and the
 //! caller's session token (cookie for browsers, bearer header for scripts).
 
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use leptos::prelude::*;
+use models::org::Caller;
 use models::AppError;
 use services::AppState;
 
@@ -23,6 +24,76 @@ pub fn state() -> Result<AppState, AppError> {
 pub async fn session_token() -> Option<String> {
     let headers: HeaderMap = leptos_axum::extract().await.ok()?;
     token_from_headers(&headers)
+}
+
+/// The signed-in caller, resolved fresh from the store (role and organization
+/// as they are now, not as they were at sign-in); 401 when nobody is signed in.
+pub async fn caller() -> Result<(AppState, Caller), AppError> {
+    let state = state()?;
+    let token = session_token()
+        .await
+        .ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
+    let session = services::auth::verify_session(&state.store, &token).await?;
+    let user_id = session.user_id.ok_or_else(|| {
+        AppError::forbidden(
+            "This account is not linked to a Telegram user; the dashboard's pages need one.",
+        )
+    })?;
+    let caller = services::users::caller(&state.store, user_id).await?;
+    Ok((state, caller))
+}
+
+/// [`caller`] for requests that change something: also refuses a browser
+/// request from another site (CSRF), see [`same_origin`].
+pub async fn caller_for_change() -> Result<(AppState, Caller), AppError> {
+    check_same_origin().await?;
+    caller().await
+}
+
+/// Refuses a request whose `Origin` (or else `Referer`) names another site.
+pub async fn check_same_origin() -> Result<(), AppError> {
+    let state = state()?;
+    let headers: HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::internal())?;
+    if same_origin(&headers, state.config.public_url.as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "This request came from another site and was refused. Use Tabletalk's own pages.",
+        ))
+    }
+}
+
+/// Whether a request may change state: scripts with a bearer token may (a
+/// browser never adds one by itself); browser requests must come from this
+/// site, judged by `Origin`, or `Referer` when there is no `Origin`, against
+/// the `Host` header and the configured public URL. A request with neither
+/// header is not from a modern browser's cross-site form and is let through;
+/// the session cookie is `SameSite=Strict` besides.
+pub fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    if headers.contains_key(AUTHORIZATION) {
+        return true;
+    }
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let Some(source) = header(ORIGIN).or_else(|| header(REFERER)) else {
+        return true;
+    };
+    let authority = |url: &str| -> Option<String> {
+        let rest = url.split_once("://").map(|(_, r)| r)?;
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        Some(rest[..end].to_ascii_lowercase())
+    };
+    let Some(from) = authority(source) else {
+        return false;
+    };
+    let host = header(HOST).map(str::to_ascii_lowercase);
+    host.as_deref() == Some(from.as_str())
+        || public_url.and_then(authority).as_deref() == Some(from.as_str())
 }
 
 /// The peer address of this request (the server is served with connect info).
@@ -90,5 +161,39 @@ mod tests {
         );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("from-header"));
         assert_eq!(token_from_headers(&HeaderMap::new()), None);
+    }
+
+    fn headers(pairs: &[(axum::http::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn changes_from_other_sites_are_refused() {
+        let own = headers(&[(HOST, "tt.example.com"), (ORIGIN, "https://tt.example.com")]);
+        assert!(same_origin(&own, None));
+        let evil = headers(&[(HOST, "tt.example.com"), (ORIGIN, "https://evil.example")]);
+        assert!(!same_origin(&evil, None));
+        let referer = headers(&[
+            (HOST, "127.0.0.1:3000"),
+            (REFERER, "http://127.0.0.1:3000/members"),
+        ]);
+        assert!(same_origin(&referer, None));
+        let evil_referer = headers(&[(HOST, "127.0.0.1:3000"), (REFERER, "http://evil/x")]);
+        assert!(!same_origin(&evil_referer, None));
+        let null_origin = headers(&[(HOST, "tt.example.com"), (ORIGIN, "null")]);
+        assert!(!same_origin(&null_origin, None));
+        let scripts = headers(&[
+            (ORIGIN, "https://evil.example"),
+            (AUTHORIZATION, "Bearer x"),
+        ]);
+        assert!(same_origin(&scripts, None));
+        assert!(same_origin(&headers(&[(HOST, "a")]), None));
+        let proxied = headers(&[(HOST, "internal:3000"), (ORIGIN, "https://tt.example.com")]);
+        assert!(same_origin(&proxied, Some("https://tt.example.com")));
+        assert!(!same_origin(&proxied, None));
     }
 }

@@ -3,12 +3,70 @@
 use crate::error::internal;
 use crate::orgs::require;
 use crate::Store;
+use models::costs::LedgerEntry;
 use models::org::Caller;
-use models::{Action, AppError, Day, DayRange, Usd};
+use models::{Action, AppError, Day, DayRange, Usd, UserId};
 use sqlx::Row;
 
 /// Most conversations one export holds; narrow the range for more.
 pub const MAX_ROWS: i64 = 200_000;
+
+/// Most conversations the conversations list shows at once.
+pub const MAX_LIST: i64 = 500;
+
+/// Conversations of the caller's organization in `range` (owners), optionally
+/// of one user, oldest first for the export or newest first for the list.
+pub async fn entries(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+    user: Option<UserId>,
+    newest_first: bool,
+    limit: i64,
+) -> Result<Vec<LedgerEntry>, AppError> {
+    let org = require(caller, Action::ViewCosts)?;
+    range.validate()?;
+    let (from, to) = range.bounds();
+    let order = if newest_first { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, \
+         CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT) \
+         FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
+         WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) \
+         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status \
+         ORDER BY c.timestamp {order}, c.conversation_id {order} LIMIT $6"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(user.is_some()))
+        .bind(user.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await
+        .map_err(internal("reading the ledger"))?;
+    rows.iter()
+        .map(|row| {
+            let timestamp: i64 = row.try_get(1)?;
+            Ok(LedgerEntry {
+                conversation_id: row.try_get(0)?,
+                timestamp,
+                day: Day::of_unix(timestamp),
+                user_id: row.try_get(2)?,
+                username: row.try_get(3)?,
+                question: row.try_get(4)?,
+                status: row.try_get(5)?,
+                stages: row.try_get(6)?,
+                input_tokens: row.try_get(7)?,
+                output_tokens: row.try_get(8)?,
+                total_cost: Usd(row.try_get(9)?),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(internal("decoding the ledger"))
+}
 
 /// `conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd`
 pub async fn ledger_csv(
@@ -16,25 +74,7 @@ pub async fn ledger_csv(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<String, AppError> {
-    let org = require(caller, Action::ViewCosts)?;
-    range.validate()?;
-    let (from, to) = range.bounds();
-    let rows = sqlx::query(
-        "SELECT c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, \
-         CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT) \
-         FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
-         WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 \
-         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status \
-         ORDER BY c.timestamp, c.conversation_id LIMIT $4",
-    )
-    .bind(org.as_str())
-    .bind(from)
-    .bind(to)
-    .bind(MAX_ROWS + 1)
-    .fetch_all(store.pool())
-    .await
-    .map_err(internal("reading the ledger"))?;
+    let rows = entries(store, caller, range, None, false, MAX_ROWS + 1).await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::bad_request(format!(
             "The range holds more than {MAX_ROWS} conversations; export a shorter range."
@@ -43,27 +83,22 @@ pub async fn ledger_csv(
     let mut out = String::from(
         "conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd\n",
     );
-    for row in &rows {
-        let decode = |row: &sqlx::any::AnyRow| -> Result<String, sqlx::Error> {
-            let ts: i64 = row.try_get(1)?;
-            let secs = ts.rem_euclid(86_400);
-            let username: Option<String> = row.try_get(3)?;
-            let fields = [
-                row.try_get::<i64, _>(0)?.to_string(),
-                Day::of_unix(ts).to_string(),
-                format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
-                row.try_get::<i64, _>(2)?.to_string(),
-                csv_field(username.as_deref().unwrap_or("")),
-                csv_field(&row.try_get::<String, _>(4)?),
-                row.try_get::<String, _>(5)?,
-                row.try_get::<i64, _>(6)?.to_string(),
-                row.try_get::<i64, _>(7)?.to_string(),
-                row.try_get::<i64, _>(8)?.to_string(),
-                Usd(row.try_get(9)?).to_decimal_string(),
-            ];
-            Ok(fields.join(","))
-        };
-        out.push_str(&decode(row).map_err(internal("decoding the ledger"))?);
+    for e in &rows {
+        let secs = e.timestamp.rem_euclid(86_400);
+        let fields = [
+            e.conversation_id.to_string(),
+            e.day.to_string(),
+            format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
+            e.user_id.to_string(),
+            csv_field(e.username.as_deref().unwrap_or("")),
+            csv_field(&e.question),
+            csv_field(&e.status),
+            e.stages.to_string(),
+            e.input_tokens.to_string(),
+            e.output_tokens.to_string(),
+            e.total_cost.to_decimal_string(),
+        ];
+        out.push_str(&fields.join(","));
         out.push('\n');
     }
     Ok(out)

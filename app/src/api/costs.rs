@@ -1,0 +1,95 @@
+//! Cost analytics for owners (seed §4): `/dashboard/costs/overview`,
+//! `/by-model`, `/by-stage`, `/input-output`, `/per-user`, plus `/daily` and
+//! `/conversations`. Every one takes an optional UTC date range
+//! (`?from=2026-01-01&to=2026-01-31`); without one, all time.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+use models::costs::{CostRow, CostTotals, InputOutputSplit, LedgerEntry, PerUserCosts};
+use models::AppError;
+
+#[cfg(feature = "ssr")]
+fn range(from: Option<String>, to: Option<String>) -> Result<models::DayRange, AppError> {
+    let clean = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    models::DayRange::parse(clean(from).as_deref(), clean(to).as_deref())
+}
+
+/// Total cost, tokens and conversations.
+#[server(prefix = "/dashboard", endpoint = "costs/overview", input = GetUrl, output = Json)]
+pub async fn costs_overview(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<CostTotals, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::overview(&state.store, &caller, &range(from, to)?).await
+}
+
+/// By model, most expensive first.
+#[server(prefix = "/dashboard", endpoint = "costs/by-model", input = GetUrl, output = Json)]
+pub async fn costs_by_model(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<Vec<CostRow>, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::by_model(&state.store, &caller, &range(from, to)?).await
+}
+
+/// By pipeline stage, in pipeline order.
+#[server(prefix = "/dashboard", endpoint = "costs/by-stage", input = GetUrl, output = Json)]
+pub async fn costs_by_stage(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<Vec<CostRow>, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::by_stage(&state.store, &caller, &range(from, to)?).await
+}
+
+/// Input versus output tokens and cost.
+#[server(prefix = "/dashboard", endpoint = "costs/input-output", input = GetUrl, output = Json)]
+pub async fn costs_input_output(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<InputOutputSplit, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::input_output(&state.store, &caller, &range(from, to)?).await
+}
+
+/// Per user, most expensive first, with the average per member.
+#[server(prefix = "/dashboard", endpoint = "costs/per-user", input = GetUrl, output = Json)]
+pub async fn costs_per_user(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<PerUserCosts, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::per_user(&state.store, &caller, &range(from, to)?).await
+}
+
+/// Per day, oldest first.
+#[server(prefix = "/dashboard", endpoint = "costs/daily", input = GetUrl, output = Json)]
+pub async fn costs_daily(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<Vec<CostRow>, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::costs::analytics::daily(&state.store, &caller, &range(from, to)?).await
+}
+
+/// Conversations, newest first (at most 500), optionally of one user.
+#[server(prefix = "/dashboard", endpoint = "conversations", input = GetUrl, output = Json)]
+pub async fn conversations(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+    #[server(default)] user_id: Option<i64>,
+) -> Result<Vec<LedgerEntry>, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    let range = range(from, to)?;
+    services::costs::export::entries(
+        &state.store,
+        &caller,
+        &range,
+        user_id,
+        true,
+        services::costs::export::MAX_LIST,
+    )
+    .await
+}

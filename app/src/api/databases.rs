@@ -1,0 +1,56 @@
+//! `/dashboard/databases`, `/databases/create`, `/databases/remove` (seed §4),
+//! and `/databases/test`, `/databases/select`, `/databases/schema`.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+use models::targets::{AddedDatabase, ConnectionTest, DatabaseInfo, NewDatabase, Schema};
+use models::AppError;
+
+/// The databases the caller may use: the organization's, then their own.
+#[server(prefix = "/dashboard", endpoint = "databases", input = GetUrl, output = Json)]
+pub async fn databases() -> Result<Vec<DatabaseInfo>, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    services::targets::databases::list(&state, &caller).await
+}
+
+/// Tests a connection string (connect, query, read the schema) without storing it.
+#[server(prefix = "/dashboard", endpoint = "databases/test", input = Json, output = Json)]
+pub async fn test_database(connection_string: String) -> Result<ConnectionTest, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    services::targets::databases::test(&state, &caller, &connection_string).await
+}
+
+/// Adds a database after testing it; the connection string is stored encrypted.
+#[server(prefix = "/dashboard", endpoint = "databases/create", input = Json, output = Json)]
+pub async fn create_database(database: NewDatabase) -> Result<AddedDatabase, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    services::targets::databases::add(&state, &caller, &database).await
+}
+
+/// Removes a database.
+#[server(prefix = "/dashboard", endpoint = "databases/remove", input = Json, output = Json)]
+pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    let id = models::ConnectionId::parse(&connection_id)?;
+    services::targets::databases::remove(&state, &caller, &id).await
+}
+
+/// Makes a database the caller's active one (the one the bot answers from).
+#[server(prefix = "/dashboard", endpoint = "databases/select", input = Json, output = Json)]
+pub async fn select_database(connection_id: String) -> Result<DatabaseInfo, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    let id = models::ConnectionId::parse(&connection_id)?;
+    services::targets::databases::select(&state, &caller, &id).await
+}
+
+/// A database's tables, views, columns and keys (cached; `refresh` reads them again).
+#[server(prefix = "/dashboard", endpoint = "databases/schema", input = GetUrl, output = Json)]
+pub async fn database_schema(
+    connection_id: String,
+    #[server(default)] refresh: bool,
+) -> Result<Schema, AppError> {
+    let (state, caller) = super::context::caller().await?;
+    let id = models::ConnectionId::parse(&connection_id)?;
+    let schema = services::targets::databases::schema(&state, &caller, &id, refresh).await?;
+    Ok((*schema).clone())
+}
