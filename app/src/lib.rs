@@ -1,6 +1,9 @@
 //! Tabletalk's dashboard: Leptos components and pages, and the server functions
 //! they call (whose bodies call `services` under the `ssr` feature).
 
+// Leptos views are deeply nested types; tables of rows with actions exceed the default.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod components;
 pub mod pages;

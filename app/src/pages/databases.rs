@@ -211,6 +211,7 @@ fn DatabaseTable(
                                 </td>
                             </tr>
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>

@@ -165,6 +165,7 @@ fn InvitationTable(
                                 })}
                             </tr>
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>

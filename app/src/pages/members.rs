@@ -110,6 +110,7 @@ fn MemberTable(
                                 })}
                             </tr>
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>
