@@ -54,6 +54,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let options = server::site::options()?;
     tracing::info!(store = %config.database_url_redacted(), "opening the store");
     let state = AppState::open(config).await?;
+    if let Some(demo) = services::demo::seed_if_fresh(&state).await? {
+        println!(
+            "First run: seeded \"{}\" with {} sample conversations.\n\
+             Sign in as the demo owner: username {}  password {}\n\
+             (TABLETALK_DEMO=0 turns this off; it never happens with DATABASE_URL set.)",
+            services::demo::ORG_NAME,
+            demo.conversations,
+            demo.owner.username,
+            demo.owner.password
+        );
+    }
     server::serve(state, options).await
 }
 

@@ -32,6 +32,8 @@ pub struct Config {
     pub query_limits: QueryLimits,
     /// Where users' SQLite databases must live; files elsewhere are refused.
     pub sqlite_targets_dir: PathBuf,
+    /// Seed the demo organization on a first run of the embedded default (`TABLETALK_DEMO`).
+    pub demo: bool,
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -209,10 +211,25 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("databases"));
 
+        let demo = match get("TABLETALK_DEMO")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("1" | "true" | "yes" | "on") => true,
+            Some("0" | "false" | "no" | "off") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TABLETALK_DEMO",
+                    format!("must be 1 or 0, not {other:?}"),
+                ))
+            }
+        };
+
         Ok(Config {
             secret_key,
             query_limits,
             sqlite_targets_dir,
+            demo,
             prices_file,
             database_url: SecretString::from(database_url),
             database_url_is_default,

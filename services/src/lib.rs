@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod costs;
+pub mod demo;
 pub mod error;
 pub mod operator;
 pub mod orgs;

@@ -25,6 +25,9 @@ pub struct Options {
     pub seed: u64,
     /// Telegram ids start here (so synthetic users never collide with real ones).
     pub first_user_id: i64,
+    /// Write usage for an existing organization and its members instead of
+    /// creating synthetic ones (the demo organization).
+    pub into: Option<(OrgId, Vec<i64>)>,
 }
 
 impl Options {
@@ -37,6 +40,7 @@ impl Options {
             last_day,
             seed: 42,
             first_user_id: 9_000_000_000,
+            into: None,
         }
     }
 }
@@ -93,7 +97,11 @@ pub async fn generate(
     let now = options.last_day.start_unix();
     let mut org_ids = Vec::new();
     let mut users: Vec<(i64, usize)> = Vec::new();
-    {
+    if let Some((org, members)) = &options.into {
+        anyhow::ensure!(!members.is_empty(), "the organization needs members");
+        users.extend(members.iter().map(|id| (*id, 0)));
+        org_ids.push(org.clone());
+    } else {
         let mut tx = store.begin_write().await?;
         for o in 0..options.orgs {
             let org = OrgId::from_random(rng.next().to_le_bytes());
