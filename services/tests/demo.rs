@@ -1,7 +1,6 @@
 //! The first-run demo: what it seeds, and when it must not.
 
 use models::DayRange;
-use secrecy::SecretString;
 use services::targets::databases;
 use services::{demo, users, AppState, Config, Store};
 
