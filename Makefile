@@ -38,6 +38,6 @@ site:
 	cargo leptos build
 
 e2e:
-	rm -rf end2end/.run && mkdir -p end2end/.run
+	rm -rf end2end/.run && mkdir -p end2end/.run/databases
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server LEPTOS_SITE_ROOT=$(SITE_ROOT) \
 		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx playwright test

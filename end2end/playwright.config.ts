@@ -8,6 +8,16 @@ const root = path.resolve(__dirname, '..');
 export const serverBin = process.env.SERVER_BIN ?? path.join(root, 'target/debug/server');
 export const databaseUrl =
   process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(__dirname, '.run/tabletalk.db')}`;
+/** Where the server accepts SQLite target databases (tests put files here). */
+export const sqliteDir = path.join(__dirname, '.run/databases');
+export const botUsername = 'tabletalk_e2e_bot';
+/** What the server and the operator commands run with. */
+export const serverEnv = {
+  DATABASE_URL: databaseUrl,
+  TABLETALK_SQLITE_DIR: sqliteDir,
+  TELEGRAM_BOT_USERNAME: botUsername,
+  RUST_LOG: 'warn',
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -45,11 +55,10 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     env: {
-      DATABASE_URL: databaseUrl,
+      ...serverEnv,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target/site'),
       LEPTOS_OUTPUT_NAME: 'tabletalk',
-      RUST_LOG: 'warn',
     },
   },
 });

@@ -29,8 +29,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --force
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ]; then
-  say "installing wasm-opt (npm binaryen)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/echarts/dist/echarts.min.js ]; then
+  say "installing wasm-opt (npm binaryen) and ECharts"
   npm ci --no-audit --no-fund
 fi
 
@@ -47,3 +47,6 @@ if [ "$mode" = test ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
   fi
 fi
+
+# The charts' JavaScript, served from public/ (not committed: it comes from npm).
+cp node_modules/echarts/dist/echarts.min.js public/echarts.min.js

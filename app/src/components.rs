@@ -1,3 +1,4 @@
+pub mod chart;
 pub mod error_box;
 pub mod layout;
 pub mod loaded;

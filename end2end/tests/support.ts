@@ -1,15 +1,88 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { databaseUrl, serverBin } from '../playwright.config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, Page, TestInfo } from '@playwright/test';
+import { serverBin, serverEnv, sqliteDir } from '../playwright.config';
+
+/** Runs an operator command of the real server binary against the test store. */
+export function server(args: string[], input = ''): string {
+  return execFileSync(serverBin, args, {
+    input,
+    env: { ...process.env, ...serverEnv },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  }).toString();
+}
+
+function field(output: string, name: string): string {
+  const line = output.split('\n').find((l) => l.trim().startsWith(`${name}: `));
+  if (!line) throw new Error(`no ${name} in: ${output}`);
+  return line.trim().slice(name.length + 2);
+}
 
 /** A dashboard account made for one test through the operator CLI (`server create-user`). */
 export function createUser(): { username: string; password: string } {
   const username = `e2e_${randomBytes(4).toString('hex')}`;
   const password = `pw-${randomBytes(9).toString('base64url')}`;
-  execFileSync(serverBin, ['create-user', username], {
-    input: `${password}\n`,
-    env: { ...process.env, DATABASE_URL: databaseUrl, RUST_LOG: 'warn' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  server(['create-user', username], `${password}\n`);
   return { username, password };
+}
+
+export interface Demo {
+  username: string;
+  password: string;
+  orgId: string;
+}
+
+/**
+ * The demo organization (owner, members, a SQLite database, 90 days of usage),
+ * through the services: seeded once per run (a retried worker reuses it).
+ */
+export function seedDemo(): Demo {
+  const saved = path.join(path.dirname(sqliteDir), 'demo.json');
+  if (fs.existsSync(saved)) return JSON.parse(fs.readFileSync(saved, 'utf8')) as Demo;
+  const out = server(['seed-demo']);
+  const demo = { username: field(out, 'username'), password: field(out, 'password'), orgId: field(out, 'org_id') };
+  fs.writeFileSync(saved, JSON.stringify(demo));
+  return demo;
+}
+
+/** A new member of an organization, through `server add-member`. */
+export function addMember(orgId: string, userId: number, name: string): { username: string; password: string } {
+  const out = server(['add-member', orgId, String(userId), '--name', name]);
+  return { username: field(out, 'username'), password: field(out, 'password') };
+}
+
+/** A new organization with its owner, through `server create-org`. */
+export function createOrg(name: string, ownerId: number, ownerName: string): Demo {
+  const out = server(['create-org', name, '--owner', String(ownerId), '--owner-name', ownerName]);
+  return { username: field(out, 'username'), password: field(out, 'password'), orgId: field(out, 'org_id') };
+}
+
+/** A copy of the demo sales database under a new name, for adding as a target. */
+export function copySalesDatabase(name: string): void {
+  fs.copyFileSync(`${sqliteDir}/demo-sales.db`, `${sqliteDir}/${name}`);
+}
+
+export async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.goto('/login');
+  const button = page.getByRole('button', { name: 'Sign in' });
+  await expect(button).toBeEnabled();
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await button.click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+/** Full-page screenshots at desktop and phone width, kept with the test's results. */
+export async function screenshots(page: Page, info: TestInfo, name: string): Promise<void> {
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.screenshot({ path: info.outputPath(`${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300); // charts follow the window size
+  await page.screenshot({ path: info.outputPath(`${name}-390.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${name} fits 390 px without sideways scrolling`).toBeLessThanOrEqual(1);
+  await page.setViewportSize(size);
+  await page.waitForTimeout(300);
 }

@@ -72,6 +72,9 @@ pub enum Command {
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
+    /// Seed the demo organization (what a first run on the embedded default
+    /// does by itself) into this store, and print the owner's credentials.
+    SeedDemo,
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.

@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
             users_per_org,
             days,
         } => generate_usage(config, conversations, orgs, users_per_org, days).await,
+        Command::SeedDemo => seed_demo(config).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -68,6 +69,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     server::serve(state, options).await
 }
 
+async fn seed_demo(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let seeded = services::demo::seed(&state).await;
+    state.store.close().await;
+    let seeded = seeded?;
+    println!(
+        "Seeded \"{}\" ({}), {} conversations.",
+        services::demo::ORG_NAME,
+        seeded.org_id,
+        seeded.conversations
+    );
+    println!("username: {}", seeded.owner.username);
+    println!("password: {}", seeded.owner.password);
+    println!("org_id: {}", seeded.org_id);
+    Ok(())
+}
+
 async fn create_user(config: Config, username: &str) -> anyhow::Result<()> {
     let password = server::cli::read_password(username)?;
     let state = AppState::open(config).await?;
@@ -89,6 +107,7 @@ async fn create_org(
     state.store.close().await;
     let (org, creds) = created.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     println!("Created the organization {:?} ({}).", org.name, org.org_id);
+    println!("org_id: {}", org.org_id);
     server::cli::print_credentials("The owner's", &creds);
     Ok(())
 }

@@ -16,6 +16,8 @@ use sqlx::Connection;
 /// Telegram ids of the demo people (far from real ids).
 pub const OWNER_ID: i64 = 100_000_001;
 const MEMBERS: [(i64, &str); 2] = [(100_000_002, "Max Demo"), (100_000_003, "Lena Demo")];
+/// A Telegram user who has met the bot but is not in the demo organization.
+pub const NOT_YET_MEMBER: i64 = 100_000_004;
 /// The clearly labelled demo organization.
 pub const ORG_NAME: &str = "Demo Company (sample data)";
 /// The sample database's file, in the SQLite targets folder.
@@ -25,6 +27,7 @@ pub const SALES_FILE: &str = "demo-sales.db";
 #[derive(Debug)]
 pub struct Seeded {
     pub owner: Credentials,
+    pub org_id: models::OrgId,
     pub conversations: u64,
 }
 
@@ -83,8 +86,21 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
     ));
     let summary = synthetic::generate(store, &state.prices, &options).await?;
     tracing::info!(org = %org.org_id, conversations = summary.conversations, "seeded the demo organization");
+    // Someone who has written to the bot but is not a member yet, to try "Add member" with.
+    users::register(
+        store,
+        &models::org::TelegramProfile {
+            user_id: NOT_YET_MEMBER,
+            username: Some("nina_demo".into()),
+            first_name: "Nina".into(),
+            last_name: Some("Demo".into()),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     Ok(Seeded {
         owner,
+        org_id: org.org_id,
         conversations: summary.conversations,
     })
 }

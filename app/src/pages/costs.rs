@@ -1,15 +1,41 @@
 use crate::api::costs::{
     costs_by_model, costs_by_stage, costs_daily, costs_input_output, costs_overview, costs_per_user,
 };
+use crate::components::chart::{Chart, ChartSpec};
 use crate::components::loaded::Loaded;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Script, Title};
 use models::costs::{CostRow, CostTotals, InputOutputSplit, PerUserCosts};
 
 type Range = (Option<String>, Option<String>);
 
 fn usd(u: models::Usd) -> String {
     format!("${}", u.to_decimal_string())
+}
+
+fn dollars(u: models::Usd) -> f64 {
+    u.units() as f64 / 100_000_000.0
+}
+
+/// Cost per row as bars (or a line over days).
+fn cost_series(rows: &[CostRow], line: bool) -> ChartSpec {
+    ChartSpec::Series {
+        labels: rows.iter().map(|r| r.label.clone()).collect(),
+        values: rows.iter().map(|r| dollars(r.totals.total_cost)).collect(),
+        name: "Cost (USD)".into(),
+        line,
+    }
+}
+
+/// Cost per row as shares of the whole.
+fn cost_pie(rows: &[CostRow]) -> ChartSpec {
+    ChartSpec::Pie {
+        items: rows
+            .iter()
+            .map(|r| (r.label.clone(), dollars(r.totals.total_cost)))
+            .collect(),
+        name: "Cost (USD)".into(),
+    }
 }
 
 /// Costs for owners: cards, breakdowns by model, stage, user and day, a date
@@ -55,6 +81,7 @@ pub fn CostsPage() -> impl IntoView {
     };
     view! {
         <Title text="Costs" />
+        <Script src="/echarts.min.js" defer="true" />
         <h1>"Costs"</h1>
         <form class="row filter" on:submit=apply data-testid="range-form">
             <label>"From" <input type="date" bind:value=from data-testid="range-from" /></label>
@@ -68,6 +95,10 @@ pub fn CostsPage() -> impl IntoView {
             <section class="card">
                 <h2>"Input vs output"</h2>
                 <Loaded resource=split ok={|s: InputOutputSplit| view! {
+                    <Chart id="chart-input-output" spec=ChartSpec::Pie {
+                        items: vec![("Input".to_owned(), dollars(s.input_cost)), ("Output".to_owned(), dollars(s.output_cost))],
+                        name: "Cost (USD)".into(),
+                    } />
                     <table class="compact" data-testid="split-table">
                         <thead><tr><th></th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
                         <tbody>
@@ -77,14 +108,17 @@ pub fn CostsPage() -> impl IntoView {
                     </table>
                 }} />
             </section>
-            <Breakdown title="By model" testid="by-model" resource=by_model />
-            <Breakdown title="By stage" testid="by-stage" resource=by_stage />
+            <Breakdown title="By model" testid="by-model" chart_id="chart-by-model" resource=by_model chart=cost_pie />
+            <Breakdown title="By stage" testid="by-stage" chart_id="chart-by-stage" resource=by_stage chart=|rows| cost_series(rows, false) />
             <section class="card">
                 <h2>"Per user"</h2>
-                <Loaded resource=per_user ok={|p: PerUserCosts| view! { <RowsTable rows=p.users testid="per-user" /> }} />
+                <Loaded resource=per_user ok={|p: PerUserCosts| view! {
+                    <Chart id="chart-per-user" spec=cost_series(&p.users, false) />
+                    <RowsTable rows=p.users testid="per-user" />
+                }} />
             </section>
         </div>
-        <Breakdown title="Per day" testid="daily" resource=daily />
+        <Breakdown title="Daily cost" testid="daily" chart_id="chart-daily" resource=daily chart=|rows| cost_series(rows, true) />
     }
 }
 
@@ -110,12 +144,17 @@ fn Totals(
 fn Breakdown(
     title: &'static str,
     testid: &'static str,
+    chart_id: &'static str,
     resource: Resource<Result<Vec<CostRow>, models::AppError>>,
+    chart: fn(&[CostRow]) -> ChartSpec,
 ) -> impl IntoView {
     view! {
         <section class="card">
             <h2>{title}</h2>
-            <Loaded resource ok={move |rows: Vec<CostRow>| view! { <RowsTable rows testid /> }} />
+            <Loaded resource ok={move |rows: Vec<CostRow>| view! {
+                <Chart id=chart_id spec=chart(&rows) />
+                <RowsTable rows testid />
+            }} />
         </section>
     }
 }
@@ -125,7 +164,8 @@ fn RowsTable(rows: Vec<CostRow>, testid: &'static str) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No usage in this range."</p> }.into_any();
     }
-    view! {
+    let long = rows.len() > 15;
+    let table = view! {
         <div class="table-wrap">
             <table class="compact" data-testid=testid>
                 <thead><tr><th></th><th class="num">"Conversations"</th><th class="num">"Tokens in / out"</th><th class="num">"Cost"</th></tr></thead>
@@ -141,6 +181,16 @@ fn RowsTable(rows: Vec<CostRow>, testid: &'static str) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    };
+    if long {
+        view! {
+            <details>
+                <summary>"Show the table"</summary>
+                {table}
+            </details>
+        }
+        .into_any()
+    } else {
+        table.into_any()
     }
-    .into_any()
 }

@@ -1,0 +1,182 @@
+import { expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
+import { botUsername } from '../playwright.config';
+import { addMember, copySalesDatabase, createOrg, createUser, Demo, screenshots, seedDemo, signIn } from './support';
+
+// One demo organization for the whole file, prepared through the services.
+let demo: Demo;
+test.beforeAll(() => {
+  demo = seedDemo();
+});
+
+test('an owner manages members, invitations and databases', async ({ page }, info) => {
+  await signIn(page, demo);
+  await expect(page.getByTestId('org-title')).toHaveText('Demo Company (sample data)');
+  await expect(page.getByTestId('member-count')).toContainText('3');
+  await expect(page.getByTestId('month-spend')).toBeVisible();
+  await screenshots(page, info, 'overview');
+
+  // Members: add Nina (she has written to the bot), then remove her with a confirmation.
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByTestId('members-table')).toContainText('Olga Demo');
+  await page.getByLabel('Add a member by Telegram user id').fill('abc');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByRole('alert')).toContainText('whole number');
+  await page.getByLabel('Add a member by Telegram user id').fill('100000004');
+  await page.getByRole('button', { name: 'Add member' }).dblclick();
+  await expect(page.getByTestId('new-credentials')).toBeVisible();
+  const nina = page.getByRole('row', { name: /Nina Demo/ });
+  await expect(nina).toHaveCount(1);
+  await screenshots(page, info, 'members');
+  await nina.getByRole('button', { name: 'Remove' }).click();
+  await nina.getByRole('button', { name: 'Confirm removal' }).click();
+  await expect(page.getByRole('row', { name: /Nina Demo/ })).toHaveCount(0);
+
+  // Invitations: create one, see its code and deep link, revoke it.
+  await page.getByRole('link', { name: 'Invitations' }).click();
+  await page.getByLabel('Uses').fill('3');
+  await page.getByLabel('Valid for (days)').fill('2');
+  await page.getByRole('button', { name: 'Create invitation' }).click();
+  const code = (await page.getByTestId('invite-code').textContent()) ?? '';
+  expect(code).toMatch(/^[A-Za-z0-9_-]{16}$/);
+  await expect(page.getByTestId('invite-link')).toHaveAttribute('href', `https://t.me/${botUsername}?start=join_${code}`);
+  const row = page.getByRole('row', { name: new RegExp(code) });
+  await expect(row).toContainText('active');
+  await expect(row).toContainText('0 of 3');
+  await screenshots(page, info, 'invitations');
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('row', { name: new RegExp(code) })).toContainText('revoked');
+
+  // Databases: test a SQLite file, then add it; remove it again.
+  copySalesDatabase('e2e-shop.db');
+  await page.getByRole('link', { name: 'Databases' }).click();
+  await expect(page.getByTestId('databases-table')).toContainText('Demo sales');
+  await page.getByLabel('Name').fill('E2E shop');
+  await page.getByLabel('Kind').selectOption('sqlite');
+  await page.getByLabel('Connection string').fill('sqlite://missing.db');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('test-error')).toContainText('There is no SQLite file');
+  await expect(page.getByRole('button', { name: 'Add database' })).toBeDisabled();
+  await page.getByLabel('Connection string').fill('sqlite://e2e-shop.db');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('test-summary')).toContainText('5 tables, 1 view');
+  await page.getByRole('button', { name: 'Add database' }).click();
+  const shop = page.getByRole('row', { name: /E2E shop/ });
+  await expect(shop).toContainText('sqlite://e2e-shop.db');
+  await screenshots(page, info, 'databases');
+  await shop.getByRole('button', { name: 'Remove' }).click();
+  await shop.getByRole('button', { name: 'Confirm removal' }).click();
+  await expect(page.getByRole('row', { name: /E2E shop/ })).toHaveCount(0);
+
+  // Audit log and settings render.
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByTestId('audit-table')).toContainText('database added');
+  await screenshots(page, info, 'audit');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Monthly budget' })).toBeVisible();
+  await screenshots(page, info, 'settings');
+});
+
+test('an owner sees every cost chart, filters a range and downloads the CSV', async ({ page }, info) => {
+  await signIn(page, demo);
+  await page.getByRole('link', { name: 'Costs' }).click();
+  for (const id of ['chart-daily', 'chart-by-model', 'chart-by-stage', 'chart-input-output', 'chart-per-user']) {
+    const chart = page.getByTestId(id);
+    await expect(chart.locator('canvas').first()).toBeVisible();
+    // ECharts describes each chart (series and data) for screen readers.
+    await expect(chart).toHaveAttribute('aria-label', /Cost \(USD\)|Input/);
+  }
+  await expect(page.getByTestId('chart-by-model')).toHaveAttribute('aria-label', /gemini/);
+  const allTime = await page.getByTestId('total-cost').textContent();
+  await screenshots(page, info, 'costs');
+
+  // A seven-day range ending today.
+  const today = new Date();
+  const from = new Date(today.getTime() - 6 * 86_400_000);
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  await page.getByTestId('range-from').fill(iso(from));
+  await page.getByTestId('range-to').fill(iso(today));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('total-cost')).not.toHaveText(allTime ?? '');
+  await expect(page.getByTestId('chart-daily').locator('canvas').first()).toBeVisible();
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-link').click()]);
+  const csv = fs.readFileSync((await download.path()) ?? '', 'utf8').trim().split('\n');
+  expect(csv[0]).toBe(
+    'conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd',
+  );
+  expect(csv.length).toBeGreaterThan(1);
+  for (const line of csv.slice(1)) {
+    const date = line.split(',')[1];
+    expect(date >= iso(from) && date <= iso(today), `${date} is in the range`).toBe(true);
+  }
+
+  // An empty range shows empty states, not broken charts.
+  await page.getByTestId('range-from').fill('2001-01-01');
+  await page.getByTestId('range-to').fill('2001-01-02');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('chart-daily')).toHaveText('No usage in this range.');
+
+  await page.getByRole('link', { name: 'Conversations' }).click();
+  await expect(page.getByTestId('conversations-table')).toBeVisible();
+  await screenshots(page, info, 'conversations');
+});
+
+test('a member sees the team but no management and no costs', async ({ page }) => {
+  const member = addMember(demo.orgId, 100_000_010 + Math.floor(Math.random() * 1000), 'Mira Member');
+  await signIn(page, member);
+  await expect(page.getByTestId('role')).toHaveText('member');
+  const nav = page.getByRole('navigation', { name: 'Dashboard' });
+  await expect(nav.getByRole('link', { name: 'Members' })).toBeVisible();
+  for (const hidden of ['Costs', 'Invitations', 'Audit log', 'Conversations']) {
+    await expect(nav.getByRole('link', { name: hidden })).toHaveCount(0);
+  }
+  await nav.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByTestId('members-table')).toContainText('Olga Demo');
+  await expect(page.getByRole('button', { name: 'Add member' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
+  await nav.getByRole('link', { name: 'Databases' }).click();
+  await expect(page.getByTestId('databases-table')).toContainText('Demo sales');
+  await expect(page.getByTestId('add-database')).toHaveCount(0);
+  const costs = await page.request.get('/dashboard/costs/overview');
+  expect(costs.status()).toBe(403);
+  expect((await costs.json()).error).toBe('forbidden');
+});
+
+test('wrong passwords are throttled with the wait shown', async ({ page }) => {
+  const user = createUser();
+  await page.goto('/login');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await page.getByLabel('Username').fill(user.username);
+  for (let i = 0; i < 5; i++) {
+    await page.getByLabel('Password').fill(`wrong-${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+  }
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText(/Try again in \d+ minutes?/);
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('after signing out, the back button shows the login page', async ({ page }) => {
+  await signIn(page, demo);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByTestId('members-table')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { name: 'Sign in to Tabletalk' })).toBeVisible();
+});
+
+test('markup in names is shown as text', async ({ page }) => {
+  const evil = '<script>window.__pwned = 1</script><b>Bold</b> Org';
+  const org = createOrg(evil, 100_002_000 + Math.floor(Math.random() * 1000), '<img src=x onerror="window.__pwned=2">Eve');
+  await signIn(page, org);
+  await expect(page.getByTestId('org-title')).toHaveText(evil);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByTestId('members-table')).toContainText('<img src=x onerror="window.__pwned=2">Eve');
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await page.locator('b', { hasText: 'Bold' }).count()).toBe(0);
+});
