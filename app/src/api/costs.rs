@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use models::costs::{CostRow, CostTotals, InputOutputSplit, LedgerEntry, PerUserCosts};
 use models::AppError;
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 fn range(from: Option<String>, to: Option<String>) -> Result<models::DayRange, AppError> {
@@ -92,4 +93,46 @@ pub async fn conversations(
         services::costs::export::MAX_LIST,
     )
     .await
+}
+
+/// The cost charts as ECharts options (JSON), built with charming on the
+/// server; `None` where the range has no usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostCharts {
+    pub daily: Option<ChartData>,
+    pub by_model: Option<ChartData>,
+    pub by_stage: Option<ChartData>,
+    pub input_output: Option<ChartData>,
+    pub per_user: Option<ChartData>,
+}
+
+/// An ECharts option (JSON) and a sentence describing the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartData {
+    pub option: String,
+    pub description: String,
+}
+
+/// Every chart of the costs page for a range.
+#[server(prefix = "/dashboard", endpoint = "costs/charts", input = GetUrl, output = Json)]
+pub async fn costs_charts(
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+) -> Result<CostCharts, AppError> {
+    use services::costs::analytics;
+    let (state, caller) = super::context::caller().await?;
+    let range = range(from, to)?;
+    let store = &state.store;
+    let daily = analytics::daily(store, &caller, &range).await?;
+    let by_model = analytics::by_model(store, &caller, &range).await?;
+    let by_stage = analytics::by_stage(store, &caller, &range).await?;
+    let split = analytics::input_output(store, &caller, &range).await?;
+    let per_user = analytics::per_user(store, &caller, &range).await?;
+    Ok(CostCharts {
+        daily: crate::charts::series(&daily, true, "per day"),
+        by_model: crate::charts::rows_pie(&by_model, "by model"),
+        by_stage: crate::charts::series(&by_stage, false, "by stage"),
+        input_output: crate::charts::split_pie(&split),
+        per_user: crate::charts::series(&per_user.users, false, "per user"),
+    })
 }

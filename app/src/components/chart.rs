@@ -1,75 +1,41 @@
-//! Charts drawn in the browser by ECharts through `charming`. The server
-//! renders an empty, fixed-height box (no layout jump); once hydrated, the
-//! chart is drawn into it as soon as ECharts (public/echarts.min.js) is loaded.
+//! Charts: built with `charming` on the server (see [`crate::charts`]), sent
+//! to the browser as ECharts option JSON, and drawn there by ECharts
+//! (public/echarts.min.js). The server renders an empty, fixed-height box (no
+//! layout jump); once hydrated, the chart is drawn into it as soon as ECharts
+//! is loaded, and redrawn at the new width when the window changes size.
+//! Keeping charming on the server keeps its serializers out of the WASM.
 
 use leptos::prelude::*;
 
-/// What to draw, independent of the charting library (so the server needs none).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChartSpec {
-    /// One value per label, as bars (a line when `line` and there are 2+ points).
-    Series {
-        labels: Vec<String>,
-        values: Vec<f64>,
-        name: String,
-        line: bool,
-    },
-    /// Shares of a whole.
-    Pie {
-        items: Vec<(String, f64)>,
-        name: String,
-    },
-}
-
-impl ChartSpec {
-    fn is_empty(&self) -> bool {
-        match self {
-            ChartSpec::Series { values, .. } => values.is_empty(),
-            ChartSpec::Pie { items, .. } => items.iter().all(|(_, v)| *v == 0.0),
-        }
-    }
-
-    /// The labels, for a screen reader's description and the legend test.
-    fn describe(&self) -> String {
-        match self {
-            ChartSpec::Series { labels, name, .. } => format!("{name}: {}", labels.join(", ")),
-            ChartSpec::Pie { items, name } => format!(
-                "{name}: {}",
-                items
-                    .iter()
-                    .map(|(l, _)| l.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-}
-
-/// A chart box with an id unique on the page.
+/// A chart box with an id unique on the page; `data` holds the ECharts option
+/// JSON and its description, or is `None` when there is nothing to draw.
 #[component]
-pub fn Chart(id: &'static str, spec: ChartSpec) -> impl IntoView {
-    if spec.is_empty() {
+pub fn Chart(id: &'static str, data: Option<crate::api::costs::ChartData>) -> impl IntoView {
+    let Some(crate::api::costs::ChartData {
+        option,
+        description,
+    }) = data
+    else {
         return view! { <div class="chart-empty" data-testid=id>"No usage in this range."</div> }
             .into_any();
-    }
-    let label = spec.describe();
+    };
     #[cfg(feature = "hydrate")]
-    {
-        let spec = spec.clone();
-        Effect::new(move |_| draw_when_ready(id, spec.clone(), 0));
-    }
+    Effect::new(move |_| draw_when_ready(id, option.clone(), 0));
     #[cfg(not(feature = "hydrate"))]
-    let _ = &spec;
-    view! { <div id=id class="chart" role="img" aria-label=label data-testid=id></div> }.into_any()
+    let _ = option;
+    view! { <div id=id class="chart" role="img" aria-label=description data-testid=id></div> }
+        .into_any()
 }
 
 #[cfg(feature = "hydrate")]
-fn draw_when_ready(id: &'static str, spec: ChartSpec, attempt: u32) {
-    let loaded = js_sys::Reflect::has(&window(), &"echarts".into()).unwrap_or(false);
-    if !loaded {
+fn draw_when_ready(id: &'static str, option: String, attempt: u32) {
+    use js_sys::{Function, Reflect, JSON};
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    let echarts = Reflect::get(&window(), &"echarts".into()).unwrap_or(JsValue::UNDEFINED);
+    if echarts.is_undefined() {
         if attempt < 100 {
             set_timeout(
-                move || draw_when_ready(id, spec, attempt + 1),
+                move || draw_when_ready(id, option, attempt + 1),
                 std::time::Duration::from_millis(100),
             );
         } else {
@@ -77,13 +43,24 @@ fn draw_when_ready(id: &'static str, spec: ChartSpec, attempt: u32) {
         }
         return;
     }
-    if document().get_element_by_id(id).is_none() {
+    let Some(element) = document().get_element_by_id(id) else {
         return; // The page moved on.
-    }
-    let chart = build(&spec);
-    match charming::WasmRenderer::new_opt(None, Some(300)).render(id, &chart) {
-        Ok(echarts) => follow_window_size(id, echarts),
-        Err(e) => leptos::logging::warn!("could not draw the chart {id}: {e:?}"),
+    };
+    let method = |target: &JsValue, name: &str| {
+        Reflect::get(target, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+    };
+    let drawn = (|| {
+        let init = method(&echarts, "init")?;
+        let chart = init.call1(&echarts, &element).ok()?;
+        let parsed = JSON::parse(&option).ok()?;
+        method(&chart, "setOption")?.call1(&chart, &parsed).ok()?;
+        Some(chart)
+    })();
+    match drawn {
+        Some(chart) => follow_window_size(id, chart),
+        None => leptos::logging::warn!("could not draw the chart {id}"),
     }
 }
 
@@ -94,12 +71,18 @@ thread_local! {
         Default::default();
 }
 
-/// Redraws the chart at its box's new width when the window changes size.
 #[cfg(feature = "hydrate")]
-fn follow_window_size(id: &'static str, echarts: charming::Echarts) {
+fn follow_window_size(id: &'static str, chart: leptos::wasm_bindgen::JsValue) {
+    use leptos::wasm_bindgen::JsCast;
     let handle = window_event_listener(leptos::ev::resize, move |_| {
-        if document().get_element_by_id(id).is_some() {
-            echarts.resize(leptos::wasm_bindgen::JsValue::UNDEFINED);
+        if document().get_element_by_id(id).is_none() {
+            return;
+        }
+        if let Some(resize) = js_sys::Reflect::get(&chart, &"resize".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        {
+            drop(resize.call0(&chart));
         }
     });
     RESIZERS.with(|map| {
@@ -107,48 +90,4 @@ fn follow_window_size(id: &'static str, echarts: charming::Echarts) {
             old.remove();
         }
     });
-}
-
-#[cfg(feature = "hydrate")]
-fn build(spec: &ChartSpec) -> charming::Chart {
-    use charming::component::{Aria, Axis, Grid, Legend};
-    use charming::element::{AxisType, Tooltip, Trigger};
-    use charming::series::{Bar, Line, Pie};
-    match spec {
-        ChartSpec::Series {
-            labels,
-            values,
-            name,
-            line,
-        } => {
-            let chart = charming::Chart::new()
-                .aria(Aria::new().enabled(true))
-                .tooltip(Tooltip::new().trigger(Trigger::Axis))
-                .legend(Legend::new().data(vec![name.clone()]))
-                .grid(
-                    Grid::new()
-                        .left("3%")
-                        .right("4%")
-                        .bottom("3%")
-                        .contain_label(true),
-                )
-                .x_axis(Axis::new().type_(AxisType::Category).data(labels.clone()))
-                .y_axis(Axis::new().type_(AxisType::Value));
-            if *line && values.len() > 1 {
-                chart.series(Line::new().name(name.clone()).data(values.clone()))
-            } else {
-                chart.series(Bar::new().name(name.clone()).data(values.clone()))
-            }
-        }
-        ChartSpec::Pie { items, name } => charming::Chart::new()
-            .aria(Aria::new().enabled(true))
-            .tooltip(Tooltip::new().trigger(Trigger::Item))
-            .legend(Legend::new().data(items.iter().map(|(l, _)| l.clone()).collect()))
-            .series(
-                Pie::new()
-                    .name(name.clone())
-                    .radius(vec!["40%", "70%"])
-                    .data(items.iter().map(|(l, v)| (*v, l.clone())).collect()),
-            ),
-    }
 }

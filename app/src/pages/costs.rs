@@ -1,7 +1,9 @@
+use crate::api::costs::ChartData;
 use crate::api::costs::{
-    costs_by_model, costs_by_stage, costs_daily, costs_input_output, costs_overview, costs_per_user,
+    costs_by_model, costs_by_stage, costs_charts, costs_daily, costs_input_output, costs_overview,
+    costs_per_user, CostCharts,
 };
-use crate::components::chart::{Chart, ChartSpec};
+use crate::components::chart::Chart;
 use crate::components::loaded::Loaded;
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
@@ -11,31 +13,6 @@ type Range = (Option<String>, Option<String>);
 
 fn usd(u: models::Usd) -> String {
     format!("${}", u.to_decimal_string())
-}
-
-fn dollars(u: models::Usd) -> f64 {
-    u.units() as f64 / 100_000_000.0
-}
-
-/// Cost per row as bars (or a line over days).
-fn cost_series(rows: &[CostRow], line: bool) -> ChartSpec {
-    ChartSpec::Series {
-        labels: rows.iter().map(|r| r.label.clone()).collect(),
-        values: rows.iter().map(|r| dollars(r.totals.total_cost)).collect(),
-        name: "Cost (USD)".into(),
-        line,
-    }
-}
-
-/// Cost per row as shares of the whole.
-fn cost_pie(rows: &[CostRow]) -> ChartSpec {
-    ChartSpec::Pie {
-        items: rows
-            .iter()
-            .map(|r| (r.label.clone(), dollars(r.totals.total_cost)))
-            .collect(),
-        name: "Cost (USD)".into(),
-    }
 }
 
 /// Costs for owners: cards, breakdowns by model, stage, user and day, a date
@@ -64,6 +41,7 @@ pub fn CostsPage() -> impl IntoView {
     let by_stage = Resource::new(move || range.get(), |(f, t)| costs_by_stage(f, t));
     let per_user = Resource::new(move || range.get(), |(f, t)| costs_per_user(f, t));
     let daily = Resource::new(move || range.get(), |(f, t)| costs_daily(f, t));
+    let charts = Resource::new(move || range.get(), |(f, t)| costs_charts(f, t));
     let csv_href = move || {
         let (f, t) = range.get();
         let mut query = Vec::new();
@@ -94,11 +72,8 @@ pub fn CostsPage() -> impl IntoView {
         <div class="grid-2">
             <section class="card">
                 <h2>"Input vs output"</h2>
+                <ChartFrom id="chart-input-output" charts pick=|c| c.input_output.clone() />
                 <Loaded resource=split ok={|s: InputOutputSplit| view! {
-                    <Chart id="chart-input-output" spec=ChartSpec::Pie {
-                        items: vec![("Input".to_owned(), dollars(s.input_cost)), ("Output".to_owned(), dollars(s.output_cost))],
-                        name: "Cost (USD)".into(),
-                    } />
                     <table class="compact" data-testid="split-table">
                         <thead><tr><th></th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
                         <tbody>
@@ -108,17 +83,15 @@ pub fn CostsPage() -> impl IntoView {
                     </table>
                 }} />
             </section>
-            <Breakdown title="By model" testid="by-model" chart_id="chart-by-model" resource=by_model chart=cost_pie />
-            <Breakdown title="By stage" testid="by-stage" chart_id="chart-by-stage" resource=by_stage chart=|rows| cost_series(rows, false) />
+            <Breakdown title="By model" testid="by-model" chart_id="chart-by-model" resource=by_model charts pick=|c| c.by_model.clone() />
+            <Breakdown title="By stage" testid="by-stage" chart_id="chart-by-stage" resource=by_stage charts pick=|c| c.by_stage.clone() />
             <section class="card">
                 <h2>"Per user"</h2>
-                <Loaded resource=per_user ok={|p: PerUserCosts| view! {
-                    <Chart id="chart-per-user" spec=cost_series(&p.users, false) />
-                    <RowsTable rows=p.users testid="per-user" />
-                }} />
+                <ChartFrom id="chart-per-user" charts pick=|c| c.per_user.clone() />
+                <Loaded resource=per_user ok={|p: PerUserCosts| view! { <RowsTable rows=p.users testid="per-user" /> }} />
             </section>
         </div>
-        <Breakdown title="Daily cost" testid="daily" chart_id="chart-daily" resource=daily chart=|rows| cost_series(rows, true) />
+        <Breakdown title="Daily cost" testid="daily" chart_id="chart-daily" resource=daily charts pick=|c| c.daily.clone() />
     }
 }
 
@@ -146,16 +119,32 @@ fn Breakdown(
     testid: &'static str,
     chart_id: &'static str,
     resource: Resource<Result<Vec<CostRow>, models::AppError>>,
-    chart: fn(&[CostRow]) -> ChartSpec,
+    charts: Resource<Result<CostCharts, models::AppError>>,
+    pick: fn(&CostCharts) -> Option<ChartData>,
 ) -> impl IntoView {
     view! {
         <section class="card">
             <h2>{title}</h2>
-            <Loaded resource ok={move |rows: Vec<CostRow>| view! {
-                <Chart id=chart_id spec=chart(&rows) />
-                <RowsTable rows testid />
-            }} />
+            <ChartFrom id=chart_id charts pick />
+            <Loaded resource ok={move |rows: Vec<CostRow>| view! { <RowsTable rows testid /> }} />
         </section>
+    }
+}
+
+/// One chart out of the charts resource (a placeholder of the chart's height while loading).
+#[component]
+fn ChartFrom(
+    id: &'static str,
+    charts: Resource<Result<CostCharts, models::AppError>>,
+    pick: fn(&CostCharts) -> Option<ChartData>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <div class="chart-empty">"Loading…"</div> }>
+            {move || charts.get().map(|answer| match answer {
+                Ok(c) => view! { <Chart id data=pick(&c) /> }.into_any(),
+                Err(e) => view! { <div class="chart-empty" role="alert">{e.message().to_owned()}</div> }.into_any(),
+            })}
+        </Transition>
     }
 }
 

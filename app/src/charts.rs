@@ -1,0 +1,140 @@
+//! The cost charts, built with `charming` on the server and sent to the
+//! browser as ECharts option JSON (see `components::chart`).
+
+use crate::api::costs::ChartData;
+use charming::component::{Axis, Grid, Legend};
+use charming::element::{AxisType, Tooltip, Trigger};
+use charming::series::{Bar, Line, Pie};
+use charming::Chart;
+use models::costs::{CostRow, InputOutputSplit};
+use models::Usd;
+
+const COST: &str = "Cost (USD)";
+
+fn dollars(u: Usd) -> f64 {
+    u.units() as f64 / 100_000_000.0
+}
+
+fn json(chart: &Chart, what: &str, points: &[(String, f64)]) -> Option<ChartData> {
+    let shown: Vec<String> = points
+        .iter()
+        .take(12)
+        .map(|(label, value)| format!("{label} ${value:.2}"))
+        .collect();
+    let more = points.len().saturating_sub(shown.len());
+    let mut description = format!("{COST} {what}: {}", shown.join(", "));
+    if more > 0 {
+        description.push_str(&format!(" and {more} more"));
+    }
+    Some(ChartData {
+        option: serde_json::to_string(chart).ok()?,
+        description,
+    })
+}
+
+/// Cost per row as bars, or as a line over two or more days; `None` without rows.
+pub fn series(rows: &[CostRow], line: bool, what: &str) -> Option<ChartData> {
+    if rows.is_empty() {
+        return None;
+    }
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    let values: Vec<f64> = rows.iter().map(|r| dollars(r.totals.total_cost)).collect();
+    let chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().data(vec![COST]))
+        .grid(
+            Grid::new()
+                .left("3%")
+                .right("4%")
+                .bottom("3%")
+                .contain_label(true),
+        )
+        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .y_axis(Axis::new().type_(AxisType::Value));
+    let points: Vec<(String, f64)> = rows
+        .iter()
+        .map(|r| r.label.clone())
+        .zip(values.iter().copied())
+        .collect();
+    let chart = if line && values.len() > 1 {
+        chart.series(Line::new().name(COST).data(values))
+    } else {
+        chart.series(Bar::new().name(COST).data(values))
+    };
+    json(&chart, what, &points)
+}
+
+/// Shares of the cost; `None` when everything is zero.
+pub fn pie(items: Vec<(String, f64)>, what: &str) -> Option<ChartData> {
+    if items.iter().all(|(_, v)| *v == 0.0) {
+        return None;
+    }
+    let points = items.clone();
+    let chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Item))
+        .legend(Legend::new().data(items.iter().map(|(l, _)| l.clone()).collect()))
+        .series(
+            Pie::new()
+                .name(COST)
+                .radius(vec!["40%", "70%"])
+                .data(items.into_iter().map(|(l, v)| (v, l)).collect()),
+        );
+    json(&chart, what, &points)
+}
+
+pub fn rows_pie(rows: &[CostRow], what: &str) -> Option<ChartData> {
+    pie(
+        rows.iter()
+            .map(|r| (r.label.clone(), dollars(r.totals.total_cost)))
+            .collect(),
+        what,
+    )
+}
+
+pub fn split_pie(split: &InputOutputSplit) -> Option<ChartData> {
+    pie(
+        vec![
+            ("Input".to_owned(), dollars(split.input_cost)),
+            ("Output".to_owned(), dollars(split.output_cost)),
+        ],
+        "input vs output",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::costs::CostTotals;
+
+    fn row(label: &str, cost: i64) -> CostRow {
+        CostRow {
+            key: label.into(),
+            label: label.into(),
+            totals: CostTotals {
+                total_cost: Usd(cost),
+                ..CostTotals::default()
+            },
+        }
+    }
+
+    #[test]
+    fn charts_are_echarts_options_and_empty_data_draws_nothing() {
+        assert_eq!(series(&[], true, "per day"), None);
+        assert_eq!(pie(vec![("a".into(), 0.0)], "x"), None);
+        let one_day = series(&[row("2026-11-26", 150_000_000)], true, "per day").expect("a chart");
+        assert_eq!(one_day.description, "Cost (USD) per day: 2026-11-26 $1.50");
+        let value: serde_json::Value = serde_json::from_str(&one_day.option).expect("json");
+        assert_eq!(
+            value["series"][0]["type"], "bar",
+            "one point is a bar, readable"
+        );
+        assert_eq!(value["series"][0]["data"][0], 1.5);
+        assert_eq!(value["xAxis"]["data"][0], "2026-11-26", "{value}");
+        let days = series(&[row("a", 1), row("b", 2)], true, "per day").expect("a chart");
+        assert!(days.option.contains("\"line\""));
+        let models =
+            rows_pie(&[row("gemini-2.5-flash", 100_000_000)], "by model").expect("a chart");
+        assert!(models.option.contains("gemini-2.5-flash") && models.option.contains("\"pie\""));
+        assert!(models.description.contains("gemini-2.5-flash $1.00"));
+    }
+}

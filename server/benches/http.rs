@@ -1,0 +1,242 @@
+//! Dashboard HTTP under load (issue: dashboard performance). Prints numbers; asserts nothing.
+//!
+//!   cargo bench -p server --bench http -- [--stage-rows N] [--clients 50] [--requests 4000]
+//!
+//! Fills a fresh SQLite store with the synthetic generator (as the cost
+//! benchmark does), serves the real router on a loopback port, signs in as
+//! the first organization's owner, and then:
+//! 1. 50 concurrent clients call GET /dashboard/costs/by-model, then
+//!    /dashboard/costs/per-user (cookie auth, all time); p50/p99 and requests/s;
+//!    beside them, in the same run, p99 of the service function behind each
+//!    (the rollup query plus its shaping, no HTTP).
+//! 2. p99 of GET /dashboard/overview while 10 sign-ins per second hash passwords.
+//!
+//! Load generator and server share the machine's two cores; the numbers
+//! include that contention.
+
+use models::org::Caller;
+use models::{Day, DayRange, Role};
+use secrecy::SecretString;
+use services::costs::{analytics, synthetic};
+use services::{AppState, Config, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const STAGES_PER_CONVERSATION: f64 = 2.425;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let stage_rows: u64 = arg("--stage-rows").map_or(Ok(10_000_000), |v| v.parse())?;
+    let clients: usize = arg("--clients").map_or(Ok(50), |v| v.parse())?;
+    let requests: usize = arg("--requests").map_or(Ok(4_000), |v| v.parse())?;
+
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let data_dir = dir.path().display().to_string();
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "TABLETALK_DATA_DIR" => Some(data_dir.clone()),
+        _ => None,
+    })
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let store = Store::connect(&SecretString::from(url.clone())).await?;
+    let state = AppState::new(store, config)?;
+
+    let today = Day::of_unix(services::clock::now());
+    let conversations = (stage_rows as f64 / STAGES_PER_CONVERSATION).ceil() as u64;
+    let mut options = synthetic::Options::new(conversations, today);
+    options.orgs = 5;
+    options.users_per_org = 20;
+    let started = Instant::now();
+    let summary = synthetic::generate(&state.store, &state.prices, &options).await?;
+    println!(
+        "generated {} conversations, {} stage rows in {:.1?}\n",
+        summary.conversations,
+        summary.stages,
+        started.elapsed()
+    );
+
+    // The first organization's owner signs in like a person would.
+    let owner_id = options.first_user_id;
+    let owner = services::users::caller(&state.store, owner_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let creds = services::auth::credentials::reset(&state.store, &owner)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut leptos_options = server::site::options()?;
+    leptos_options.site_addr = addr;
+    let router = server::router(state.clone(), leptos_options);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let login: serde_json::Value = http
+        .post(format!("{base}/dashboard/login"))
+        .json(&serde_json::json!({"username": creds.username, "password": creds.password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let cookie = format!(
+        "tabletalk_session={}",
+        login["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no token: {login}"))?
+    );
+
+    println!("| endpoint ({clients} clients, {requests} requests) | p50 | p99 | requests/s | service function p99 (same run) | ratio |");
+    println!("|---|---|---|---|---|---|");
+    for (path, which) in [("costs/by-model", 0), ("costs/per-user", 1)] {
+        let url = Arc::new(format!("{base}/dashboard/{path}"));
+        // Warm up.
+        for _ in 0..20 {
+            http.get(url.as_str())
+                .header("cookie", &cookie)
+                .send()
+                .await?
+                .bytes()
+                .await?;
+        }
+        let started = Instant::now();
+        let per_client = requests / clients;
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (http, url, cookie) = (http.clone(), url.clone(), cookie.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut times = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let t = Instant::now();
+                    let response = http
+                        .get(url.as_str())
+                        .header("cookie", &cookie)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(
+                        response.status().is_success(),
+                        "status {}",
+                        response.status()
+                    );
+                    response.bytes().await?;
+                    times.push(t.elapsed());
+                }
+                anyhow::Ok(times)
+            }));
+        }
+        let mut times = Vec::new();
+        for task in tasks {
+            times.extend(task.await??);
+        }
+        let wall = started.elapsed();
+        times.sort();
+        // The service function behind the endpoint, timed alone in the same run.
+        let caller = Caller {
+            user_id: Some(owner_id),
+            role: Role::Owner,
+            org_id: owner.org_id.clone(),
+        };
+        let mut direct = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            if which == 0 {
+                analytics::by_model(&state.store, &caller, &DayRange::all())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            } else {
+                analytics::per_user(&state.store, &caller, &DayRange::all())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            }
+            direct.push(t.elapsed());
+        }
+        direct.sort();
+        let (p99, q99) = (percentile(&times, 0.99), percentile(&direct, 0.99));
+        println!(
+            "| GET /dashboard/{path} | {:.2} ms | {p99:.2} ms | {:.0} | {q99:.2} ms | {:.1}x |",
+            percentile(&times, 0.5),
+            times.len() as f64 / wall.as_secs_f64(),
+            p99 / q99
+        );
+    }
+
+    // Sign-ins hashing at 10 per second while others read the overview.
+    let logins =
+        {
+            let (http, base, creds) = (http.clone(), base.clone(), creds.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(100));
+                let mut done = 0u64;
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(15) {
+                    tick.tick().await;
+                    let (http, base, username, password) = (
+                        http.clone(),
+                        base.clone(),
+                        creds.username.clone(),
+                        creds.password.clone(),
+                    );
+                    tokio::spawn(async move {
+                        drop(http.post(format!("{base}/dashboard/login"))
+                        .json(&serde_json::json!({"username": username, "password": password}))
+                        .send()
+                        .await);
+                    });
+                    done += 1;
+                }
+                done
+            })
+        };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(12) {
+        let t = Instant::now();
+        let response = http
+            .get(format!("{base}/dashboard/overview"))
+            .header("cookie", &cookie)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "overview: {}",
+            response.status()
+        );
+        response.bytes().await?;
+        times.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started_logins = logins.await?;
+    times.sort();
+    println!(
+        "\n| while {started_logins} sign-ins hashed over 15 s (10/s) | p50 | p99 | requests |\n|---|---|---|---|\n| GET /dashboard/overview | {:.2} ms | {:.2} ms | {} |",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.len()
+    );
+    Ok(())
+}
