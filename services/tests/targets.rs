@@ -890,6 +890,8 @@ async fn passwords_never_reach_the_log() {
         format!("mysql://u:{PASSWORD}@127.0.0.1:1/db"),
         format!("Server=127.0.0.1,1;Database=crm;User Id=sa;Password={PASSWORD}"),
     ];
+    // A SQLite database is always added, so the capture is shown to work.
+    strings.push(sqlite_target(&fx, "logged.db").await.connection_string);
     let pg = postgres_target().await;
     let my = TestMysql::new().await;
     if let Some(pg) = &pg {
@@ -916,11 +918,7 @@ async fn passwords_never_reach_the_log() {
         }
     }
     let log = String::from_utf8_lossy(&buffer.lock().expect("lock")).into_owned();
-    assert!(
-        log.contains("added a database") || pg.is_none(),
-        "the capture works: {log}"
-    );
-    assert!(!log.is_empty(), "something was logged");
+    assert!(log.contains("added a database"), "the capture works: {log}");
     assert!(
         !log.contains(PASSWORD),
         "a password reached the log:\n{log}"
