@@ -40,6 +40,10 @@ test('an owner manages members, invitations and databases', async ({ page }, inf
   const code = (await page.getByTestId('invite-code').textContent()) ?? '';
   expect(code).toMatch(/^[A-Za-z0-9_-]{16}$/);
   await expect(page.getByTestId('invite-link')).toHaveAttribute('href', `https://t.me/${botUsername}?start=join_${code}`);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`https://t.me/${botUsername}?start=join_${code}`);
   const row = page.getByRole('row', { name: new RegExp(code) });
   await expect(row).toContainText('active');
   await expect(row).toContainText('0 of 3');

@@ -89,7 +89,10 @@ fn CreateForm(
                             {match link {
                                 Some(link) => view! {
                                     <p>"Share this link: " <a href=link.clone() data-testid="invite-link">{link.clone()}</a></p>
-                                    <input class="copy-field" readonly value=link aria-label="Invitation link to copy" on:focus=|ev| select_all(&ev) />
+                                    <div class="row">
+                                        <input class="copy-field" readonly value=link.clone() aria-label="Invitation link to copy" on:focus=|ev| select_all(&ev) />
+                                        <CopyButton text=link />
+                                    </div>
                                 }.into_any(),
                                 None => view! {
                                     <p class="muted">"They send " <code>{format!("/join {code}")}</code> " to the bot."</p>
@@ -102,6 +105,42 @@ fn CreateForm(
             })}
         </form>
     }
+}
+
+/// Copies `text` to the clipboard and says so.
+#[component]
+fn CopyButton(text: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let on_click = move |_| {
+        copy_to_clipboard(&text);
+        copied.set(true);
+    };
+    view! {
+        <button type="button" class="secondary" on:click=on_click>
+            {move || if copied.get() { "Copied" } else { "Copy link" }}
+        </button>
+    }
+}
+
+/// `navigator.clipboard.writeText(text)`, where the browser offers it.
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use js_sys::{Function, Reflect};
+        use leptos::wasm_bindgen::JsCast;
+        let navigator = Reflect::get(&window(), &"navigator".into()).ok();
+        let clipboard = navigator.and_then(|n| Reflect::get(&n, &"clipboard".into()).ok());
+        let write = clipboard.as_ref().and_then(|c| {
+            Reflect::get(c, &"writeText".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+        });
+        if let (Some(clipboard), Some(write)) = (clipboard, write) {
+            drop(write.call1(&clipboard, &text.into()));
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
 }
 
 /// Selects a read-only field's text so it can be copied in one gesture.
