@@ -6,7 +6,7 @@ use charming::component::{Axis, Grid, Legend};
 use charming::element::{AxisType, Tooltip, Trigger};
 use charming::series::{Bar, Line, Pie};
 use charming::Chart;
-use models::costs::{CostRow, InputOutputSplit};
+use models::costs::{CostRow, CostTotals};
 use models::Usd;
 
 const COST: &str = "Cost (USD)";
@@ -91,11 +91,11 @@ pub fn rows_pie(rows: &[CostRow], what: &str) -> Option<ChartData> {
     )
 }
 
-pub fn split_pie(split: &InputOutputSplit) -> Option<ChartData> {
+pub fn split_pie(totals: &CostTotals) -> Option<ChartData> {
     pie(
         vec![
-            ("Input".to_owned(), dollars(split.input_cost)),
-            ("Output".to_owned(), dollars(split.output_cost)),
+            ("Input".to_owned(), dollars(totals.input_cost)),
+            ("Output".to_owned(), dollars(totals.output_cost)),
         ],
         "input vs output",
     )

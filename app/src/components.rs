@@ -1,4 +1,5 @@
 pub mod chart;
+pub mod confirm;
 pub mod error_box;
 pub mod layout;
 pub mod loaded;

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use models::{AppError, DayRange};
+use models::AppError;
 use serde::Deserialize;
 use services::AppState;
 
@@ -50,20 +50,15 @@ async fn csv(
     headers: &HeaderMap,
     range: Range,
 ) -> Result<(String, String), AppError> {
-    let token = app::api::context::token_from_headers(headers)
-        .ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
-    let session = services::auth::verify_session(&state.store, &token).await?;
-    let user_id = session
-        .user_id
-        .ok_or_else(|| AppError::forbidden("This account is not linked to a Telegram user."))?;
-    let caller = services::users::caller(&state.store, user_id).await?;
-    let clean = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let (from, to) = (clean(range.from), clean(range.to));
-    let range = DayRange::parse(from.as_deref(), to.as_deref())?;
-    let body = services::costs::export::ledger_csv(&state.store, &caller, &range).await?;
-    let name = match (from, to) {
-        (Some(f), Some(t)) => format!("tabletalk-costs-{f}-to-{t}.csv"),
+    let token = app::api::context::token_from_headers(headers);
+    let caller = app::api::context::caller_for_token(state, token.as_deref()).await?;
+    let name = match (&range.from, &range.to) {
+        (Some(f), Some(t)) if !f.trim().is_empty() && !t.trim().is_empty() => {
+            format!("tabletalk-costs-{}-to-{}.csv", f.trim(), t.trim())
+        }
         _ => "tabletalk-costs.csv".to_owned(),
     };
+    let range = app::api::costs::range(range.from, range.to)?;
+    let body = services::costs::export::ledger_csv(&state.store, &caller, &range).await?;
     Ok((body, name))
 }

@@ -245,6 +245,12 @@ fn endpoints(password: &str) -> Vec<(&'static str, String, Value, Action)> {
             Action::ViewCosts,
         ),
         ("GET", "costs/daily".into(), json!({}), Action::ViewCosts),
+        (
+            "GET",
+            "costs/page?from=2026-01-01".into(),
+            json!({}),
+            Action::ViewCosts,
+        ),
         ("GET", "conversations".into(), json!({}), Action::ViewCosts),
         (
             "GET",

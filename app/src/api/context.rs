@@ -30,17 +30,23 @@ pub async fn session_token() -> Option<String> {
 /// as they are now, not as they were at sign-in); 401 when nobody is signed in.
 pub async fn caller() -> Result<(AppState, Caller), AppError> {
     let state = state()?;
-    let token = session_token()
-        .await
-        .ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
-    let session = services::auth::verify_session(&state.store, &token).await?;
+    let token = session_token().await;
+    let caller = caller_for_token(&state, token.as_deref()).await?;
+    Ok((state, caller))
+}
+
+/// The caller behind a session token (from any request: server functions
+/// and plain routes like the CSV download share this).
+pub async fn caller_for_token(state: &AppState, token: Option<&str>) -> Result<Caller, AppError> {
+    let token =
+        token.ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
+    let session = services::auth::verify_session(&state.store, token).await?;
     let user_id = session.user_id.ok_or_else(|| {
         AppError::forbidden(
             "This account is not linked to a Telegram user; the dashboard's pages need one.",
         )
     })?;
-    let caller = services::users::caller(&state.store, user_id).await?;
-    Ok((state, caller))
+    services::users::caller(&state.store, user_id).await
 }
 
 /// [`caller`] for requests that change something: also refuses a browser

@@ -9,8 +9,9 @@ use models::costs::{CostRow, CostTotals, InputOutputSplit, LedgerEntry, PerUserC
 use models::AppError;
 use serde::{Deserialize, Serialize};
 
+/// The range of `?from=&to=` (empty values mean unbounded).
 #[cfg(feature = "ssr")]
-fn range(from: Option<String>, to: Option<String>) -> Result<models::DayRange, AppError> {
+pub fn range(from: Option<String>, to: Option<String>) -> Result<models::DayRange, AppError> {
     let clean = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     models::DayRange::parse(clean(from).as_deref(), clean(to).as_deref())
 }
@@ -95,44 +96,54 @@ pub async fn conversations(
     .await
 }
 
-/// The cost charts as ECharts options (JSON), built with charming on the
-/// server; `None` where the range has no usage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CostCharts {
-    pub daily: Option<ChartData>,
-    pub by_model: Option<ChartData>,
-    pub by_stage: Option<ChartData>,
-    pub input_output: Option<ChartData>,
-    pub per_user: Option<ChartData>,
-}
-
-/// An ECharts option (JSON) and a sentence describing the chart.
+/// An ECharts option (JSON) and a sentence describing the chart, built with
+/// charming on the server (`crate::charts`); `None` where there is nothing to draw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartData {
     pub option: String,
     pub description: String,
 }
 
-/// Every chart of the costs page for a range.
-#[server(prefix = "/dashboard", endpoint = "costs/charts", input = GetUrl, output = Json)]
-pub async fn costs_charts(
+/// Everything the costs page shows for a range, each query run once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostsPageData {
+    pub totals: CostTotals,
+    pub by_model: Vec<CostRow>,
+    pub by_stage: Vec<CostRow>,
+    pub per_user: PerUserCosts,
+    pub daily: Vec<CostRow>,
+    pub daily_chart: Option<ChartData>,
+    pub by_model_chart: Option<ChartData>,
+    pub by_stage_chart: Option<ChartData>,
+    pub input_output_chart: Option<ChartData>,
+    pub per_user_chart: Option<ChartData>,
+}
+
+/// The costs page in one request: totals, breakdowns and their charts.
+#[server(prefix = "/dashboard", endpoint = "costs/page", input = GetUrl, output = Json)]
+pub async fn costs_page(
     #[server(default)] from: Option<String>,
     #[server(default)] to: Option<String>,
-) -> Result<CostCharts, AppError> {
+) -> Result<CostsPageData, AppError> {
     use services::costs::analytics;
     let (state, caller) = super::context::caller().await?;
     let range = range(from, to)?;
     let store = &state.store;
-    let daily = analytics::daily(store, &caller, &range).await?;
+    let totals = analytics::overview(store, &caller, &range).await?;
     let by_model = analytics::by_model(store, &caller, &range).await?;
     let by_stage = analytics::by_stage(store, &caller, &range).await?;
-    let split = analytics::input_output(store, &caller, &range).await?;
     let per_user = analytics::per_user(store, &caller, &range).await?;
-    Ok(CostCharts {
-        daily: crate::charts::series(&daily, true, "per day"),
-        by_model: crate::charts::rows_pie(&by_model, "by model"),
-        by_stage: crate::charts::series(&by_stage, false, "by stage"),
-        input_output: crate::charts::split_pie(&split),
-        per_user: crate::charts::series(&per_user.users, false, "per user"),
+    let daily = analytics::daily(store, &caller, &range).await?;
+    Ok(CostsPageData {
+        daily_chart: crate::charts::series(&daily, true, "per day"),
+        by_model_chart: crate::charts::rows_pie(&by_model, "by model"),
+        by_stage_chart: crate::charts::series(&by_stage, false, "by stage"),
+        input_output_chart: crate::charts::split_pie(&totals),
+        per_user_chart: crate::charts::series(&per_user.users, false, "per user"),
+        totals,
+        by_model,
+        by_stage,
+        per_user,
+        daily,
     })
 }

@@ -1,13 +1,9 @@
-use crate::api::costs::ChartData;
-use crate::api::costs::{
-    costs_by_model, costs_by_stage, costs_charts, costs_daily, costs_input_output, costs_overview,
-    costs_per_user, CostCharts,
-};
+use crate::api::costs::{costs_page, ChartData, CostsPageData};
 use crate::components::chart::Chart;
 use crate::components::loaded::Loaded;
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
-use models::costs::{CostRow, CostTotals, InputOutputSplit, PerUserCosts};
+use models::costs::{CostRow, CostTotals};
 
 type Range = (Option<String>, Option<String>);
 
@@ -35,13 +31,7 @@ pub fn CostsPage() -> impl IntoView {
             Err(e) => problem.set(Some(e.message().to_owned())),
         }
     };
-    let totals = Resource::new(move || range.get(), |(f, t)| costs_overview(f, t));
-    let split = Resource::new(move || range.get(), |(f, t)| costs_input_output(f, t));
-    let by_model = Resource::new(move || range.get(), |(f, t)| costs_by_model(f, t));
-    let by_stage = Resource::new(move || range.get(), |(f, t)| costs_by_stage(f, t));
-    let per_user = Resource::new(move || range.get(), |(f, t)| costs_per_user(f, t));
-    let daily = Resource::new(move || range.get(), |(f, t)| costs_daily(f, t));
-    let charts = Resource::new(move || range.get(), |(f, t)| costs_charts(f, t));
+    let data = Resource::new(move || range.get(), |(f, t)| costs_page(f, t));
     let csv_href = move || {
         let (f, t) = range.get();
         let mut query = Vec::new();
@@ -68,47 +58,44 @@ pub fn CostsPage() -> impl IntoView {
             <a class="button-link" href=csv_href download="" data-testid="csv-link">"Download CSV"</a>
         </form>
         {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
-        <Loaded resource=totals ok={move |t: CostTotals| view! { <Totals t per_user /> }} />
-        <div class="grid-2">
-            <section class="card">
-                <h2>"Input vs output"</h2>
-                <ChartFrom id="chart-input-output" charts pick=|c| c.input_output.clone() />
-                <Loaded resource=split ok={|s: InputOutputSplit| view! {
-                    <table class="compact" data-testid="split-table">
-                        <thead><tr><th></th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
-                        <tbody>
-                            <tr><td>"Input"</td><td class="num">{s.input_tokens}</td><td class="num">{usd(s.input_cost)}</td></tr>
-                            <tr><td>"Output"</td><td class="num">{s.output_tokens}</td><td class="num">{usd(s.output_cost)}</td></tr>
-                        </tbody>
-                    </table>
-                }} />
-            </section>
-            <Breakdown title="By model" testid="by-model" chart_id="chart-by-model" resource=by_model charts pick=|c| c.by_model.clone() />
-            <Breakdown title="By stage" testid="by-stage" chart_id="chart-by-stage" resource=by_stage charts pick=|c| c.by_stage.clone() />
-            <section class="card">
-                <h2>"Per user"</h2>
-                <ChartFrom id="chart-per-user" charts pick=|c| c.per_user.clone() />
-                <Loaded resource=per_user ok={|p: PerUserCosts| view! { <RowsTable rows=p.users testid="per-user" /> }} />
-            </section>
-        </div>
-        <Breakdown title="Daily cost" testid="daily" chart_id="chart-daily" resource=daily charts pick=|c| c.daily.clone() />
+        <Loaded resource=data ok={|d: CostsPageData| view! { <Costs d /> }} />
     }
 }
 
 #[component]
-fn Totals(
-    t: CostTotals,
-    per_user: Resource<Result<PerUserCosts, models::AppError>>,
-) -> impl IntoView {
+fn Costs(d: CostsPageData) -> impl IntoView {
+    let t = d.totals;
+    view! {
+        <Totals t average=d.per_user.average_per_member />
+        <div class="grid-2">
+            <section class="card">
+                <h2>"Input vs output"</h2>
+                <Chart id="chart-input-output" data=d.input_output_chart />
+                <table class="compact" data-testid="split-table">
+                    <thead><tr><th></th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
+                    <tbody>
+                        <tr><td>"Input"</td><td class="num">{t.input_tokens}</td><td class="num">{usd(t.input_cost)}</td></tr>
+                        <tr><td>"Output"</td><td class="num">{t.output_tokens}</td><td class="num">{usd(t.output_cost)}</td></tr>
+                    </tbody>
+                </table>
+            </section>
+            <Breakdown title="By model" testid="by-model" chart_id="chart-by-model" rows=d.by_model chart=d.by_model_chart />
+            <Breakdown title="By stage" testid="by-stage" chart_id="chart-by-stage" rows=d.by_stage chart=d.by_stage_chart />
+            <Breakdown title="Per user" testid="per-user" chart_id="chart-per-user" rows=d.per_user.users chart=d.per_user_chart />
+        </div>
+        <Breakdown title="Daily cost" testid="daily" chart_id="chart-daily" rows=d.daily chart=d.daily_chart />
+    }
+}
+
+#[component]
+fn Totals(t: CostTotals, average: models::Usd) -> impl IntoView {
     view! {
         <div class="stats" data-testid="cost-cards">
             <div class="stat"><span class="stat-label">"Total cost"</span><span class="stat-value" data-testid="total-cost">{usd(t.total_cost)}</span></div>
             <div class="stat"><span class="stat-label">"Input tokens"</span><span class="stat-value">{t.input_tokens}</span></div>
             <div class="stat"><span class="stat-label">"Output tokens"</span><span class="stat-value">{t.output_tokens}</span></div>
             <div class="stat"><span class="stat-label">"Conversations"</span><span class="stat-value">{t.conversations}</span></div>
-            <div class="stat"><span class="stat-label">"Average per member"</span><span class="stat-value">
-                {move || per_user.get().and_then(Result::ok).map(|p| usd(p.average_per_member))}
-            </span></div>
+            <div class="stat"><span class="stat-label">"Average per member"</span><span class="stat-value">{usd(average)}</span></div>
         </div>
     }
 }
@@ -118,33 +105,15 @@ fn Breakdown(
     title: &'static str,
     testid: &'static str,
     chart_id: &'static str,
-    resource: Resource<Result<Vec<CostRow>, models::AppError>>,
-    charts: Resource<Result<CostCharts, models::AppError>>,
-    pick: fn(&CostCharts) -> Option<ChartData>,
+    rows: Vec<CostRow>,
+    chart: Option<ChartData>,
 ) -> impl IntoView {
     view! {
         <section class="card">
             <h2>{title}</h2>
-            <ChartFrom id=chart_id charts pick />
-            <Loaded resource ok={move |rows: Vec<CostRow>| view! { <RowsTable rows testid /> }} />
+            <Chart id=chart_id data=chart />
+            <RowsTable rows testid />
         </section>
-    }
-}
-
-/// One chart out of the charts resource (a placeholder of the chart's height while loading).
-#[component]
-fn ChartFrom(
-    id: &'static str,
-    charts: Resource<Result<CostCharts, models::AppError>>,
-    pick: fn(&CostCharts) -> Option<ChartData>,
-) -> impl IntoView {
-    view! {
-        <Transition fallback=|| view! { <div class="chart-empty">"Loading…"</div> }>
-            {move || charts.get().map(|answer| match answer {
-                Ok(c) => view! { <Chart id data=pick(&c) /> }.into_any(),
-                Err(e) => view! { <div class="chart-empty" role="alert">{e.message().to_owned()}</div> }.into_any(),
-            })}
-        </Transition>
     }
 }
 

@@ -1,6 +1,7 @@
 use crate::api::databases::{
     databases, CreateDatabase, RemoveDatabase, SelectDatabase, TestDatabase,
 };
+use crate::components::confirm::ConfirmRemove;
 use crate::components::layout::may;
 use crate::components::loaded::{date, Loaded};
 use leptos::ev::SubmitEvent;
@@ -183,7 +184,6 @@ fn DatabaseTable(
                     {list.into_iter().map(|d| {
                         let id = d.connection_id.as_str().to_owned();
                         let id_for_select = id.clone();
-                        let confirming = RwSignal::new(false);
                         let removable = can_remove && (d.scope == DatabaseScope::Personal || may_remove_org);
                         view! {
                             <tr class:selected=d.selected>
@@ -196,17 +196,7 @@ fn DatabaseTable(
                                         <button type="button" class="secondary" on:click=move |_| { select.dispatch(SelectDatabase { connection_id: id_for_select.clone() }); }>"Use"</button>
                                     })}
                                     {removable.then(|| view! {
-                                        <Show when=move || confirming.get() fallback=move || view! {
-                                            <button type="button" class="secondary" on:click=move |_| confirming.set(true)>"Remove"</button>
-                                        }>
-                                            {
-                                                let id = id.clone();
-                                                view! {
-                                                    <button type="button" class="danger" on:click=move |_| { remove.dispatch(RemoveDatabase { connection_id: id.clone() }); }>"Confirm removal"</button>
-                                                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                                                }
-                                            }
-                                        </Show>
+                                        <ConfirmRemove on_confirm=move |()| { remove.dispatch(RemoveDatabase { connection_id: id.clone() }); } />
                                     })}
                                 </td>
                             </tr>

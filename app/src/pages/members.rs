@@ -1,4 +1,5 @@
 use crate::api::org::{members, AddMember, RemoveMember};
+use crate::components::confirm::ConfirmRemove;
 use crate::components::layout::may;
 use crate::components::loaded::{date, Loaded};
 use leptos::ev::SubmitEvent;
@@ -88,7 +89,6 @@ fn MemberTable(
                 <tbody>
                     {list.into_iter().map(|m| {
                         let removable = manage && m.role != Role::Owner;
-                        let confirming = RwSignal::new(false);
                         let id = m.user_id;
                         view! {
                             <tr>
@@ -99,12 +99,7 @@ fn MemberTable(
                                 {manage.then(|| view! {
                                     <td class="actions">
                                         {removable.then(|| view! {
-                                            <Show when=move || confirming.get() fallback=move || view! {
-                                                <button type="button" class="secondary" on:click=move |_| confirming.set(true)>"Remove"</button>
-                                            }>
-                                                <button type="button" class="danger" on:click=move |_| { remove.dispatch(RemoveMember { user_id: id }); }>"Confirm removal"</button>
-                                                <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                                            </Show>
+                                            <ConfirmRemove on_confirm=move |()| { remove.dispatch(RemoveMember { user_id: id }); } />
                                         })}
                                     </td>
                                 })}

@@ -29,6 +29,7 @@ pub const MAX_PER_OWNER: i64 = 50;
 struct Stored {
     id: ConnectionId,
     name: String,
+    kind: models::targets::TargetKind,
     sealed: String,
     scope: DatabaseScope,
     owner_id: String,
@@ -37,14 +38,17 @@ struct Stored {
     last_used: Option<i64>,
 }
 
-const COLUMNS: &str = "connection_id, name, connection_encrypted, owner_type, owner_id, created_by, created_at, last_used";
+const COLUMNS: &str = "connection_id, name, connection_encrypted, owner_type, owner_id, created_by, created_at, last_used, kind";
 
 fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
     let owner_type: String = row.try_get(3)?;
     let id: String = row.try_get(0)?;
+    let kind: String = row.try_get(8)?;
     Ok(Stored {
         id: ConnectionId::parse(&id).map_err(|e| sqlx::Error::Decode(e.message().into()))?,
         name: row.try_get(1)?,
+        kind: models::targets::TargetKind::parse(&kind)
+            .map_err(|e| sqlx::Error::Decode(e.message().into()))?,
         sealed: row.try_get(2)?,
         scope: if owner_type == "organization" {
             DatabaseScope::Organization
@@ -325,7 +329,7 @@ fn info(state: &AppState, s: &Stored, active: Option<&ConnectionId>) -> Database
     let summary = match state.targets.unseal(&s.sealed) {
         Ok(spec) => shown(&spec),
         Err(_) => ConnectionSummary {
-            kind: models::targets::TargetKind::Postgres,
+            kind: s.kind,
             host: None,
             port: None,
             database: "(unreadable: the encryption key changed)".into(),
@@ -500,8 +504,7 @@ pub async fn query(
 ) -> Result<QueryResult, AppError> {
     let user_id = check(caller, Action::ViewDatabases)?;
     let s = visible(state, caller, user_id, id).await?;
-    let spec_kind = state.targets.unseal(&s.sealed)?.kind;
-    let allowed = match guard::check(spec_kind, sql) {
+    let allowed = match guard::check(s.kind, sql) {
         Ok(allowed) => allowed,
         Err(reason) => {
             let org = (s.scope == DatabaseScope::Organization).then_some(s.owner_id.as_str());

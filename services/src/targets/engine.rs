@@ -138,6 +138,31 @@ impl Engine {
     }
 }
 
+/// The pool settings every sqlx target shares; pools are created lazily after
+/// [`first_connection`] has shown the settings work.
+pub(crate) fn pool_options<DB: Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(POOL_SIZE)
+        .min_connections(0)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .idle_timeout(Some(IDLE_CONNECTION))
+}
+
+/// One direct connection, closed again: a pool retries until its timeout and
+/// then reports only that, where this reports what actually went wrong.
+pub(crate) async fn first_connection<C: sqlx::Connection>(
+    options: &<C as sqlx::Connection>::Options,
+    place: &str,
+    limits: QueryLimits,
+) -> Result<(), TargetError> {
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, C::connect_with(options))
+        .await
+        .map_err(|_| connect_timed_out(place))?
+        .map_err(|e| super::classify_sqlx(e, place, limits.timeout.as_secs()))?;
+    drop(conn.close().await);
+    Ok(())
+}
+
 pub(crate) fn connect_timed_out(place: &str) -> TargetError {
     TargetError::new(
         TargetErrorKind::Timeout,

@@ -15,8 +15,8 @@ use super::{classify_sqlx, TargetError, TargetErrorKind};
 use crate::config::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
 use sqlx::mysql::MySqlConnection;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlSslMode};
-use sqlx::{Connection, Row};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow, MySqlSslMode};
+use sqlx::Row;
 
 /// The pool and what the server turned out to be.
 pub struct MysqlPool {
@@ -76,23 +76,8 @@ pub(super) async fn connect(
     ctx: &ConnectContext,
 ) -> Result<MysqlPool, TargetError> {
     let options = options(spec)?;
-    // One direct connection first: a pool retries until its timeout and then
-    // reports only that, where this reports what actually went wrong.
-    let place = place(spec);
-    let first = tokio::time::timeout(
-        engine::CONNECT_TIMEOUT,
-        MySqlConnection::connect_with(&options),
-    )
-    .await
-    .map_err(|_| engine::connect_timed_out(&place))?
-    .map_err(|e| classify_sqlx(e, &place, ctx.limits.timeout.as_secs()))?;
-    drop(first.close().await);
-    let pool = MySqlPoolOptions::new()
-        .max_connections(engine::POOL_SIZE)
-        .min_connections(0)
-        .acquire_timeout(engine::CONNECT_TIMEOUT)
-        .idle_timeout(Some(engine::IDLE_CONNECTION))
-        .connect_lazy_with(options);
+    engine::first_connection::<MySqlConnection>(&options, &place(spec), ctx.limits).await?;
+    let pool = engine::pool_options().connect_lazy_with(options);
     let pool = MysqlPool {
         mariadb: false,
         pool,

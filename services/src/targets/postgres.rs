@@ -12,7 +12,7 @@ use super::{classify_sqlx, TargetError, TargetErrorKind};
 use crate::config::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
 use sqlx::postgres::PgConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgRow, PgSslMode};
 use sqlx::{Connection, Row};
 
 fn place(spec: &ConnectionSpec) -> String {
@@ -70,23 +70,8 @@ pub(super) async fn connect(
     ctx: &ConnectContext,
 ) -> Result<PgPool, TargetError> {
     let options = options(spec, ctx.limits)?;
-    // One direct connection first: a pool retries until its timeout and then
-    // reports only that, where this reports what actually went wrong.
-    let place = place(spec);
-    let first = tokio::time::timeout(
-        engine::CONNECT_TIMEOUT,
-        PgConnection::connect_with(&options),
-    )
-    .await
-    .map_err(|_| engine::connect_timed_out(&place))?
-    .map_err(|e| classify_sqlx(e, &place, ctx.limits.timeout.as_secs()))?;
-    drop(first.close().await);
-    Ok(PgPoolOptions::new()
-        .max_connections(engine::POOL_SIZE)
-        .min_connections(0)
-        .acquire_timeout(engine::CONNECT_TIMEOUT)
-        .idle_timeout(Some(engine::IDLE_CONNECTION))
-        .connect_lazy_with(options))
+    engine::first_connection::<PgConnection>(&options, &place(spec), ctx.limits).await?;
+    Ok(engine::pool_options().connect_lazy_with(options))
 }
 
 fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {

@@ -14,7 +14,7 @@ use super::schema::{self, ColumnRow, KeyRow};
 use super::{classify_sqlx, TargetError, TargetErrorKind};
 use crate::config::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqliteRow};
 use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -91,11 +91,7 @@ pub(super) async fn connect(
         .foreign_keys(false)
         .pragma("query_only", "ON")
         .statement_cache_capacity(64);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(engine::POOL_SIZE)
-        .min_connections(0)
-        .acquire_timeout(engine::CONNECT_TIMEOUT)
-        .idle_timeout(Some(engine::IDLE_CONNECTION))
+    let pool = engine::pool_options()
         .connect_with(options)
         .await
         .map_err(|e| classify_sqlx(e, &shown, ctx.limits.timeout.as_secs()))?;
