@@ -29,8 +29,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --force
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -d node_modules/echarts ]; then
-  say "installing wasm-opt (npm binaryen), ECharts and esbuild"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/terser ] || [ ! -d node_modules/echarts ]; then
+  say "installing wasm-opt (npm binaryen), ECharts, esbuild and terser"
   npm ci --no-audit --no-fund
 fi
 
@@ -49,8 +49,14 @@ if [ "$mode" = test ]; then
 fi
 
 # The charts' JavaScript, served from public/ (not committed: it comes from npm):
-# only the chart types and components the dashboard uses (scripts/echarts-entry.js).
+# only the chart types and components the dashboard uses (scripts/echarts-entry.js),
+# bundled by esbuild (production build: ECharts' development checks left out) and
+# minified by terser, which packs it about 4% smaller than esbuild's minifier.
 if [ ! -f public/echarts.min.js ] || [ scripts/echarts-entry.js -nt public/echarts.min.js ] || [ package-lock.json -nt public/echarts.min.js ]; then
-  node_modules/.bin/esbuild scripts/echarts-entry.js --bundle --minify --format=iife \
-    --target=es2019 --log-level=warning --outfile=public/echarts.min.js
+  bundle=$(mktemp)
+  node_modules/.bin/esbuild scripts/echarts-entry.js --bundle --format=iife --target=es2019 \
+    --define:process.env.NODE_ENV=\"production\" --log-level=warning --outfile="$bundle"
+  node_modules/.bin/terser "$bundle" --compress passes=2 --mangle --toplevel \
+    --output public/echarts.min.js
+  rm -f "$bundle"
 fi

@@ -4,10 +4,10 @@
 use crate::api::costs::ChartData;
 use charming::component::{Axis, Grid, Legend};
 use charming::element::{AxisType, Tooltip, Trigger};
-use charming::series::{Bar, Line, Pie};
+use charming::series::{Bar, Pie};
 use charming::Chart;
 use models::costs::{CostRow, CostTotals};
-use models::Usd;
+use models::{Day, Usd};
 
 const COST: &str = "Cost (USD)";
 
@@ -32,8 +32,38 @@ fn json(chart: &Chart, what: &str, points: &[(String, f64)]) -> Option<ChartData
     })
 }
 
-/// Cost per row as bars, or as a line over two or more days; `None` without rows.
-pub fn series(rows: &[CostRow], line: bool, what: &str) -> Option<ChartData> {
+/// Cost per day as bars, every day from the first to the last with usage
+/// (days without usage drawn as zero, so the axis is time, not a list);
+/// `None` without rows. Bars rather than a line: one day stays readable, and
+/// the page needs no line-chart code (ECharts ships only bar and pie).
+pub fn daily(rows: &[CostRow]) -> Option<ChartData> {
+    let days: std::collections::BTreeMap<i64, &CostRow> = rows
+        .iter()
+        .filter_map(|r| Day::parse(&r.key).ok().map(|d| (d.0, r)))
+        .collect();
+    let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
+        return series(rows, "per day");
+    };
+    let filled: Vec<CostRow> = (*first..=*last)
+        .map(|d| {
+            days.get(&d).map_or_else(
+                || {
+                    let key = Day(d).to_string();
+                    CostRow {
+                        label: key.clone(),
+                        key,
+                        totals: CostTotals::default(),
+                    }
+                },
+                |r| (*r).clone(),
+            )
+        })
+        .collect();
+    series(&filled, "per day")
+}
+
+/// Cost per row as bars; `None` without rows.
+pub fn series(rows: &[CostRow], what: &str) -> Option<ChartData> {
     if rows.is_empty() {
         return None;
     }
@@ -56,12 +86,11 @@ pub fn series(rows: &[CostRow], line: bool, what: &str) -> Option<ChartData> {
         .map(|r| r.label.clone())
         .zip(values.iter().copied())
         .collect();
-    let chart = if line && values.len() > 1 {
-        chart.series(Line::new().name(COST).data(values))
-    } else {
-        chart.series(Bar::new().name(COST).data(values))
-    };
-    json(&chart, what, &points)
+    json(
+        &chart.series(Bar::new().name(COST).data(values)),
+        what,
+        &points,
+    )
 }
 
 /// Shares of the cost; `None` when everything is zero.
@@ -119,9 +148,10 @@ mod tests {
 
     #[test]
     fn charts_are_echarts_options_and_empty_data_draws_nothing() {
-        assert_eq!(series(&[], true, "per day"), None);
+        assert_eq!(daily(&[]), None);
+        assert_eq!(series(&[], "by stage"), None);
         assert_eq!(pie(vec![("a".into(), 0.0)], "x"), None);
-        let one_day = series(&[row("2026-11-26", 150_000_000)], true, "per day").expect("a chart");
+        let one_day = daily(&[row("2026-11-26", 150_000_000)]).expect("a chart");
         assert_eq!(one_day.description, "Cost (USD) per day: 2026-11-26 $1.50");
         let value: serde_json::Value = serde_json::from_str(&one_day.option).expect("json");
         assert_eq!(
@@ -130,8 +160,21 @@ mod tests {
         );
         assert_eq!(value["series"][0]["data"][0], 1.5);
         assert_eq!(value["xAxis"]["data"][0], "2026-11-26", "{value}");
-        let days = series(&[row("a", 1), row("b", 2)], true, "per day").expect("a chart");
-        assert!(days.option.contains("\"line\""));
+        // A gap of two days is drawn as two zero days.
+        let gap = daily(&[
+            row("2026-11-26", 100_000_000),
+            row("2026-11-23", 200_000_000),
+        ])
+        .expect("a chart");
+        let value: serde_json::Value = serde_json::from_str(&gap.option).expect("json");
+        assert_eq!(
+            value["xAxis"]["data"],
+            serde_json::json!(["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"])
+        );
+        assert_eq!(
+            value["series"][0]["data"],
+            serde_json::json!([2.0, 0.0, 0.0, 1.0])
+        );
         let models =
             rows_pie(&[row("gemini-2.5-flash", 100_000_000)], "by model").expect("a chart");
         assert!(models.option.contains("gemini-2.5-flash") && models.option.contains("\"pie\""));

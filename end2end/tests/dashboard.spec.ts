@@ -107,7 +107,7 @@ test('an owner sees every cost chart, filters a range and downloads the CSV', as
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-link').click()]);
   const csv = fs.readFileSync((await download.path()) ?? '', 'utf8').trim().split('\n');
   expect(csv[0]).toBe(
-    'conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd',
+    'conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql',
   );
   expect(csv.length).toBeGreaterThan(1);
   for (const line of csv.slice(1)) {
@@ -122,7 +122,21 @@ test('an owner sees every cost chart, filters a range and downloads the CSV', as
   await expect(page.getByTestId('chart-daily')).toHaveText('No usage in this range.');
 
   await page.getByRole('link', { name: 'Conversations' }).click();
-  await expect(page.getByTestId('conversations-table')).toBeVisible();
+  const table = page.getByTestId('conversations-table');
+  await expect(table).toBeVisible();
+  // Each conversation shows the SQL it ran and the rows it returned.
+  await table.locator('details.sql summary').first().click();
+  await expect(table.locator('details.sql pre').first()).toContainText('SELECT');
+  await expect(table.locator('tbody tr td:nth-child(5)').first()).toHaveText(/^(\d+|–)$/);
+  // Filtered to one member, every row is theirs.
+  const filter = page.getByTestId('user-filter');
+  await expect(filter.locator('option').nth(1)).toBeAttached();
+  await filter.selectOption({ index: 1 });
+  await expect(async () => {
+    const who = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(who.length).toBeGreaterThan(0);
+    expect(new Set(who).size).toBe(1);
+  }).toPass();
   await screenshots(page, info, 'conversations');
 });
 

@@ -246,6 +246,10 @@ pub struct LedgerEntry {
     pub username: Option<String>,
     pub question: String,
     pub status: String,
+    /// The last SQL the pipeline wrote for it (after any repair), if any.
+    pub sql: Option<String>,
+    /// Rows the query returned, when one ran.
+    pub rows: Option<i64>,
     pub stages: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,

@@ -138,6 +138,9 @@ pub struct OrgOverview {
     pub month_spend: Option<crate::Usd>,
     /// The monthly budget, if one is set (owners only).
     pub budget: Option<crate::Usd>,
+    /// An operator account (made with `server create-user`), not linked to a
+    /// Telegram user: no organization or databases of its own.
+    pub operator: bool,
 }
 
 /// One row of the audit log.

@@ -4,12 +4,15 @@
 //!
 //! Fills a fresh SQLite store with the synthetic generator (as the cost
 //! benchmark does), serves the real router on a loopback port, signs in as
-//! the first organization's owner, and then:
-//! 1. 50 concurrent clients call GET /dashboard/costs/by-model, then
-//!    /dashboard/costs/per-user (cookie auth, all time); p50/p99 and requests/s;
-//!    beside them, in the same run, p99 of the service function behind each
-//!    (the rollup query plus its shaping, no HTTP).
-//! 2. p99 of GET /dashboard/overview while 10 sign-ins per second hash passwords.
+//! the first organization's owner, and then, for GET /dashboard/costs/by-model
+//! and /dashboard/costs/per-user (cookie auth, all time):
+//! 1. the bare rollup query behind it (no HTTP, nothing remembered), alone and
+//!    under the same number of concurrent callers as the HTTP clients;
+//! 2. the endpoint with every request asking a new range (the query runs every time);
+//! 3. the endpoint as a dashboard uses it (the same range again: the answer is
+//!    remembered until the organization's usage changes, see costs::answers);
+//!    p50/p99 and requests/s of each.
+//! 4. p99 of GET /dashboard/overview while 10 sign-ins per second hash passwords.
 //!
 //! Load generator and server share the machine's two cores; the numbers
 //! include that contention.
@@ -17,9 +20,9 @@
 use models::org::Caller;
 use models::{Day, DayRange, Role};
 use secrecy::SecretString;
-use services::costs::{analytics, synthetic};
+use services::costs::analytics::{self, Grouping};
+use services::costs::synthetic;
 use services::{AppState, Config, Store};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const STAGES_PER_CONVERSATION: f64 = 2.425;
@@ -30,6 +33,54 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Latencies and rate of one closed-loop run.
+struct Run {
+    p50: f64,
+    p99: f64,
+    rate: f64,
+}
+
+fn row(what: &str, run: &Run) {
+    println!(
+        "| {what} | {:.2} ms | {:.2} ms | {:.0} |",
+        run.p50, run.p99, run.rate
+    );
+}
+
+/// `clients` tasks each send their share of `requests`, one after another.
+async fn closed_loop<F, Fut>(clients: usize, requests: usize, call: F) -> anyhow::Result<Run>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let per_client = (requests / clients).max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let calls: Vec<Fut> = (0..per_client).map(|i| call(c * per_client + i)).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(calls.len());
+            for one in calls {
+                let t = Instant::now();
+                one.await?;
+                times.push(t.elapsed());
+            }
+            anyhow::Ok(times)
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await??);
+    }
+    let wall = started.elapsed();
+    times.sort();
+    Ok(Run {
+        p50: percentile(&times, 0.5),
+        p99: percentile(&times, 0.99),
+        rate: times.len() as f64 / wall.as_secs_f64(),
+    })
 }
 
 #[tokio::main]
@@ -110,77 +161,81 @@ async fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no token: {login}"))?
     );
 
-    println!("| endpoint ({clients} clients, {requests} requests) | p50 | p99 | requests/s | service function p99 (same run) | ratio |");
-    println!("|---|---|---|---|---|---|");
-    for (path, which) in [("costs/by-model", 0), ("costs/per-user", 1)] {
-        let url = Arc::new(format!("{base}/dashboard/{path}"));
-        // Warm up.
-        for _ in 0..20 {
-            http.get(url.as_str())
-                .header("cookie", &cookie)
-                .send()
-                .await?
-                .bytes()
-                .await?;
-        }
-        let started = Instant::now();
-        let per_client = requests / clients;
-        let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (http, url, cookie) = (http.clone(), url.clone(), cookie.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut times = Vec::with_capacity(per_client);
-                for _ in 0..per_client {
-                    let t = Instant::now();
-                    let response = http
-                        .get(url.as_str())
-                        .header("cookie", &cookie)
-                        .send()
-                        .await?;
-                    anyhow::ensure!(
-                        response.status().is_success(),
-                        "status {}",
-                        response.status()
-                    );
-                    response.bytes().await?;
-                    times.push(t.elapsed());
-                }
-                anyhow::Ok(times)
-            }));
-        }
-        let mut times = Vec::new();
-        for task in tasks {
-            times.extend(task.await??);
-        }
-        let wall = started.elapsed();
-        times.sort();
-        // The service function behind the endpoint, timed alone in the same run.
-        let caller = Caller {
-            user_id: Some(owner_id),
-            role: Role::Owner,
-            org_id: owner.org_id.clone(),
-        };
-        let mut direct = Vec::new();
-        for _ in 0..300 {
-            let t = Instant::now();
-            if which == 0 {
-                analytics::by_model(&state.store, &caller, &DayRange::all())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            } else {
-                analytics::per_user(&state.store, &caller, &DayRange::all())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let caller = Caller {
+        user_id: Some(owner_id),
+        role: Role::Owner,
+        org_id: owner.org_id.clone(),
+    };
+    println!(
+        "{clients} concurrent closed-loop clients, {requests} requests each row, all-time range.\n"
+    );
+    println!("| what | p50 | p99 | requests/s |");
+    println!("|---|---|---|---|");
+    for (path, grouping) in [
+        ("costs/by-model", Grouping::Model),
+        ("costs/per-user", Grouping::User),
+    ] {
+        // The bare rollup query behind the endpoint, no HTTP, nothing remembered:
+        // once alone, then under the same concurrency as the HTTP clients.
+        let bare = || {
+            let (store, caller) = (state.store.clone(), caller.clone());
+            async move {
+                analytics::grouped_uncached_for_benchmark(
+                    &store,
+                    &caller,
+                    &DayRange::all(),
+                    grouping,
+                )
+                .await
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))
             }
-            direct.push(t.elapsed());
-        }
-        direct.sort();
-        let (p99, q99) = (percentile(&times, 0.99), percentile(&direct, 0.99));
+        };
+        let alone = closed_loop(1, 300.min(requests), |_| bare()).await?;
+        row(&format!("{path}: bare SQL query, 1 caller"), &alone);
+        let bare_loaded = closed_loop(clients, requests, |_| bare()).await?;
+        row(
+            &format!("{path}: bare SQL query, {clients} callers"),
+            &bare_loaded,
+        );
+
+        let get = |url: String| {
+            let (http, cookie) = (http.clone(), cookie.clone());
+            async move {
+                let response = http.get(url).header("cookie", cookie).send().await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "status {}",
+                    response.status()
+                );
+                response.bytes().await?;
+                anyhow::Ok(())
+            }
+        };
+        // Every request a range nobody asked before: the query runs each time.
+        let uncached = closed_loop(clients, requests, |i| {
+            // Distinct (from, to) pairs, each within the 731-day limit, covering all the data.
+            let i = i as i64;
+            get(format!(
+                "{base}/dashboard/{path}?from={}&to={}",
+                Day(today.0 - 590 - i % 100),
+                Day(today.0 + (i / 100) % 41)
+            ))
+        })
+        .await?;
+        row(
+            &format!("GET /dashboard/{path}, every request a new range"),
+            &uncached,
+        );
+        let served = closed_loop(clients, requests, |_| {
+            get(format!("{base}/dashboard/{path}"))
+        })
+        .await?;
+        row(&format!("**GET /dashboard/{path}**"), &served);
         println!(
-            "| GET /dashboard/{path} | {:.2} ms | {p99:.2} ms | {:.0} | {q99:.2} ms | {:.1}x |",
-            percentile(&times, 0.5),
-            times.len() as f64 / wall.as_secs_f64(),
-            p99 / q99
+            "| → HTTP p99 / bare query p99 under the same load: {:.2}x; / alone: {:.1}x | | | |",
+            served.p99 / bare_loaded.p99,
+            served.p99 / alone.p99
         );
     }
 

@@ -207,6 +207,45 @@ async fn bad_logins_get_clear_messages_and_the_right_status() {
     );
 }
 
+/// An operator account (`server create-user`, no Telegram user) gets an
+/// overview that says what it is, and a specific 403 where a Telegram user is
+/// needed; never a 500.
+#[tokio::test]
+async fn operator_accounts_see_what_they_are() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = TestApp::with_user(db, "operator", "operator's password").await;
+        let login = json_of(
+            app.login(json!({"username": "operator", "password": "operator's password"}))
+                .await,
+        )
+        .await;
+        let token = login["token"].as_str().expect("token").to_owned();
+        let get = |path: &str| {
+            app.http
+                .get(format!("{}/dashboard/{path}", app.url))
+                .bearer_auth(&token)
+                .send()
+        };
+        let overview = get("overview").await.expect("request completes");
+        assert_eq!(overview.status(), StatusCode::OK, "{kind}");
+        let overview = json_of(overview).await;
+        assert_eq!(overview["operator"], true, "{kind}: {overview}");
+        assert_eq!(overview["organization"], Value::Null, "{kind}");
+        let databases = get("databases").await.expect("request completes");
+        assert_eq!(databases.status(), StatusCode::FORBIDDEN, "{kind}");
+        let body = json_of(databases).await;
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Telegram user")),
+            "{kind}: {body}"
+        );
+        let costs = get("costs/overview").await.expect("request completes");
+        assert_eq!(costs.status(), StatusCode::FORBIDDEN, "{kind}");
+    }
+}
+
 #[tokio::test]
 async fn verify_without_a_session_is_401_json() {
     let app = spawn_app(TestDb::sqlite()).await;

@@ -134,6 +134,7 @@ async fn main() -> anyhow::Result<()> {
         channel: Channel::Telegram,
         status: ConversationStatus::Answered,
         error: None,
+        row_count: Some(3),
         at: today.start_unix() + i % 86_400,
         stages: vec![
             call(Stage::Analysis, "gemini-2.5-flash", i),

@@ -12,7 +12,8 @@ use crate::{clock, Store};
 use models::auth::{
     validate_new_password, validate_new_username, LoginRequest, LoginResponse, SessionInfo,
 };
-use models::AppError;
+use models::org::Caller;
+use models::{AppError, OrgId, Role};
 use secrecy::SecretString;
 
 /// How long a session lasts.
@@ -111,6 +112,34 @@ async fn upgrade_hash(store: &Store, account_id: i64, password: SecretString) {
         }
         Err(err) => tracing::warn!(error = %err, "could not upgrade a password hash"),
     }
+}
+
+/// The caller behind a session token, resolved fresh (role and organization as
+/// they are now, not as they were at sign-in) in one store lookup. An
+/// operator account (no Telegram user) is a caller without user or
+/// organization: it may sign in and change its password, and every rule that
+/// needs a Telegram user says so.
+pub async fn session_caller(store: &Store, token: &str) -> Result<Caller, AppError> {
+    let not_signed_in = || {
+        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
+    };
+    let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
+    let (user_id, org_id, role) = sessions::find_identity(store, &token.hash(), clock::now())
+        .await
+        .map_err(internal("reading a session"))?
+        .ok_or_else(not_signed_in)?;
+    let (org_id, role) = match (org_id, role) {
+        (Some(org), Some(role)) => (
+            Some(OrgId::parse(&org)?),
+            Role::parse(&role).unwrap_or(Role::Member),
+        ),
+        _ => (None, Role::Individual),
+    };
+    Ok(Caller {
+        user_id,
+        role,
+        org_id,
+    })
 }
 
 /// Who holds this session token, if it is valid now.

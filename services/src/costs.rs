@@ -1,6 +1,7 @@
 //! The cost ledger (DESIGN.md §6): prices, recording, analytics, budgets.
 
 pub mod analytics;
+pub mod answers;
 pub mod budget;
 pub mod export;
 pub mod ledger;

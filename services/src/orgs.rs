@@ -171,9 +171,19 @@ pub async fn overview(
     if !allowed(caller.role, Action::ViewOverview) {
         return Err(forbidden(Action::ViewOverview));
     }
-    let user_id = caller
-        .user_id
-        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))?;
+    let Some(user_id) = caller.user_id else {
+        return Ok(models::org::OrgOverview {
+            organization: None,
+            role: caller.role,
+            member_count: 0,
+            database_count: 0,
+            active_invitations: None,
+            joined_at: 0,
+            month_spend: None,
+            budget: None,
+            operator: true,
+        });
+    };
     if caller.org_id.is_none() {
         return individual_overview(store, caller, user_id).await;
     }
@@ -233,6 +243,7 @@ pub async fn overview(
         month_spend,
         budget,
         organization: Some(organization),
+        operator: false,
     })
 }
 
@@ -265,6 +276,7 @@ async fn individual_overview(
         joined_at,
         month_spend: None,
         budget: None,
+        operator: false,
     })
 }
 

@@ -8,12 +8,14 @@
 pub mod dashboard_users;
 pub mod sessions;
 
+use crate::costs::answers::Answers;
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -48,6 +50,8 @@ impl FromStr for Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Cost analytics answers this process has computed (see `costs::answers`).
+    answers: Arc<Answers>,
 }
 
 impl Store {
@@ -98,7 +102,11 @@ impl Store {
             .run(&pool)
             .await
             .context("could not bring the store's schema up to date")?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            answers: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -107,6 +115,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The analytics answers remembered by this process.
+    pub fn answers(&self) -> &Answers {
+        &self.answers
     }
 
     /// Starts a transaction that will write.

@@ -64,6 +64,7 @@ fn conversation(user_id: i64, org_id: Option<&OrgId>, at: i64, i: i64) -> NewCon
         channel: Channel::Telegram,
         status: ConversationStatus::Answered,
         error: None,
+        row_count: Some(3),
         at,
         stages: vec![
             stage(
@@ -592,13 +593,18 @@ async fn csv_export_lists_each_conversation_once() {
         assert!(lines[0].starts_with("conversation_id,date,time_utc,user_id"));
         assert!(lines[1].contains(",2026-02-10,00:00:00,1,u1,\"question 0, with a comma and \"\"quotes\"\"\",answered,2,"), "{}", lines[1]);
         assert!(
+            lines[1].ends_with(",3,SELECT 1"),
+            "rows and the final SQL come last: {}",
+            lines[1]
+        );
+        assert!(
             lines[3].contains("\"'=HYPERLINK(\"\"x\"\")\""),
             "{}",
             lines[3]
         );
         let total: Usd = lines[1..]
             .iter()
-            .map(|l| Usd::parse(l.rsplit(',').next().unwrap_or_default()).expect("an amount"))
+            .map(|l| Usd::parse(l.rsplit(',').nth(2).unwrap_or_default()).expect("an amount"))
             .sum();
         let rolled = analytics::overview(&store, &owner, &DayRange::between(day, day))
             .await
@@ -673,5 +679,110 @@ async fn synthetic_usage_is_consistent() {
         )
         .await
         .expect("recorded after generation");
+    }
+}
+
+/// Answers are remembered per organization and range, and never outlive the
+/// usage they were computed from, even when another process (here: a second
+/// store handle, as the bot holds) records the usage.
+#[tokio::test]
+async fn remembered_answers_follow_every_write_from_any_process() {
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let server = open(&db).await;
+        let bot = open(&db).await;
+        let (owner, org_id) = org(&server, 1, "Acme").await;
+        let (other_owner, other_org) = org(&server, 2, "Globex").await;
+        let day = Day::parse("2026-03-02").expect("date");
+        let all = DayRange::all();
+        let week = DayRange::between(day, Day(day.0 + 6));
+
+        let empty = analytics::overview(&server, &owner, &all)
+            .await
+            .expect("overview");
+        assert_eq!(empty.conversations, 0, "{}", db.kind);
+
+        ledger::record(
+            &bot,
+            &prices,
+            &conversation(1, Some(&org_id), day.start_unix(), 1),
+        )
+        .await
+        .expect("recorded");
+        let one = analytics::overview(&server, &owner, &all)
+            .await
+            .expect("overview");
+        assert_eq!(one.conversations, 1, "{}: the bot's write is seen", db.kind);
+        let models_one = analytics::by_model(&server, &owner, &week)
+            .await
+            .expect("by model");
+        // Asked again: the same answer (now remembered).
+        assert_eq!(
+            analytics::by_model(&server, &owner, &week)
+                .await
+                .expect("by model"),
+            models_one
+        );
+        assert!(!server.answers().is_empty(), "{}: answers kept", db.kind);
+
+        // Another organization's usage leaves Acme's answers as they are.
+        ledger::record(
+            &bot,
+            &prices,
+            &conversation(2, Some(&other_org), day.start_unix(), 2),
+        )
+        .await
+        .expect("recorded");
+        assert_eq!(
+            analytics::overview(&server, &other_owner, &all)
+                .await
+                .expect("overview")
+                .conversations,
+            1
+        );
+        assert_eq!(
+            analytics::overview(&server, &owner, &all)
+                .await
+                .expect("overview"),
+            one
+        );
+
+        // More usage for Acme: every remembered range is recomputed.
+        ledger::record(
+            &bot,
+            &prices,
+            &conversation(1, Some(&org_id), day.start_unix() + 60, 3),
+        )
+        .await
+        .expect("recorded");
+        let two = analytics::overview(&server, &owner, &all)
+            .await
+            .expect("overview");
+        assert_eq!(two.conversations, 2, "{}", db.kind);
+        let models_two = analytics::by_model(&server, &owner, &week)
+            .await
+            .expect("by model");
+        let calls =
+            |rows: &[models::costs::CostRow]| -> i64 { rows.iter().map(|r| r.totals.calls).sum() };
+        assert!(calls(&models_two) > calls(&models_one), "{}", db.kind);
+        // And the remembered answer equals the rollup read straight.
+        for grouping in Grouping::ALL {
+            let remembered = analytics::grouped(&server, &owner, &all, grouping)
+                .await
+                .expect("grouped");
+            let straight = analytics::grouped_uncached_for_benchmark(&bot, &owner, &all, grouping)
+                .await
+                .expect("grouped");
+            let sorted = |mut v: Vec<(String, CostTotals)>| {
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v
+            };
+            assert_eq!(
+                sorted(remembered),
+                sorted(straight),
+                "{}: {grouping:?}",
+                db.kind
+            );
+        }
     }
 }

@@ -40,13 +40,7 @@ pub async fn caller() -> Result<(AppState, Caller), AppError> {
 pub async fn caller_for_token(state: &AppState, token: Option<&str>) -> Result<Caller, AppError> {
     let token =
         token.ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
-    let session = services::auth::verify_session(&state.store, token).await?;
-    let user_id = session.user_id.ok_or_else(|| {
-        AppError::forbidden(
-            "This account is not linked to a Telegram user; the dashboard's pages need one.",
-        )
-    })?;
-    services::users::caller(&state.store, user_id).await
+    services::auth::session_caller(&state.store, token).await
 }
 
 /// [`caller`] for requests that change something: also refuses a browser

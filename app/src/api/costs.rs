@@ -135,11 +135,11 @@ pub async fn costs_page(
     let per_user = analytics::per_user(store, &caller, &range).await?;
     let daily = analytics::daily(store, &caller, &range).await?;
     Ok(CostsPageData {
-        daily_chart: crate::charts::series(&daily, true, "per day"),
+        daily_chart: crate::charts::daily(&daily),
         by_model_chart: crate::charts::rows_pie(&by_model, "by model"),
-        by_stage_chart: crate::charts::series(&by_stage, false, "by stage"),
+        by_stage_chart: crate::charts::series(&by_stage, "by stage"),
         input_output_chart: crate::charts::split_pie(&totals),
-        per_user_chart: crate::charts::series(&per_user.users, false, "per user"),
+        per_user_chart: crate::charts::series(&per_user.users, "per user"),
         totals,
         by_model,
         by_stage,

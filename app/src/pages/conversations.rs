@@ -1,30 +1,49 @@
 use crate::api::costs::conversations;
+use crate::api::org::members;
 use crate::components::loaded::{when, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use models::costs::LedgerEntry;
 
-/// Conversations, newest first, filterable by user id.
+/// Conversations, newest first: question, SQL, status, rows and cost;
+/// filterable by member.
 #[component]
 pub fn ConversationsPage() -> impl IntoView {
-    let user = RwSignal::new(String::new());
     let filter = RwSignal::new(None::<i64>);
     let data = Resource::new(
         move || filter.get(),
         |user_id| conversations(None, None, user_id),
     );
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        filter.set(user.get_untracked().trim().parse::<i64>().ok());
+    // The filter lists the current members; an error there only leaves "All".
+    let people = Resource::new(|| (), |_| members());
+    let choose = move |ev: leptos::ev::Event| {
+        filter.set(event_target_value(&ev).parse::<i64>().ok());
     };
     view! {
         <Title text="Conversations" />
         <h1>"Conversations"</h1>
-        <form class="row filter" on:submit=apply>
-            <label for="user-filter">"Telegram user id"</label>
-            <input id="user-filter" inputmode="numeric" placeholder="all users" bind:value=user />
-            <button type="submit" class="secondary">"Filter"</button>
-        </form>
+        <div class="row filter">
+            <label for="user-filter">"Asked by"</label>
+            <select id="user-filter" data-testid="user-filter" on:change=choose>
+                <option value="">"All members"</option>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        people
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|list| {
+                                list.into_iter()
+                                    .map(|m| {
+                                        view! {
+                                            <option value=m.user_id.to_string()>{m.name.clone()}</option>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                </Suspense>
+            </select>
+        </div>
         <Loaded resource=data ok={|list: Vec<LedgerEntry>| {
             if list.is_empty() {
                 return view! { <p class="empty">"No conversations yet."</p> }.into_any();
@@ -32,19 +51,27 @@ pub fn ConversationsPage() -> impl IntoView {
             view! {
                 <div class="table-wrap">
                     <table data-testid="conversations-table">
-                        <thead><tr><th>"When"</th><th>"Who"</th><th>"Question"</th><th>"Status"</th><th class="num">"Steps"</th><th class="num">"Tokens in / out"</th><th class="num">"Cost"</th></tr></thead>
+                        <thead><tr><th>"When"</th><th>"Who"</th><th>"Question and SQL"</th><th>"Status"</th><th class="num">"Rows"</th><th class="num">"Tokens in / out"</th><th class="num">"Cost"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|c| view! {
                                 <tr>
                                     <td>{when(c.timestamp)}</td>
                                     <td>{c.username.clone().map_or_else(|| c.user_id.to_string(), |u| format!("@{u}"))}</td>
-                                    <td class="question">{c.question.clone()}</td>
+                                    <td class="question">
+                                        {c.question.clone()}
+                                        {c.sql.clone().map(|sql| view! {
+                                            <details class="sql">
+                                                <summary>"SQL"</summary>
+                                                <pre><code>{sql}</code></pre>
+                                            </details>
+                                        })}
+                                    </td>
                                     <td>{c.status.clone()}</td>
-                                    <td class="num">{c.stages}</td>
+                                    <td class="num">{c.rows.map_or_else(|| "–".to_owned(), |n| n.to_string())}</td>
                                     <td class="num">{format!("{} / {}", c.input_tokens, c.output_tokens)}</td>
                                     <td class="num">{format!("${}", c.total_cost.to_decimal_string())}</td>
                                 </tr>
-                            }).collect_view()}
+                            }.into_any()).collect_view()}
                         </tbody>
                     </table>
                 </div>

@@ -17,6 +17,9 @@ pub fn OverviewPage() -> impl IntoView {
 
 #[component]
 fn Cards(o: OrgOverview) -> impl IntoView {
+    if o.operator {
+        return view! { <Operator /> }.into_any();
+    }
     let title = o
         .organization
         .as_ref()
@@ -69,5 +72,25 @@ fn Cards(o: OrgOverview) -> impl IntoView {
             </div>
             {spend}
         </div>
+    }
+    .into_any()
+}
+
+/// What an operator account (made with `server create-user`) can do here.
+#[component]
+fn Operator() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="operator-note">
+            <h2>"Operator account"</h2>
+            <p>
+                "This account was made on the server with "<code>"server create-user"</code>
+                " and is not linked to a Telegram user, so it has no organization and no databases."
+            </p>
+            <p>
+                "Teams are created in Telegram: the person who sends the bot "<code>"/createorg"</code>
+                " becomes the owner and receives their own dashboard sign-in. "
+                "Here you can change this account's password under Settings."
+            </p>
+        </section>
     }
 }

@@ -1,6 +1,7 @@
 //! Cost analytics over the daily rollups (never the raw history), scoped to the
 //! caller's organization, owners only (the access matrix's ViewCosts).
 
+use super::answers::{self, Key, Rows};
 use crate::error::internal;
 use crate::orgs::require;
 use crate::Store;
@@ -88,17 +89,8 @@ pub async fn overview(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<CostTotals, AppError> {
-    let (org, from, to) = scope(caller, range)?;
-    let sql =
-        format!("SELECT {TOTALS} FROM usage_daily_org WHERE org_id = $1 AND day BETWEEN $2 AND $3");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(org)
-        .bind(from)
-        .bind(to)
-        .fetch_one(store.pool())
-        .await
-        .map_err(internal("reading cost totals"))?;
-    totals_at(&row, 0).map_err(internal("decoding cost totals"))
+    let rows = remembered(store, caller, range, None).await?;
+    Ok(rows.first().map(|(_, t)| *t).unwrap_or_default())
 }
 
 /// Input versus output tokens and cost.
@@ -123,7 +115,59 @@ pub async fn grouped(
     range: &DayRange,
     grouping: Grouping,
 ) -> Result<Vec<(String, CostTotals)>, AppError> {
+    let rows = remembered(store, caller, range, Some(grouping)).await?;
+    Ok(rows.as_ref().clone())
+}
+
+/// The rollup query's answer for the caller's organization: remembered while
+/// the organization's usage counter stands still (see `answers`). `None`
+/// asks for the totals (one row).
+async fn remembered(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+    grouping: Option<Grouping>,
+) -> Result<Rows, AppError> {
     let (org, from, to) = scope(caller, range)?;
+    let version = answers::version(store, org)
+        .await
+        .map_err(internal("reading the usage counter"))?;
+    let key = Key {
+        org: org.to_owned(),
+        query: grouping.map_or("totals", Grouping::rollup_column),
+        from,
+        to,
+    };
+    if let Some(rows) = store.answers().get(&key, version) {
+        return Ok(rows);
+    }
+    let rows = Rows::new(rollup_query(store, org, from, to, grouping).await?);
+    store.answers().put(key, version, rows.clone());
+    Ok(rows)
+}
+
+/// The aggregate itself, straight from the rollups (no remembering).
+pub(crate) async fn rollup_query(
+    store: &Store,
+    org: &str,
+    from: i64,
+    to: i64,
+    grouping: Option<Grouping>,
+) -> Result<Vec<(String, CostTotals)>, AppError> {
+    let Some(grouping) = grouping else {
+        let sql = format!(
+            "SELECT {TOTALS} FROM usage_daily_org WHERE org_id = $1 AND day BETWEEN $2 AND $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org)
+            .bind(from)
+            .bind(to)
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("reading cost totals"))?;
+        let totals = totals_at(&row, 0).map_err(internal("decoding cost totals"))?;
+        return Ok(vec![(String::new(), totals)]);
+    };
     let column = grouping.rollup_column();
     let table = grouping.rollup_table();
     let sql = format!(
@@ -140,6 +184,19 @@ pub async fn grouped(
         .map(|row| Ok((grouping.key(row)?, totals_at(row, 1)?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(internal("decoding a cost breakdown"))
+}
+
+/// The bare rollup query behind a breakdown, without remembering: for
+/// benchmarks that compare the HTTP answer with the query it stands on.
+#[doc(hidden)]
+pub async fn grouped_uncached_for_benchmark(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+    grouping: Grouping,
+) -> Result<Vec<(String, CostTotals)>, AppError> {
+    let (org, from, to) = scope(caller, range)?;
+    rollup_query(store, org, from, to, Some(grouping)).await
 }
 
 fn labelled(rows: Vec<(String, CostTotals)>) -> Vec<CostRow> {
@@ -203,25 +260,15 @@ pub async fn per_user(
 ) -> Result<PerUserCosts, AppError> {
     let rows = grouped(store, caller, range, Grouping::User).await?;
     let org = require(caller, Action::ViewCosts)?;
-    let names = sqlx::query(
-        "SELECT u.user_id, u.first_name, u.last_name, u.username FROM telegram_users u \
-         WHERE u.user_id IN (SELECT DISTINCT user_id FROM usage_daily_user WHERE org_id = $1) \
-         OR u.user_id IN (SELECT user_id FROM organization_members WHERE org_id = $1)",
-    )
-    .bind(org.as_str())
-    .fetch_all(store.pool())
-    .await
-    .map_err(internal("reading user names"))?;
+    let ids: Vec<UserId> = rows
+        .iter()
+        .filter_map(|(key, _)| key.parse().ok())
+        .collect();
+    let names = names_of(store, &ids).await?;
     let name_of = |id: UserId| -> String {
         names
-            .iter()
-            .find(|r| r.try_get::<i64, _>(0).ok() == Some(id))
-            .map(|r| {
-                let first: Option<String> = r.try_get(1).ok().flatten();
-                let last: Option<String> = r.try_get(2).ok().flatten();
-                let username: Option<String> = r.try_get(3).ok().flatten();
-                display_name(first.as_deref(), last.as_deref(), username.as_deref(), id)
-            })
+            .get(&id)
+            .cloned()
             .unwrap_or_else(|| format!("user {id}"))
     };
     let mut users: Vec<CostRow> = rows
@@ -254,6 +301,41 @@ pub async fn per_user(
         members,
         average_per_member,
     })
+}
+
+/// Display names of Telegram users, read fresh (names change without usage).
+async fn names_of(
+    store: &Store,
+    ids: &[UserId],
+) -> Result<std::collections::HashMap<UserId, String>, AppError> {
+    let mut names = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        // Placeholders only: the SQL text holds no input.
+        let sql = format!(
+            "SELECT user_id, first_name, last_name, username FROM telegram_users WHERE user_id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows = query
+            .fetch_all(store.pool())
+            .await
+            .map_err(internal("reading user names"))?;
+        for r in rows {
+            let id: UserId = r.try_get(0).map_err(internal("decoding a user name"))?;
+            let first: Option<String> = r.try_get(1).ok().flatten();
+            let last: Option<String> = r.try_get(2).ok().flatten();
+            let username: Option<String> = r.try_get(3).ok().flatten();
+            names.insert(
+                id,
+                display_name(first.as_deref(), last.as_deref(), username.as_deref(), id),
+            );
+        }
+    }
+    Ok(names)
 }
 
 /// A user's own spend today and this ISO week (for /stats and /myinfo), in any organization.

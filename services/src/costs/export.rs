@@ -31,10 +31,13 @@ pub async fn entries(
     let sql = format!(
         "SELECT c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, \
          CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT) \
+         CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT), \
+         c.row_count, (SELECT q.generated_sql FROM conversation_stages q \
+           WHERE q.conversation_id = c.conversation_id AND q.generated_sql IS NOT NULL \
+           ORDER BY q.stage_number DESC LIMIT 1) \
          FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
          WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) \
-         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status \
+         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, c.row_count \
          ORDER BY c.timestamp {order}, c.conversation_id {order} LIMIT $6"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -58,6 +61,8 @@ pub async fn entries(
                 username: row.try_get(3)?,
                 question: row.try_get(4)?,
                 status: row.try_get(5)?,
+                sql: row.try_get(11)?,
+                rows: row.try_get(10)?,
                 stages: row.try_get(6)?,
                 input_tokens: row.try_get(7)?,
                 output_tokens: row.try_get(8)?,
@@ -68,7 +73,7 @@ pub async fn entries(
         .map_err(internal("decoding the ledger"))
 }
 
-/// `conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd`
+/// `conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql`
 pub async fn ledger_csv(
     store: &Store,
     caller: &Caller,
@@ -81,7 +86,7 @@ pub async fn ledger_csv(
         )));
     }
     let mut out = String::from(
-        "conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd\n",
+        "conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql\n",
     );
     for e in &rows {
         let secs = e.timestamp.rem_euclid(86_400);
@@ -97,6 +102,8 @@ pub async fn ledger_csv(
             e.input_tokens.to_string(),
             e.output_tokens.to_string(),
             e.total_cost.to_decimal_string(),
+            e.rows.map(|n| n.to_string()).unwrap_or_default(),
+            csv_field(e.sql.as_deref().unwrap_or("")),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');

@@ -42,6 +42,8 @@ pub struct NewConversation {
     pub channel: Channel,
     pub status: ConversationStatus,
     pub error: Option<String>,
+    /// Rows the final query returned (`None` when no query ran).
+    pub row_count: Option<i64>,
     /// When it was asked, Unix seconds.
     pub at: i64,
     pub stages: Vec<NewStage>,
@@ -77,6 +79,9 @@ pub fn validate(conversation: &NewConversation) -> Result<(), AppError> {
             "A conversation without LLM calls has no cost to record.",
         ));
     }
+    if conversation.row_count.is_some_and(|n| n < 0) {
+        return Err(AppError::bad_request("A row count cannot be negative."));
+    }
     for stage in &conversation.stages {
         stage.usage.validate()?;
         if stage.model.trim().is_empty() || stage.model.len() > 100 {
@@ -93,7 +98,7 @@ pub fn validate(conversation: &NewConversation) -> Result<(), AppError> {
 
 /// Rows per multi-row INSERT (keeps every statement under SQLite's 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 1_000;
-const CONVERSATION_COLUMNS: usize = 12;
+const CONVERSATION_COLUMNS: usize = 13;
 const STAGE_COLUMNS: usize = 15;
 
 /// Writes already-validated conversations in one transaction; returns their
@@ -119,7 +124,7 @@ pub async fn write_batch(
     {
         let sql = format!(
             "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
-             database_id, channel, status, error, day, timestamp) VALUES {}",
+             database_id, channel, status, error, day, timestamp, row_count) VALUES {}",
             placeholders(store.backend(), chunk.len(), CONVERSATION_COLUMNS)
         );
         // Placeholders only: the SQL text holds no input.
@@ -140,7 +145,8 @@ pub async fn write_batch(
                 .bind(c.status.as_str())
                 .bind(c.error.as_deref())
                 .bind(Day::of_unix(c.at).0)
-                .bind(c.at);
+                .bind(c.at)
+                .bind(c.row_count);
         }
         query
             .execute(&mut *tx)

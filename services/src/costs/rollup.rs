@@ -125,8 +125,29 @@ impl Rollups {
             &["org_id", "day", "user_id"],
             &by_user,
         )
-        .await
+        .await?;
+        bump_versions(tx, self.full.keys().map(|k| k.0.as_str())).await
     }
+}
+
+/// Moves each organization's usage counter on, in the transaction that changes
+/// its rollups, so remembered answers (see `answers`) are dropped exactly when
+/// they would be out of date, whichever process wrote.
+async fn bump_versions<'a>(
+    tx: &mut Tx,
+    orgs: impl Iterator<Item = &'a str>,
+) -> Result<(), sqlx::Error> {
+    let orgs: std::collections::BTreeSet<&str> = orgs.collect();
+    for org in orgs {
+        sqlx::query(
+            "INSERT INTO usage_versions (org_id, version) VALUES ($1, 1) \
+             ON CONFLICT (org_id) DO UPDATE SET version = usage_versions.version + 1",
+        )
+        .bind(org)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Re-aggregates rows onto a subset of their key columns.

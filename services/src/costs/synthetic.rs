@@ -55,13 +55,44 @@ pub struct Summary {
     pub total_cost: Usd,
 }
 
-const QUESTIONS: [&str; 6] = [
-    "What were total sales last month by region?",
-    "Top 10 customers by revenue this year",
-    "How many orders were shipped late in March?",
-    "Average basket size per store, last 90 days",
-    "Which products are low on stock?",
-    "Revenue per month for 2025 compared with 2024",
+/// Questions and the SQL the analysis stage wrote for each (on the demo's sales schema).
+const QUESTIONS: [(&str, &str); 6] = [
+    (
+        "What were total sales last month by region?",
+        "SELECT r.name AS region, SUM(l.quantity * l.unit_price) AS sales FROM orders o \
+         JOIN customers c ON c.id = o.customer_id JOIN regions r ON r.id = c.region_id \
+         JOIN order_lines l ON l.order_id = o.id \
+         WHERE o.ordered_on >= date('now', 'start of month', '-1 month') \
+         AND o.ordered_on < date('now', 'start of month') GROUP BY r.name ORDER BY sales DESC",
+    ),
+    (
+        "Top 10 customers by revenue this year",
+        "SELECT c.name, SUM(l.quantity * l.unit_price) AS revenue FROM customers c \
+         JOIN orders o ON o.customer_id = c.id JOIN order_lines l ON l.order_id = o.id \
+         WHERE o.ordered_on >= date('now', 'start of year') GROUP BY c.id, c.name \
+         ORDER BY revenue DESC LIMIT 10",
+    ),
+    (
+        "How many orders were shipped late in March?",
+        "SELECT COUNT(*) AS late_orders FROM orders WHERE strftime('%m', ordered_on) = '03' \
+         AND julianday(shipped_on) - julianday(ordered_on) > 3",
+    ),
+    (
+        "Average basket size per store, last 90 days",
+        "SELECT r.name AS store, AVG(t.items) AS average_items FROM (SELECT o.id, o.customer_id, \
+         SUM(l.quantity) AS items FROM orders o JOIN order_lines l ON l.order_id = o.id \
+         WHERE o.ordered_on >= date('now', '-90 days') GROUP BY o.id, o.customer_id) t \
+         JOIN customers c ON c.id = t.customer_id JOIN regions r ON r.id = c.region_id GROUP BY r.name",
+    ),
+    (
+        "Which products are low on stock?",
+        "SELECT name, category, stock FROM products WHERE stock < 20 ORDER BY stock",
+    ),
+    (
+        "Revenue per month for 2025 compared with 2024",
+        "SELECT month, revenue FROM monthly_revenue WHERE month BETWEEN '2024-01' AND '2025-12' \
+         ORDER BY month",
+    ),
 ];
 
 /// A small, fast, deterministic generator (SplitMix64).
@@ -166,12 +197,23 @@ pub async fn generate(
                 1 => "refused",
                 _ => "answered",
             };
+            let (question, sql) = QUESTIONS[rng.below(QUESTIONS.len() as u64) as usize];
+            let rows = if status == "answered" {
+                rng.between(1, 240).to_string()
+            } else {
+                "NULL".to_owned()
+            };
             conv_rows.push(format!(
-                "({id}, {user}, {user}, 'synthetic{user}', '{}', '{}', 'telegram', '{status}', {day}, {at})",
-                QUESTIONS[rng.below(QUESTIONS.len() as u64) as usize],
+                "({id}, {user}, {user}, 'synthetic{user}', '{question}', '{}', 'telegram', '{status}', {day}, {at}, {rows})",
                 org_ids[org_index].as_str(),
             ));
+            // Constants only; their quotes doubled for the SQL literal.
+            let sql_literal = format!("'{}'", sql.replace('\'', "''"));
             for (number, (stage, model)) in plan(&mut rng).into_iter().enumerate() {
+                let generated = match stage {
+                    Stage::Analysis | Stage::SqlRepair => sql_literal.as_str(),
+                    _ => "NULL",
+                };
                 let prompt = rng.between(800, 6_000);
                 let usage = Usage {
                     prompt_tokens: prompt,
@@ -187,7 +229,7 @@ pub async fn generate(
                 let (input_cost, output_cost) = (cost.input_cost.units(), cost.output_cost.units());
                 let output = usage.billable_output();
                 stage_rows.push(format!(
-                    "({id}, {user}, {}, '{}', '{model}', {prompt}, {}, {output}, {}, {input_cost}, {output_cost}, {}, {})",
+                    "({id}, {user}, {}, '{}', '{model}', {prompt}, {}, {output}, {}, {input_cost}, {output_cost}, {}, {}, {generated})",
                     number + 1,
                     stage.as_str(),
                     usage.cached_tokens,
@@ -219,7 +261,7 @@ pub async fn generate(
         for chunk in conv_rows.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
-                 channel, status, day, timestamp) VALUES {}",
+                 channel, status, day, timestamp, row_count) VALUES {}",
                 chunk.join(", ")
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -231,7 +273,7 @@ pub async fn generate(
             let sql = format!(
                 "INSERT INTO conversation_stages (conversation_id, chat_id, stage_number, stage_name, model_name, \
                  input_tokens, cached_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, \
-                 latency_ms) VALUES {}",
+                 latency_ms, generated_sql) VALUES {}",
                 chunk.join(", ")
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -24,6 +24,27 @@ pub async fn insert(
     .map(drop)
 }
 
+/// Who a valid session belongs to, in one lookup: the account's Telegram user
+/// (none for operator accounts) and that user's organization and role now.
+pub async fn find_identity(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(Option<i64>, Option<String>, Option<String>)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT d.user_id, m.org_id, m.role FROM sessions s \
+         JOIN dashboard_users d ON d.id = s.dashboard_user_id AND d.is_active = TRUE \
+         LEFT JOIN organization_members m ON m.user_id = d.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .transpose()
+}
+
 /// The account and expiry of a session that is still valid at `now`.
 pub async fn find_valid(
     store: &Store,
