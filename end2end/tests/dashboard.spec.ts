@@ -137,6 +137,14 @@ test('an owner sees every cost chart, filters a range and downloads the CSV', as
     expect(who.length).toBeGreaterThan(0);
     expect(new Set(who).size).toBe(1);
   }).toPass();
+  // A page at a time: older, then back to the newest.
+  const first = await table.locator('tbody tr td:first-child').first().textContent();
+  await page.getByTestId('older').click();
+  await expect(page.getByTestId('page-number')).toHaveText('Page 2');
+  await expect(table.locator('tbody tr td:first-child').first()).not.toHaveText(first ?? '');
+  await page.getByTestId('newer').click();
+  await expect(page.getByTestId('page-number')).toHaveText('Page 1');
+  await expect(page.getByTestId('newer')).toBeDisabled();
   await screenshots(page, info, 'conversations');
 });
 

@@ -256,6 +256,15 @@ pub struct LedgerEntry {
     pub total_cost: Usd,
 }
 
+/// One page of the conversations list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub entries: Vec<LedgerEntry>,
+    /// Whether older conversations follow (ask again with the last entry's
+    /// `timestamp` and `conversation_id` as the `before` cursor).
+    pub more: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

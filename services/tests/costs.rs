@@ -786,3 +786,55 @@ async fn remembered_answers_follow_every_write_from_any_process() {
         }
     }
 }
+
+/// The conversations list pages through everything once, newest first, even
+/// when many conversations share a second.
+#[tokio::test]
+async fn conversation_pages_cover_every_conversation_once() {
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, org_id) = org(&store, 1, "Acme").await;
+        let day = Day::parse("2026-02-10").expect("date");
+        // 230 conversations over 23 distinct seconds: ten share each second.
+        let batch: Vec<NewConversation> = (0..230)
+            .map(|i| conversation(1, Some(&org_id), day.start_unix() + i / 10, i))
+            .collect();
+        ledger::write_batch(&store, &prices, &batch, true)
+            .await
+            .expect("recorded");
+        let all = DayRange::all();
+        let mut seen = Vec::new();
+        let mut before = None;
+        let mut sizes = Vec::new();
+        loop {
+            let page = export::page(&store, &owner, &all, None, before)
+                .await
+                .expect("a page");
+            sizes.push(page.entries.len());
+            seen.extend(
+                page.entries
+                    .iter()
+                    .map(|e| (e.timestamp, e.conversation_id)),
+            );
+            if !page.more {
+                break;
+            }
+            let last = page.entries.last().expect("a full page");
+            before = Some((last.timestamp, last.conversation_id));
+        }
+        assert_eq!(sizes, vec![100, 100, 30], "{}", db.kind);
+        let mut sorted = seen.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        sorted.dedup();
+        assert_eq!(seen, sorted, "{}: newest first, none twice", db.kind);
+        assert_eq!(seen.len(), 230, "{}", db.kind);
+        let first = export::page(&store, &owner, &all, None, None)
+            .await
+            .expect("a page");
+        assert!(first
+            .entries
+            .iter()
+            .all(|e| e.rows == Some(3) && e.sql.as_deref() == Some("SELECT 1")));
+    }
+}

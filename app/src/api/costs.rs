@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
-use models::costs::{CostRow, CostTotals, InputOutputSplit, LedgerEntry, PerUserCosts};
+use models::costs::{ConversationPage, CostRow, CostTotals, InputOutputSplit, PerUserCosts};
 use models::AppError;
 use serde::{Deserialize, Serialize};
 
@@ -76,24 +76,28 @@ pub async fn costs_daily(
     services::costs::analytics::daily(&state.store, &caller, &range(from, to)?).await
 }
 
-/// Conversations, newest first (at most 500), optionally of one user.
+/// Conversations, newest first, a page at a time (`before_time`/`before_id`:
+/// the last conversation of the previous page), optionally of one user.
 #[server(prefix = "/dashboard", endpoint = "conversations", input = GetUrl, output = Json)]
 pub async fn conversations(
     #[server(default)] from: Option<String>,
     #[server(default)] to: Option<String>,
     #[server(default)] user_id: Option<i64>,
-) -> Result<Vec<LedgerEntry>, AppError> {
+    #[server(default)] before_time: Option<i64>,
+    #[server(default)] before_id: Option<i64>,
+) -> Result<ConversationPage, AppError> {
     let (state, caller) = super::context::caller().await?;
     let range = range(from, to)?;
-    services::costs::export::entries(
-        &state.store,
-        &caller,
-        &range,
-        user_id,
-        true,
-        services::costs::export::MAX_LIST,
-    )
-    .await
+    let before = match (before_time, before_id) {
+        (Some(time), Some(id)) => Some((time, id)),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::bad_request(
+                "Give both before_time and before_id (the last conversation of the previous page), or neither.",
+            ))
+        }
+    };
+    services::costs::export::page(&state.store, &caller, &range, user_id, before).await
 }
 
 /// An ECharts option (JSON) and a sentence describing the chart, built with

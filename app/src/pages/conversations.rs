@@ -3,21 +3,33 @@ use crate::api::org::members;
 use crate::components::loaded::{when, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use models::costs::LedgerEntry;
+use models::costs::ConversationPage;
 
-/// Conversations, newest first: question, SQL, status, rows and cost;
-/// filterable by member.
+/// Conversations, newest first, a page at a time: question, SQL, status, rows
+/// and cost; filterable by member.
 #[component]
 pub fn ConversationsPage() -> impl IntoView {
     let filter = RwSignal::new(None::<i64>);
+    // Where each page shown so far began (`None`: the newest); the last is shown.
+    let pages = RwSignal::new(vec![None::<(i64, i64)>]);
     let data = Resource::new(
-        move || filter.get(),
-        |user_id| conversations(None, None, user_id),
+        move || (filter.get(), pages.with(|p| p.last().copied().flatten())),
+        |(user_id, before)| {
+            conversations(
+                None,
+                None,
+                user_id,
+                before.map(|b| b.0),
+                before.map(|b| b.1),
+            )
+        },
     );
+    let page_number = move || pages.with(Vec::len);
     // The filter lists the current members; an error there only leaves "All".
     let people = Resource::new(|| (), |_| members());
     let choose = move |ev: leptos::ev::Event| {
         filter.set(event_target_value(&ev).parse::<i64>().ok());
+        pages.set(vec![None]);
     };
     view! {
         <Title text="Conversations" />
@@ -44,10 +56,14 @@ pub fn ConversationsPage() -> impl IntoView {
                 </Suspense>
             </select>
         </div>
-        <Loaded resource=data ok={|list: Vec<LedgerEntry>| {
-            if list.is_empty() {
+        <Loaded resource=data ok={move |page: ConversationPage| {
+            if page.entries.is_empty() {
                 return view! { <p class="empty">"No conversations yet."</p> }.into_any();
             }
+            let next = page.more.then(|| {
+                page.entries.last().map(|c| (c.timestamp, c.conversation_id))
+            }).flatten();
+            let list = page.entries;
             view! {
                 <div class="table-wrap">
                     <table data-testid="conversations-table">
@@ -75,6 +91,19 @@ pub fn ConversationsPage() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
+                <nav class="row pager" aria-label="Pages of conversations">
+                    <button type="button" class="secondary" data-testid="newer"
+                        disabled=move || page_number() == 1
+                        on:click=move |_| pages.update(|p| { if p.len() > 1 { p.pop(); } })>
+                        "Newer"
+                    </button>
+                    <span class="muted" data-testid="page-number">{move || format!("Page {}", page_number())}</span>
+                    <button type="button" class="secondary" data-testid="older"
+                        disabled=next.is_none()
+                        on:click=move |_| if let Some(n) = next { pages.update(|p| p.push(Some(n))) }>
+                        "Older"
+                    </button>
+                </nav>
             }.into_any()
         }} />
     }

@@ -3,7 +3,7 @@
 use crate::error::internal;
 use crate::orgs::require;
 use crate::Store;
-use models::costs::LedgerEntry;
+use models::costs::{ConversationPage, LedgerEntry};
 use models::org::Caller;
 use models::{Action, AppError, Day, DayRange, Usd, UserId};
 use sqlx::Row;
@@ -11,11 +11,27 @@ use sqlx::Row;
 /// Most conversations one export holds; narrow the range for more.
 pub const MAX_ROWS: i64 = 200_000;
 
-/// Most conversations the conversations list shows at once.
-pub const MAX_LIST: i64 = 500;
+/// Conversations per page of the conversations list.
+pub const PAGE_SIZE: i64 = 100;
+
+/// A page of the conversations list, newest first: [`PAGE_SIZE`] conversations
+/// older than `before` (time and id of the last one of the previous page).
+pub async fn page(
+    store: &Store,
+    caller: &Caller,
+    range: &DayRange,
+    user: Option<UserId>,
+    before: Option<(i64, i64)>,
+) -> Result<ConversationPage, AppError> {
+    let mut entries = entries(store, caller, range, user, true, PAGE_SIZE + 1, before).await?;
+    let more = entries.len() as i64 > PAGE_SIZE;
+    entries.truncate(PAGE_SIZE as usize);
+    Ok(ConversationPage { entries, more })
+}
 
 /// Conversations of the caller's organization in `range` (owners), optionally
-/// of one user, oldest first for the export or newest first for the list.
+/// of one user, oldest first for the export or newest first for the list;
+/// newest first, `before` continues after a (timestamp, id).
 pub async fn entries(
     store: &Store,
     caller: &Caller,
@@ -23,6 +39,7 @@ pub async fn entries(
     user: Option<UserId>,
     newest_first: bool,
     limit: i64,
+    before: Option<(i64, i64)>,
 ) -> Result<Vec<LedgerEntry>, AppError> {
     let org = require(caller, Action::ViewCosts)?;
     range.validate()?;
@@ -37,6 +54,7 @@ pub async fn entries(
            ORDER BY q.stage_number DESC LIMIT 1) \
          FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
          WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) \
+         AND ($7 = 0 OR c.timestamp < $8 OR (c.timestamp = $8 AND c.conversation_id < $9)) \
          GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, c.row_count \
          ORDER BY c.timestamp {order}, c.conversation_id {order} LIMIT $6"
     );
@@ -47,6 +65,9 @@ pub async fn entries(
         .bind(i64::from(user.is_some()))
         .bind(user.unwrap_or(0))
         .bind(limit)
+        .bind(i64::from(before.is_some()))
+        .bind(before.map_or(0, |b| b.0))
+        .bind(before.map_or(0, |b| b.1))
         .fetch_all(store.pool())
         .await
         .map_err(internal("reading the ledger"))?;
@@ -79,7 +100,7 @@ pub async fn ledger_csv(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<String, AppError> {
-    let rows = entries(store, caller, range, None, false, MAX_ROWS + 1).await?;
+    let rows = entries(store, caller, range, None, false, MAX_ROWS + 1, None).await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::bad_request(format!(
             "The range holds more than {MAX_ROWS} conversations; export a shorter range."
