@@ -138,12 +138,12 @@ async fn remembered(
         from,
         to,
     };
-    if let Some(rows) = store.answers().get(&key, version) {
-        return Ok(rows);
-    }
-    let rows = Rows::new(rollup_query(store, org, from, to, grouping).await?);
-    store.answers().put(key, version, rows.clone());
-    Ok(rows)
+    store
+        .answers()
+        .get_or_compute(key, version, || {
+            rollup_query(store, org, from, to, grouping)
+        })
+        .await
 }
 
 /// The aggregate itself, straight from the rollups (no remembering).
@@ -264,7 +264,7 @@ pub async fn per_user(
         .iter()
         .filter_map(|(key, _)| key.parse().ok())
         .collect();
-    let names = names_of(store, &ids).await?;
+    let (names, members) = people(store, org.as_str(), &ids).await?;
     let name_of = |id: UserId| -> String {
         names
             .get(&id)
@@ -284,12 +284,6 @@ pub async fn per_user(
             .cmp(&a.totals.total_cost)
             .then(a.key.cmp(&b.key))
     });
-    let members: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM organization_members WHERE org_id = $1")
-            .bind(org.as_str())
-            .fetch_one(store.pool())
-            .await
-            .map_err(internal("counting members"))?;
     let total: Usd = users.iter().map(|u| u.totals.total_cost).sum();
     let average_per_member = if members > 0 {
         Usd((total.units() + members / 2) / members)
@@ -303,20 +297,45 @@ pub async fn per_user(
     })
 }
 
-/// Display names of Telegram users, read fresh (names change without usage).
-async fn names_of(
+/// Display names of Telegram users and the organization's member count, read
+/// fresh (names and members change without usage), in one query for up to
+/// 500 users.
+async fn people(
     store: &Store,
+    org: &str,
     ids: &[UserId],
-) -> Result<std::collections::HashMap<UserId, String>, AppError> {
+) -> Result<(std::collections::HashMap<UserId, String>, i64), AppError> {
     let mut names = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+    let mut members = 0;
+    let mut chunks: Vec<&[UserId]> = ids.chunks(500).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    for (i, chunk) in chunks.into_iter().enumerate() {
         // Placeholders only: the SQL text holds no input.
-        let sql = format!(
-            "SELECT user_id, first_name, last_name, username FROM telegram_users WHERE user_id IN ({})",
-            list.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut parts = Vec::new();
+        if i == 0 {
+            parts.push(
+                "SELECT CAST(0 AS BIGINT), NULL, NULL, NULL, CAST(COUNT(*) AS BIGINT) \
+                 FROM organization_members WHERE org_id = $1"
+                    .to_owned(),
+            );
+        }
+        if !chunk.is_empty() {
+            let first = if i == 0 { 2 } else { 1 };
+            let list: Vec<String> = (first..first + chunk.len())
+                .map(|n| format!("${n}"))
+                .collect();
+            parts.push(format!(
+                "SELECT CAST(1 AS BIGINT), first_name, last_name, username, user_id \
+                 FROM telegram_users WHERE user_id IN ({})",
+                list.join(", ")
+            ));
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(parts.join(" UNION ALL ")));
+        if i == 0 {
+            query = query.bind(org);
+        }
         for id in chunk {
             query = query.bind(*id);
         }
@@ -325,17 +344,27 @@ async fn names_of(
             .await
             .map_err(internal("reading user names"))?;
         for r in rows {
-            let id: UserId = r.try_get(0).map_err(internal("decoding a user name"))?;
+            let tag: i64 = r.try_get(0).map_err(internal("decoding a user name"))?;
+            let number: i64 = r.try_get(4).map_err(internal("decoding a user name"))?;
+            if tag == 0 {
+                members = number;
+                continue;
+            }
             let first: Option<String> = r.try_get(1).ok().flatten();
             let last: Option<String> = r.try_get(2).ok().flatten();
             let username: Option<String> = r.try_get(3).ok().flatten();
             names.insert(
-                id,
-                display_name(first.as_deref(), last.as_deref(), username.as_deref(), id),
+                number,
+                display_name(
+                    first.as_deref(),
+                    last.as_deref(),
+                    username.as_deref(),
+                    number,
+                ),
             );
         }
     }
-    Ok(names)
+    Ok((names, members))
 }
 
 /// A user's own spend today and this ISO week (for /stats and /myinfo), in any organization.

@@ -11,15 +11,15 @@
 //! write that lands meanwhile only makes the next read recompute. Answers are
 //! therefore never stale: dashboards that ask the same question again (every
 //! page load, every owner of the organization) pay one small lookup instead of
-//! the aggregate.
+//! the aggregate. Callers asking the same question at the same moment share
+//! one query (the first computes, the others wait for its answer).
 
 use crate::Store;
 use models::costs::CostTotals;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Most answers kept; past this, answers computed at older counters go first,
-/// then everything (answers are cheap to recompute, memory must stay bounded).
+/// Most questions remembered at once.
 const CAPACITY: usize = 2_048;
 
 /// Rows of one breakdown: group key and sums.
@@ -34,45 +34,67 @@ pub struct Key {
     pub to: i64,
 }
 
+/// One question's answer and the counter it was computed at. Its lock is
+/// held while the answer is computed, so callers asking the same question at
+/// once wait for one query instead of each running it.
+type Slot = Arc<tokio::sync::Mutex<Option<(i64, Rows)>>>;
+
 /// The remembered answers of one process.
 #[derive(Default)]
 pub struct Answers {
-    entries: Mutex<HashMap<Key, (i64, Rows)>>,
+    slots: Mutex<HashMap<Key, Slot>>,
 }
 
 impl std::fmt::Debug for Answers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Answers")
-            .field("entries", &self.len())
+            .field("questions", &self.len())
             .finish()
     }
 }
 
 impl Answers {
-    /// The answer remembered for `key`, if it was computed at `version`.
-    pub fn get(&self, key: &Key, version: i64) -> Option<Rows> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|(at, _)| *at == version)
-            .map(|(_, rows)| rows.clone())
-    }
-
-    /// Remembers `rows` as the answer to `key` at `version`.
-    pub fn put(&self, key: Key, version: i64, rows: Rows) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
-            // Drop this organization's outdated answers first, then all of them.
-            entries.retain(|k, (at, _)| k.org != key.org || *at == version);
-            if entries.len() >= CAPACITY {
-                entries.clear();
+    /// The answer to `key` at `version`: remembered, or computed by `compute`
+    /// (once, however many ask at the same time) and remembered. An error is
+    /// returned to the caller that ran the query and remembers nothing.
+    pub async fn get_or_compute<F, Fut, E>(
+        &self,
+        key: Key,
+        version: i64,
+        compute: F,
+    ) -> Result<Rows, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(String, CostTotals)>, E>>,
+    {
+        let slot = self.slot(key);
+        let mut answer = slot.lock().await;
+        if let Some((at, rows)) = answer.as_ref() {
+            if *at == version {
+                return Ok(rows.clone());
             }
         }
-        entries.insert(key, (version, rows));
+        let rows = Rows::new(compute().await?);
+        *answer = Some((version, rows.clone()));
+        Ok(rows)
     }
 
+    fn slot(&self, key: Key) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = slots.get(&key) {
+            return slot.clone();
+        }
+        if slots.len() >= CAPACITY {
+            // Forget everything: answers are cheap to recompute, memory must
+            // stay bounded. Callers holding a slot still finish with it.
+            slots.clear();
+        }
+        slots.entry(key).or_default().clone()
+    }
+
+    /// How many questions have a place here.
     pub fn len(&self) -> usize {
-        self.entries.lock().map_or(0, |e| e.len())
+        self.slots.lock().map_or(0, |s| s.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -93,6 +115,7 @@ pub async fn version(store: &Store, org: &str) -> Result<i64, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn key(org: &str, from: i64) -> Key {
         Key {
@@ -103,37 +126,96 @@ mod tests {
         }
     }
 
-    fn rows(n: i64) -> Rows {
-        Arc::new(vec![(
+    fn rows(n: i64) -> Vec<(String, CostTotals)> {
+        vec![(
             "m".to_owned(),
             CostTotals {
                 calls: n,
                 ..CostTotals::default()
             },
-        )])
+        )]
     }
 
-    #[test]
-    fn an_answer_is_only_given_at_the_counter_it_was_computed_at() {
-        let answers = Answers::default();
-        assert!(answers.get(&key("a", 0), 1).is_none());
-        answers.put(key("a", 0), 1, rows(5));
-        assert_eq!(answers.get(&key("a", 0), 1).map(|r| r[0].1.calls), Some(5));
-        assert!(answers.get(&key("a", 0), 2).is_none(), "counter moved on");
-        assert!(answers.get(&key("b", 0), 1).is_none(), "other organization");
-        assert!(answers.get(&key("a", 1), 1).is_none(), "other range");
-        answers.put(key("a", 0), 2, rows(6));
-        assert_eq!(answers.get(&key("a", 0), 2).map(|r| r[0].1.calls), Some(6));
+    async fn ask(answers: &Answers, key: Key, version: i64, n: i64, runs: &AtomicUsize) -> i64 {
+        let got = answers
+            .get_or_compute(key, version, || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ()>(rows(n))
+            })
+            .await
+            .expect("computed");
+        got[0].1.calls
     }
 
-    #[test]
-    fn memory_stays_bounded() {
+    #[tokio::test]
+    async fn an_answer_is_only_given_at_the_counter_it_was_computed_at() {
         let answers = Answers::default();
+        let runs = AtomicUsize::new(0);
+        assert_eq!(ask(&answers, key("a", 0), 1, 5, &runs).await, 5);
+        assert_eq!(
+            ask(&answers, key("a", 0), 1, 99, &runs).await,
+            5,
+            "remembered"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            ask(&answers, key("a", 0), 2, 6, &runs).await,
+            6,
+            "counter moved on"
+        );
+        assert_eq!(
+            ask(&answers, key("b", 0), 2, 7, &runs).await,
+            7,
+            "other organization"
+        );
+        assert_eq!(
+            ask(&answers, key("a", 1), 2, 8, &runs).await,
+            8,
+            "other range"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 4);
+        let failed = answers
+            .get_or_compute(key("c", 0), 1, || async { Err::<Vec<_>, _>("down") })
+            .await;
+        assert_eq!(failed.err(), Some("down"));
+        assert_eq!(
+            ask(&answers, key("c", 0), 1, 9, &runs).await,
+            9,
+            "errors are not kept"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_asking_at_once_share_one_query() {
+        let answers = Arc::new(Answers::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (answers, runs) = (answers.clone(), runs.clone());
+                tokio::spawn(async move {
+                    answers
+                        .get_or_compute(key("a", 0), 1, || async {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Ok::<_, ()>(rows(1))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.expect("joined").is_ok());
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_stays_bounded() {
+        let answers = Answers::default();
+        let runs = AtomicUsize::new(0);
         for i in 0..(CAPACITY as i64 * 3) {
-            answers.put(key("a", i), i, rows(i));
+            ask(&answers, key("a", i), 1, i, &runs).await;
             assert!(answers.len() <= CAPACITY);
         }
-        let last = CAPACITY as i64 * 3 - 1;
-        assert!(answers.get(&key("a", last), last).is_some());
     }
 }
