@@ -232,6 +232,25 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
         row(&format!("**GET /dashboard/{path}**"), &served);
+        // What the server does per request besides HTTP: the service function
+        // as the endpoint calls it (answer remembered), one caller.
+        let service = closed_loop(1, 300.min(requests), |_| {
+            let (store, caller) = (state.store.clone(), caller.clone());
+            async move {
+                let range = DayRange::all();
+                let done = if grouping == Grouping::Model {
+                    analytics::by_model(&store, &caller, &range).await.map(drop)
+                } else {
+                    analytics::per_user(&store, &caller, &range).await.map(drop)
+                };
+                done.map_err(|e| anyhow::anyhow!("{}", e.message()))
+            }
+        })
+        .await?;
+        row(
+            &format!("{path}: service function (answer remembered), 1 caller"),
+            &service,
+        );
         println!(
             "| → HTTP p99 / bare query p99 under the same load: {:.2}x; / alone: {:.1}x | | | |",
             served.p99 / bare_loaded.p99,

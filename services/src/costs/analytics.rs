@@ -264,7 +264,17 @@ pub async fn per_user(
         .iter()
         .filter_map(|(key, _)| key.parse().ok())
         .collect();
-    let (names, members) = people(store, org.as_str(), &ids).await?;
+    let found = match store.answers().people(org.as_str(), &ids) {
+        Some(found) => found,
+        None => {
+            let found = std::sync::Arc::new(people(store, org.as_str(), &ids).await?);
+            store
+                .answers()
+                .keep_people(org.as_str(), ids.clone(), found.clone());
+            found
+        }
+    };
+    let (names, members) = (&found.0, found.1);
     let name_of = |id: UserId| -> String {
         names
             .get(&id)

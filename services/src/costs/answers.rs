@@ -12,12 +12,15 @@
 //! therefore never stale: dashboards that ask the same question again (every
 //! page load, every owner of the organization) pay one small lookup instead of
 //! the aggregate. Callers asking the same question at the same moment share
-//! one query (the first computes, the others wait for its answer).
+//! one query (the first computes, the others wait for its answer). The names
+//! and member count beside the per-user answer change without usage; they are
+//! reused for at most [`PEOPLE_TTL`] (two seconds).
 
 use crate::Store;
 use models::costs::CostTotals;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Most questions remembered at once.
 const CAPACITY: usize = 2_048;
@@ -39,10 +42,20 @@ pub struct Key {
 /// once wait for one query instead of each running it.
 type Slot = Arc<tokio::sync::Mutex<Option<(i64, Rows)>>>;
 
+/// Display names by user id, and the organization's member count: what the
+/// per-user answer shows beside its numbers.
+pub type People = Arc<(HashMap<i64, String>, i64)>;
+
+/// How long names and the member count are reused. They change without usage
+/// (a rename, a member joining or leaving), so the usage counter cannot vouch
+/// for them; reading them costs as much as the rest of a per-user request.
+pub const PEOPLE_TTL: Duration = Duration::from_secs(2);
+
 /// The remembered answers of one process.
 #[derive(Default)]
 pub struct Answers {
     slots: Mutex<HashMap<Key, Slot>>,
+    people: Mutex<HashMap<(String, Vec<i64>), (Instant, People)>>,
 }
 
 impl std::fmt::Debug for Answers {
@@ -90,6 +103,27 @@ impl Answers {
             slots.clear();
         }
         slots.entry(key).or_default().clone()
+    }
+
+    /// Names and member count for `ids` of `org`, if read less than
+    /// [`PEOPLE_TTL`] ago.
+    pub fn people(&self, org: &str, ids: &[i64]) -> Option<People> {
+        let people = self.people.lock().unwrap_or_else(|e| e.into_inner());
+        people
+            .get(&(org.to_owned(), ids.to_vec()))
+            .filter(|(at, _)| at.elapsed() < PEOPLE_TTL)
+            .map(|(_, found)| found.clone())
+    }
+
+    /// Keeps names and member count just read.
+    pub fn keep_people(&self, org: &str, ids: Vec<i64>, found: People) {
+        let mut people = self.people.lock().unwrap_or_else(|e| e.into_inner());
+        if people.len() >= CAPACITY {
+            people.retain(|_, (at, _)| at.elapsed() < PEOPLE_TTL);
+        }
+        if people.len() < CAPACITY {
+            people.insert((org.to_owned(), ids), (Instant::now(), found));
+        }
     }
 
     /// How many questions have a place here.
@@ -207,6 +241,24 @@ mod tests {
             assert!(task.await.expect("joined").is_ok());
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn names_are_reused_only_briefly() {
+        let answers = Answers::default();
+        assert!(answers.people("a", &[1, 2]).is_none());
+        answers.keep_people("a", vec![1, 2], Arc::new((HashMap::new(), 2)));
+        assert_eq!(answers.people("a", &[1, 2]).map(|p| p.1), Some(2));
+        assert!(answers.people("a", &[1]).is_none(), "other users");
+        assert!(answers.people("b", &[1, 2]).is_none(), "other organization");
+        let mut people = answers.people.lock().expect("lock");
+        if let Some((at, _)) = people.get_mut(&("a".to_owned(), vec![1, 2])) {
+            *at = Instant::now()
+                .checked_sub(PEOPLE_TTL)
+                .expect("a clock past boot");
+        }
+        drop(people);
+        assert!(answers.people("a", &[1, 2]).is_none(), "too old");
     }
 
     #[tokio::test]
