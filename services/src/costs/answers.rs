@@ -55,8 +55,11 @@ pub const PEOPLE_TTL: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct Answers {
     slots: Mutex<HashMap<Key, Slot>>,
-    people: Mutex<HashMap<(String, Vec<i64>), (Instant, People)>>,
+    people: Mutex<HashMap<PeopleKey, (Instant, People)>>,
 }
+
+/// An organization and the users of one per-user answer.
+type PeopleKey = (String, Vec<i64>);
 
 impl std::fmt::Debug for Answers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
