@@ -25,8 +25,6 @@ use services::costs::synthetic;
 use services::{AppState, Config, Store};
 use std::time::{Duration, Instant};
 
-const STAGES_PER_CONVERSATION: f64 = 2.425;
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -109,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::new(store, config)?;
 
     let today = Day::of_unix(services::clock::now());
-    let conversations = (stage_rows as f64 / STAGES_PER_CONVERSATION).ceil() as u64;
+    let conversations = synthetic::conversations_for_stages(stage_rows);
     let mut options = synthetic::Options::new(conversations, today);
     options.orgs = 5;
     options.users_per_org = 20;

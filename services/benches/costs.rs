@@ -15,9 +15,6 @@ use services::Store;
 use std::time::{Duration, Instant};
 use testkit::db::TestDb;
 
-/// Average LLM calls per synthetic conversation (see synthetic::plan).
-const STAGES_PER_CONVERSATION: f64 = 2.425;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -40,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let today = Day::parse("2026-11-25").map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
 
     println!("## {backend}: {stage_rows} stage rows\n");
-    let conversations = (stage_rows as f64 / STAGES_PER_CONVERSATION).ceil() as u64;
+    let conversations = synthetic::conversations_for_stages(stage_rows);
     let mut options = synthetic::Options::new(conversations, today);
     options.orgs = 5;
     options.users_per_org = 20;

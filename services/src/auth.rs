@@ -13,7 +13,7 @@ use models::auth::{
     validate_new_password, validate_new_username, LoginRequest, LoginResponse, SessionInfo,
 };
 use models::org::Caller;
-use models::{AppError, OrgId, Role};
+use models::AppError;
 use secrecy::SecretString;
 
 /// How long a session lasts.
@@ -114,27 +114,23 @@ async fn upgrade_hash(store: &Store, account_id: i64, password: SecretString) {
     }
 }
 
+/// What a request with no valid session gets.
+fn not_signed_in() -> AppError {
+    AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
+}
+
 /// The caller behind a session token, resolved fresh (role and organization as
 /// they are now, not as they were at sign-in) in one store lookup. An
 /// operator account (no Telegram user) is a caller without user or
 /// organization: it may sign in and change its password, and every rule that
 /// needs a Telegram user says so.
 pub async fn session_caller(store: &Store, token: &str) -> Result<Caller, AppError> {
-    let not_signed_in = || {
-        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
-    };
     let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
     let (user_id, org_id, role) = sessions::find_identity(store, &token.hash(), clock::now())
         .await
         .map_err(internal("reading a session"))?
         .ok_or_else(not_signed_in)?;
-    let (org_id, role) = match (org_id, role) {
-        (Some(org), Some(role)) => (
-            Some(OrgId::parse(&org)?),
-            Role::parse(&role).unwrap_or(Role::Member),
-        ),
-        _ => (None, Role::Individual),
-    };
+    let (org_id, role) = crate::users::membership(org_id, role)?;
     Ok(Caller {
         user_id,
         role,
@@ -144,9 +140,6 @@ pub async fn session_caller(store: &Store, token: &str) -> Result<Caller, AppErr
 
 /// Who holds this session token, if it is valid now.
 pub async fn verify_session(store: &Store, token: &str) -> Result<SessionInfo, AppError> {
-    let not_signed_in = || {
-        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
-    };
     let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
     let found = sessions::find_valid(store, &token.hash(), clock::now())
         .await
@@ -211,9 +204,6 @@ pub async fn change_password(
     new: SecretString,
 ) -> Result<(), AppError> {
     use secrecy::ExposeSecret;
-    let not_signed_in = || {
-        AppError::unauthorized("You are not signed in, or your session has expired. Sign in again.")
-    };
     let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
     let (account_id, _) = sessions::find_valid(store, &token.hash(), clock::now())
         .await

@@ -38,22 +38,34 @@ pub async fn caller(store: &Store, user_id: UserId) -> Result<Caller, AppError> 
         .fetch_optional(store.pool())
         .await
         .map_err(internal("reading a membership"))?;
-    let (org_id, role) = match row {
-        Some(row) => {
-            let org: String = row.try_get(0).map_err(internal("decoding a membership"))?;
-            let role: String = row.try_get(1).map_err(internal("decoding a membership"))?;
-            (
-                Some(OrgId::parse(&org)?),
-                Role::parse(&role).unwrap_or(Role::Member),
-            )
-        }
-        None => (None, Role::Individual),
+    let (org, role) = match row {
+        Some(row) => (
+            row.try_get(0).map_err(internal("decoding a membership"))?,
+            row.try_get(1).map_err(internal("decoding a membership"))?,
+        ),
+        None => (None, None),
     };
+    let (org_id, role) = membership(org, role)?;
     Ok(Caller {
         user_id: Some(user_id),
         role,
         org_id,
     })
+}
+
+/// A membership row's organization and role as a caller has them: no row
+/// means someone on their own.
+pub(crate) fn membership(
+    org: Option<String>,
+    role: Option<String>,
+) -> Result<(Option<OrgId>, Role), AppError> {
+    match (org, role) {
+        (Some(org), Some(role)) => Ok((
+            Some(OrgId::parse(&org)?),
+            Role::parse(&role).unwrap_or(Role::Member),
+        )),
+        _ => Ok((None, Role::Individual)),
+    }
 }
 
 /// Whether a Telegram user is known.

@@ -147,7 +147,7 @@ async fn remembered(
 }
 
 /// The aggregate itself, straight from the rollups (no remembering).
-pub(crate) async fn rollup_query(
+async fn rollup_query(
     store: &Store,
     org: &str,
     from: i64,
@@ -264,16 +264,10 @@ pub async fn per_user(
         .iter()
         .filter_map(|(key, _)| key.parse().ok())
         .collect();
-    let found = match store.answers().people(org.as_str(), &ids) {
-        Some(found) => found,
-        None => {
-            let found = std::sync::Arc::new(people(store, org.as_str(), &ids).await?);
-            store
-                .answers()
-                .keep_people(org.as_str(), ids.clone(), found.clone());
-            found
-        }
-    };
+    let found = store
+        .answers()
+        .people_or_read(org.as_str(), &ids, || people(store, org.as_str(), &ids))
+        .await?;
     let (names, members) = (&found.0, found.1);
     let name_of = |id: UserId| -> String {
         names
@@ -308,44 +302,27 @@ pub async fn per_user(
 }
 
 /// Display names of Telegram users and the organization's member count, read
-/// fresh (names and members change without usage), in one query for up to
-/// 500 users.
+/// fresh (names and members change without usage).
 async fn people(
     store: &Store,
     org: &str,
     ids: &[UserId],
 ) -> Result<(std::collections::HashMap<UserId, String>, i64), AppError> {
+    let members: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM organization_members WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(store.pool())
+            .await
+            .map_err(internal("counting members"))?;
     let mut names = std::collections::HashMap::with_capacity(ids.len());
-    let mut members = 0;
-    let mut chunks: Vec<&[UserId]> = ids.chunks(500).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
-    }
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         // Placeholders only: the SQL text holds no input.
-        let mut parts = Vec::new();
-        if i == 0 {
-            parts.push(
-                "SELECT CAST(0 AS BIGINT), NULL, NULL, NULL, CAST(COUNT(*) AS BIGINT) \
-                 FROM organization_members WHERE org_id = $1"
-                    .to_owned(),
-            );
-        }
-        if !chunk.is_empty() {
-            let first = if i == 0 { 2 } else { 1 };
-            let list: Vec<String> = (first..first + chunk.len())
-                .map(|n| format!("${n}"))
-                .collect();
-            parts.push(format!(
-                "SELECT CAST(1 AS BIGINT), first_name, last_name, username, user_id \
-                 FROM telegram_users WHERE user_id IN ({})",
-                list.join(", ")
-            ));
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(parts.join(" UNION ALL ")));
-        if i == 0 {
-            query = query.bind(org);
-        }
+        let sql = format!(
+            "SELECT user_id, first_name, last_name, username FROM telegram_users WHERE user_id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(*id);
         }
@@ -354,23 +331,13 @@ async fn people(
             .await
             .map_err(internal("reading user names"))?;
         for r in rows {
-            let tag: i64 = r.try_get(0).map_err(internal("decoding a user name"))?;
-            let number: i64 = r.try_get(4).map_err(internal("decoding a user name"))?;
-            if tag == 0 {
-                members = number;
-                continue;
-            }
+            let id: UserId = r.try_get(0).map_err(internal("decoding a user name"))?;
             let first: Option<String> = r.try_get(1).ok().flatten();
             let last: Option<String> = r.try_get(2).ok().flatten();
             let username: Option<String> = r.try_get(3).ok().flatten();
             names.insert(
-                number,
-                display_name(
-                    first.as_deref(),
-                    last.as_deref(),
-                    username.as_deref(),
-                    number,
-                ),
+                id,
+                display_name(first.as_deref(), last.as_deref(), username.as_deref(), id),
             );
         }
     }

@@ -108,25 +108,38 @@ impl Answers {
         slots.entry(key).or_default().clone()
     }
 
-    /// Names and member count for `ids` of `org`, if read less than
-    /// [`PEOPLE_TTL`] ago.
-    pub fn people(&self, org: &str, ids: &[i64]) -> Option<People> {
-        let people = self.people.lock().unwrap_or_else(|e| e.into_inner());
-        people
-            .get(&(org.to_owned(), ids.to_vec()))
-            .filter(|(at, _)| at.elapsed() < PEOPLE_TTL)
-            .map(|(_, found)| found.clone())
-    }
-
-    /// Keeps names and member count just read.
-    pub fn keep_people(&self, org: &str, ids: Vec<i64>, found: People) {
+    /// Names and member count for `ids` of `org`: reused if read less than
+    /// [`PEOPLE_TTL`] ago, else read by `read` and kept.
+    pub async fn people_or_read<F, Fut, E>(
+        &self,
+        org: &str,
+        ids: &[i64],
+        read: F,
+    ) -> Result<People, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(HashMap<i64, String>, i64), E>>,
+    {
+        let key = (org.to_owned(), ids.to_vec());
+        let kept = {
+            let people = self.people.lock().unwrap_or_else(|e| e.into_inner());
+            people
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < PEOPLE_TTL)
+                .map(|(_, found)| found.clone())
+        };
+        if let Some(found) = kept {
+            return Ok(found);
+        }
+        let found = People::new(read().await?);
         let mut people = self.people.lock().unwrap_or_else(|e| e.into_inner());
         if people.len() >= CAPACITY {
             people.retain(|_, (at, _)| at.elapsed() < PEOPLE_TTL);
         }
         if people.len() < CAPACITY {
-            people.insert((org.to_owned(), ids), (Instant::now(), found));
+            people.insert(key, (Instant::now(), found.clone()));
         }
+        Ok(found)
     }
 
     /// How many questions have a place here.
@@ -246,22 +259,38 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
-    #[test]
-    fn names_are_reused_only_briefly() {
+    #[tokio::test]
+    async fn names_are_reused_only_briefly() {
         let answers = Answers::default();
-        assert!(answers.people("a", &[1, 2]).is_none());
-        answers.keep_people("a", vec![1, 2], Arc::new((HashMap::new(), 2)));
-        assert_eq!(answers.people("a", &[1, 2]).map(|p| p.1), Some(2));
-        assert!(answers.people("a", &[1]).is_none(), "other users");
-        assert!(answers.people("b", &[1, 2]).is_none(), "other organization");
-        let mut people = answers.people.lock().expect("lock");
-        if let Some((at, _)) = people.get_mut(&("a".to_owned(), vec![1, 2])) {
+        let reads = AtomicUsize::new(0);
+        let people = |org: &'static str, ids: &'static [i64]| {
+            let (answers, reads) = (&answers, &reads);
+            async move {
+                answers
+                    .people_or_read(org, ids, || async {
+                        let n = reads.fetch_add(1, Ordering::SeqCst) + 1;
+                        Ok::<_, ()>((HashMap::new(), n as i64))
+                    })
+                    .await
+                    .expect("read")
+                    .1
+            }
+        };
+        assert_eq!(people("a", &[1, 2]).await, 1);
+        assert_eq!(people("a", &[1, 2]).await, 1, "reused");
+        assert_eq!(people("a", &[1]).await, 2, "other users");
+        assert_eq!(people("b", &[1, 2]).await, 3, "other organization");
+        if let Some((at, _)) = answers
+            .people
+            .lock()
+            .expect("lock")
+            .get_mut(&("a".to_owned(), vec![1, 2]))
+        {
             *at = Instant::now()
                 .checked_sub(PEOPLE_TTL)
                 .expect("a clock past boot");
         }
-        drop(people);
-        assert!(answers.people("a", &[1, 2]).is_none(), "too old");
+        assert_eq!(people("a", &[1, 2]).await, 4, "too old: read again");
     }
 
     #[tokio::test]

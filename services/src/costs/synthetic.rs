@@ -55,6 +55,14 @@ pub struct Summary {
     pub total_cost: Usd,
 }
 
+/// Average LLM calls per synthetic conversation (see `plan`).
+const STAGES_PER_CONVERSATION: f64 = 2.425;
+
+/// How many conversations make about `stage_rows` stage rows.
+pub fn conversations_for_stages(stage_rows: u64) -> u64 {
+    (stage_rows as f64 / STAGES_PER_CONVERSATION).ceil() as u64
+}
+
 /// Questions and the SQL the analysis stage wrote for each (on the demo's sales schema).
 const QUESTIONS: [(&str, &str); 6] = [
     (
