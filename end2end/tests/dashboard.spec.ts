@@ -52,7 +52,7 @@ test('an owner manages members, invitations and databases', async ({ page }, inf
   await expect(page.getByRole('row', { name: new RegExp(code) })).toContainText('revoked');
 
   // Databases: test a SQLite file, then add it; remove it again.
-  copySalesDatabase('e2e-shop.db');
+  copySalesDatabase(demo.orgId, 'e2e-shop.db');
   await page.getByRole('link', { name: 'Databases' }).click();
   await expect(page.getByTestId('databases-table')).toContainText('Demo sales');
   await page.getByLabel('Name').fill('E2E shop');

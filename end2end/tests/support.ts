@@ -59,9 +59,9 @@ export function createOrg(name: string, ownerId: number, ownerName: string): Dem
   return { username: field(out, 'username'), password: field(out, 'password'), orgId: field(out, 'org_id') };
 }
 
-/** A copy of the demo sales database under a new name, for adding as a target. */
-export function copySalesDatabase(name: string): void {
-  fs.copyFileSync(`${sqliteDir}/demo-sales.db`, `${sqliteDir}/${name}`);
+/** A copy of the demo sales database under a new name in the organization's folder, for adding as a target. */
+export function copySalesDatabase(orgId: string, name: string): void {
+  fs.copyFileSync(`${sqliteDir}/${orgId}/demo-sales.db`, `${sqliteDir}/${orgId}/${name}`);
 }
 
 export async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {

@@ -184,8 +184,10 @@ fn check_sql(kind: &str) -> ExitCode {
         return ExitCode::from(2);
     }
     match services::targets::guard::check(kind, &sql) {
-        Ok(_) => {
+        Ok(allowed) => {
+            // The exact text the engine would be sent, on its own line.
             println!("allowed");
+            println!("{}", allowed.sql);
             ExitCode::SUCCESS
         }
         Err(reason) => {

@@ -184,10 +184,24 @@ fn check_sql_prints_the_verdict_and_exits_accordingly() {
     let run = Run::new();
     let ok = run.server(
         &["check-sql", "--kind", "postgres"],
-        "SELECT region, SUM(total) FROM orders GROUP BY region",
+        "  SELECT region, SUM(total) FROM orders GROUP BY region;\n",
     );
     assert_eq!(ok.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "allowed");
+    // The verdict, then exactly what the engine would be sent.
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "allowed\nSELECT region, SUM(total) FROM orders GROUP BY region\n"
+    );
+    // Found by reading: the re-printed form of this string closed early on SQL Server.
+    let hostile = run.server(
+        &["check-sql", "--kind", "mssql"],
+        r"SELECT 'x\''; DROP TABLE orders; COMMIT; --'",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&hostile.stdout),
+        "allowed\nSELECT 'x\\''; DROP TABLE orders; COMMIT; --'\n",
+        "one string literal, sent as written"
+    );
     let bad = run.server(
         &["check-sql", "--kind", "mysql"],
         "SELECT 1; DROP TABLE orders",

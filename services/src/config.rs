@@ -34,6 +34,10 @@ pub struct Config {
     pub sqlite_targets_dir: PathBuf,
     /// Seed the demo organization on a first run of the embedded default (`TABLETALK_DEMO`).
     pub demo: bool,
+    /// Which hosts users' databases may be on (`TABLETALK_TARGET_HOSTS`).
+    pub target_hosts: crate::targets::hosts::HostPolicy,
+    /// How often a person may test, add or re-read databases (`TABLETALK_DATABASE_PROBES_PER_MINUTE`).
+    pub database_probes: crate::rate::Limit,
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -41,6 +45,8 @@ pub struct Config {
 pub struct QueryLimits {
     pub timeout: std::time::Duration,
     pub row_limit: usize,
+    /// Most bytes of values one result may hold (as the engine sent them).
+    pub max_bytes: usize,
 }
 
 impl Default for QueryLimits {
@@ -48,9 +54,13 @@ impl Default for QueryLimits {
         QueryLimits {
             timeout: std::time::Duration::from_secs(30),
             row_limit: 1_000,
+            max_bytes: 16 * MB,
         }
     }
 }
+
+/// A megabyte, as `TABLETALK_QUERY_MAX_MB` counts them.
+pub const MB: usize = 1024 * 1024;
 
 #[derive(Debug)]
 pub struct TelegramConfig {
@@ -206,7 +216,35 @@ impl Config {
             )?),
             row_limit: usize::try_from(number("TABLETALK_QUERY_ROW_LIMIT", 1, 100_000, 1_000)?)
                 .unwrap_or(1_000),
+            max_bytes: usize::try_from(number("TABLETALK_QUERY_MAX_MB", 1, 1_024, 16)?)
+                .unwrap_or(16)
+                * MB,
         };
+        let database_probes = crate::rate::Limit {
+            allowed: i64::try_from(number(
+                "TABLETALK_DATABASE_PROBES_PER_MINUTE",
+                1,
+                10_000,
+                crate::rate::DATABASE_PROBES.allowed.unsigned_abs(),
+            )?)
+            .unwrap_or(crate::rate::DATABASE_PROBES.allowed),
+            window_secs: 60,
+        };
+        let target_hosts =
+            crate::targets::hosts::HostPolicy::parse(get("TABLETALK_TARGET_HOSTS").as_deref())
+                .map_err(|problem| ConfigError::new("TABLETALK_TARGET_HOSTS", problem))?;
+        // sqlx's PostgreSQL client starts from these variables and cannot be
+        // told to forget them: they would be sent to any host a user names.
+        for name in ["PGSSLCERT", "PGSSLKEY", "PGOPTIONS"] {
+            if lookup(name).is_some_and(|v| !v.trim().is_empty()) {
+                return Err(ConfigError::new(
+                    name,
+                    "is set in Tabletalk's environment, where the PostgreSQL client would present it \
+                     to users' databases too; unset it (for Tabletalk's own store put sslcert, \
+                     sslkey or options in DATABASE_URL instead)",
+                ));
+            }
+        }
         let sqlite_targets_dir = get("TABLETALK_SQLITE_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("databases"));
@@ -226,6 +264,8 @@ impl Config {
         };
 
         Ok(Config {
+            database_probes,
+            target_hosts,
             secret_key,
             query_limits,
             sqlite_targets_dir,
@@ -370,6 +410,24 @@ mod tests {
     fn admin_ids_are_parsed() {
         let config = load(&[("TABLETALK_ADMIN_IDS", "1, 22,333")]).expect("valid");
         assert_eq!(config.admin_ids, vec![1, 22, 333]);
+    }
+
+    #[test]
+    fn postgres_client_settings_in_the_environment_are_refused() {
+        for name in ["PGSSLCERT", "PGSSLKEY", "PGOPTIONS"] {
+            let err = load(&[(name, "/home/op/.postgresql/client.crt")]).unwrap_err();
+            assert_eq!(err.variable, name);
+        }
+        assert!(load(&[("PGPASSWORD", "op-secret")]).is_ok(), "overridden per target instead");
+    }
+
+    #[test]
+    fn target_hosts_and_result_bytes_are_read() {
+        let err = load(&[("TABLETALK_TARGET_HOSTS", "10.0.0.0/40")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_TARGET_HOSTS");
+        let config = load(&[("TABLETALK_QUERY_MAX_MB", "2")]).expect("valid");
+        assert_eq!(config.query_limits.max_bytes, 2 * MB);
+        assert_eq!(load(&[]).expect("valid").query_limits.max_bytes, 16 * MB);
     }
 
     #[test]

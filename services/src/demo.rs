@@ -59,7 +59,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
             .await
             .map_err(|e| anyhow::anyhow!("adding a demo member: {}", e.message()))?;
     }
-    write_sales_database(&state.config.sqlite_targets_dir.join(SALES_FILE)).await?;
+    // In the demo organization's own folder, like every organization's files.
+    let folder = state.config.sqlite_targets_dir.join(org.org_id.as_str());
+    write_sales_database(&folder.join(SALES_FILE)).await?;
     let caller = users::caller(store, OWNER_ID)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod operator;
 pub mod orgs;
 pub mod random;
+pub mod rate;
 pub mod state;
 pub mod store;
 pub mod targets;

@@ -15,6 +15,7 @@ pub mod conn;
 pub mod databases;
 pub mod engine;
 pub mod guard;
+pub mod hosts;
 mod mssql;
 mod mysql;
 mod postgres;
@@ -58,6 +59,8 @@ pub enum TargetErrorKind {
     Query,
     /// The connection broke.
     Broken,
+    /// The result is larger than the configured byte limit.
+    TooLarge,
 }
 
 impl TargetError {

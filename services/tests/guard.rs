@@ -212,17 +212,118 @@ fn every_legitimate_query_is_allowed() {
 }
 
 #[test]
-fn refusals_say_why_and_comments_never_reach_the_engine() {
+fn refusals_say_why() {
     let reason = check(Postgres, "SELECT 1; DROP TABLE orders").unwrap_err();
     assert!(reason.contains("exactly one statement"), "{reason}");
     let reason = check(Postgres, "SELECT pg_read_file('/etc/passwd')").unwrap_err();
     assert!(reason.contains("pg_read_file"), "{reason}");
     let reason = check(Postgres, "DELETE FROM orders").unwrap_err();
     assert!(reason.contains("only queries"), "{reason}");
-    let allowed = check(Sqlite, "SELECT 1 /* hidden */ -- note").expect("allowed");
-    assert!(
-        !allowed.sql.contains("hidden") && !allowed.sql.contains("note"),
-        "{}",
-        allowed.sql
+    let reason = check(Mssql, "SELECT * FROM orders WITH (TABLOCKX)").unwrap_err();
+    assert!(reason.contains("TABLOCKX"), "{reason}");
+}
+
+/// Found by reading the old guard: it ran `statement.to_string()`, and the
+/// printer is not faithful for every quoting form, so one harmless literal
+/// could be printed as two statements (SQL Server runs batches) or as a
+/// literal T-SQL rejects (`0xDEAD` printed as `X'DEAD'`). Each of these must
+/// now run exactly as written, or be refused; never be rewritten.
+/// (Fails on the old code: every `sql` below came back re-printed.)
+#[test]
+fn the_engine_is_sent_exactly_the_text_that_was_checked() {
+    let cases: &[(TargetKind, &str)] = &[
+        (Mssql, r"SELECT 'x\''; DROP TABLE orders; COMMIT; --'"),
+        (Mssql, "SELECT 0xDEAD AS b"),
+        (Mssql, "SELECT N'caf\u{e9}' AS n, 'it''s' AS s"),
+        (Postgres, r#"SELECT 1 AS "x\""#),
+        (Postgres, r"SELECT 'x\' AS a"),
+        (Postgres, r"SELECT E'a\'b' AS e"),
+        (Postgres, "SELECT $q$ ; DROP TABLE orders; $q$ AS d"),
+        (Postgres, "SELECT U&'d\\0061t\\+000061' AS u"),
+        (Postgres, "SELECT /* nested /* ; */ still */ 1"),
+        (Mysql, r"SELECT '\\' AS a, 'b' AS b"),
+        (Mysql, r#"SELECT "a\"; DROP TABLE orders; -- " AS a"#),
+        (Mysql, "SELECT `we``ird` FROM orders"),
+        (Sqlite, r"SELECT 'x\' AS a"),
+        (Sqlite, "SELECT [a b] FROM orders"),
+        (Sqlite, "select count(*) from orders -- trailing comment"),
+    ];
+    for (kind, sql) in cases {
+        match check(*kind, sql) {
+            Ok(allowed) => assert_eq!(allowed.sql, *sql, "{kind}: rewritten"),
+            Err(reason) => println!("{kind}: {sql:?} refused: {reason}"),
+        }
+    }
+    // The first two are plain queries in T-SQL and must run as written.
+    assert_eq!(check(Mssql, cases[0].1).expect("one literal").sql, cases[0].1);
+    assert_eq!(check(Mssql, "SELECT 0xDEAD AS b").expect("hex").sql, "SELECT 0xDEAD AS b");
+    // A trailing semicolon, and comments after it, are all that is cut.
+    assert_eq!(
+        check(Postgres, "  SELECT 1 ;  -- done\n").expect("allowed").sql,
+        "SELECT 1"
     );
+}
+
+/// Where the engine's lexer and sqlparser's could disagree, the statement is
+/// refused rather than run: a `;` or a call hidden in what one side reads as
+/// data or a comment.
+#[test]
+fn quoting_the_engine_reads_differently_is_refused() {
+    let cases: &[(TargetKind, &str)] = &[
+        // MySQL: `--x` is not a comment, so sleep() would run.
+        (Mysql, "SELECT 1 --sleep(10)"),
+        // MySQL hints can lift the statement timeout.
+        (Mysql, "SELECT /*+ MAX_EXECUTION_TIME(0) */ 1"),
+        (Mysql, "SELECT /*M! sleep(10) */ 1"),
+        // A carriage return ends a PostgreSQL line comment.
+        (Postgres, "SELECT 1 -- c\rFROM pg_sleep(10)"),
+        // SQL Server brackets double `]]`.
+        (Mssql, "SELECT 1 AS [a]]; DROP TABLE orders; --]"),
+    ];
+    for (kind, sql) in cases {
+        if let Ok(allowed) = check(*kind, sql) {
+            panic!("{kind}: {sql:?} allowed as {:?}", allowed.sql);
+        }
+    }
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fragments of every quoting form the four engines know.
+    const FRAGMENTS: &[&str] = &[
+        "'", "''", "\\", "\\'", "\"", "\"\"", "`", "``", "[", "]", "]]", "/*", "*/", "--", "-- ",
+        "#", "\n", "\r", ";", "$$", "$a$", "E'", "N'", "U&'", "X'", "0x1F", "x", "1", " ", ",",
+        "(", ")", "-", "/", "*", "DROP TABLE orders", "sleep(1)", "pg_sleep(1)", "\u{e9}",
+        "\u{1F600}",
+    ];
+
+    fn statement() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12)
+            .prop_map(|parts| format!("SELECT 1 AS a, {}", parts.concat()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever the quoting, an allowed statement is sent exactly as
+        /// written (trimmed), and adding a trailing `;` changes nothing else.
+        #[test]
+        fn check_never_changes_the_text(body in statement()) {
+            for kind in [Mssql, Postgres, Mysql, Sqlite] {
+                let plain = check(kind, &body);
+                if let Ok(allowed) = &plain {
+                    prop_assert_eq!(&allowed.sql, body.trim());
+                    // Checking what is sent allows it again, unchanged.
+                    let again = check(kind, &allowed.sql);
+                    prop_assert_eq!(again.as_ref(), Ok(allowed));
+                    // A trailing `;` is cut, nothing else.
+                    let terminated = check(kind, &format!("{body}\n;"));
+                    let sent = terminated.as_ref().map(|a| a.sql.as_str());
+                    prop_assert_eq!(sent, Ok(body.trim()));
+                }
+            }
+        }
+    }
 }

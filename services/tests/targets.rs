@@ -33,6 +33,11 @@ struct Fixture {
 }
 
 async fn fixture(store_db: TestDb) -> Fixture {
+    fixture_with(store_db, 10_000).await
+}
+
+/// A fixture allowing `probes` database tests/adds/refreshes per person per minute.
+async fn fixture_with(store_db: TestDb, probes: u32) -> Fixture {
     services::telemetry::init_for_tests();
     let dir = tempfile::tempdir().expect("a directory for SQLite targets");
     let pairs = [
@@ -44,6 +49,8 @@ async fn fixture(store_db: TestDb) -> Fixture {
         ("TABLETALK_SQLITE_DIR", dir.path().display().to_string()),
         ("TABLETALK_QUERY_TIMEOUT_SECS", "2".to_owned()),
         ("TABLETALK_QUERY_ROW_LIMIT", ROW_LIMIT.to_string()),
+        ("TABLETALK_QUERY_MAX_MB", "1".to_owned()),
+        ("TABLETALK_DATABASE_PROBES_PER_MINUTE", probes.to_string()),
     ];
     let config = Config::from_lookup(|name| {
         pairs
@@ -177,8 +184,24 @@ struct Target {
     _my: Option<TestMysql>,
 }
 
+/// The owner's folder of SQLite files: `<TABLETALK_SQLITE_DIR>/<org or user id>/`.
+fn folder_of(fx: &Fixture, caller: &Caller) -> std::path::PathBuf {
+    let owner = match &caller.org_id {
+        Some(org) => org.as_str().to_owned(),
+        None => caller.user_id.expect("a Telegram user").to_string(),
+    };
+    let folder = fx.dir.path().join(owner);
+    std::fs::create_dir_all(&folder).expect("the owner's folder");
+    folder
+}
+
+/// A SQLite target in the organization's folder of `fx.owner`.
 async fn sqlite_target(fx: &Fixture, file: &str) -> Target {
-    let path = fx.dir.path().join(file);
+    sqlite_target_in(&folder_of(fx, &fx.owner), file).await
+}
+
+async fn sqlite_target_in(folder: &std::path::Path, file: &str) -> Target {
+    let path = folder.join(file);
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url)
         .await
@@ -446,7 +469,7 @@ async fn each_engine_registers_introspects_queries_and_cannot_write() {
         let entry = fx
             .state
             .targets
-            .entry(&id, &stored_sealed(&fx, &id).await)
+            .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
             .await
             .expect("pool");
         let before = checksum(&fx, &entry.engine).await;
@@ -589,7 +612,7 @@ async fn bad_connections_get_specific_messages_and_store_nothing() {
         ("postgres://u:p@127.0.0.1:1/db".into(), "Could not reach"),
         ("postgres://u:p@127.0.0.1:99999/db".into(), "65535"),
         ("sqlite://missing.db".into(), "There is no SQLite file"),
-        ("sqlite:///etc/hostname".into(), "must be files in"),
+        ("sqlite:///etc/hostname".into(), "There is no SQLite file"),
         (
             format!("sqlite://{}", fx.dir.path().join("../outside.db").display()),
             "no SQLite file",
@@ -600,7 +623,8 @@ async fn bad_connections_get_specific_messages_and_store_nothing() {
             "User Id and Password",
         ),
     ];
-    std::fs::write(fx.dir.path().join("notes.txt"), "not a database").expect("a text file");
+    std::fs::write(folder_of(&fx, &fx.owner).join("notes.txt"), "not a database")
+        .expect("a text file");
     let mut cases = cases;
     cases.push(("sqlite://notes.txt".into(), "not a SQLite database"));
     for (text, expected) in &cases {
@@ -699,7 +723,7 @@ async fn a_database_that_vanished_after_registration_is_explained() {
     .expect("adds");
     let id = added.database.connection_id;
     fx.state.targets.close_idle(std::time::Duration::ZERO).await;
-    std::fs::remove_file(fx.dir.path().join("shortlived.db")).expect("removed");
+    std::fs::remove_file(folder_of(&fx, &fx.owner).join("shortlived.db")).expect("removed");
     let err = databases::query(&fx.state, &fx.owner, &id, "SELECT 1")
         .await
         .expect_err("gone");
@@ -724,6 +748,13 @@ async fn permissions_scopes_and_the_active_database() {
         let fx = fixture(store).await;
         let target = sqlite_target(&fx, "shared.db").await;
         let conn = target.connection_string.clone();
+        // The same file in the individual's and the owner's own folders.
+        sqlite_target_in(&folder_of(&fx, &fx.individual), "shared.db").await;
+        let owner_alone = Caller {
+            org_id: None,
+            ..fx.owner.clone()
+        };
+        sqlite_target_in(&folder_of(&fx, &owner_alone), "shared.db").await;
 
         // Members cannot add or remove; individuals add personal databases.
         let err = databases::add(&fx.state, &fx.member, &new_db("Mine", &conn))
@@ -948,7 +979,7 @@ async fn sql_server_live_when_configured() {
     let entry = fx
         .state
         .targets
-        .entry(&id, &stored_sealed(&fx, &id).await)
+        .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
         .await
         .expect("pool");
     // A write inside the engine path is rolled back.
@@ -985,4 +1016,203 @@ async fn sql_server_live_when_configured() {
     databases::remove(&fx.state, &fx.owner, &id)
         .await
         .expect("removes");
+}
+
+/// The hostile quoting forms the guard used to re-print, sent through
+/// `databases::query` to each engine: each one runs as the single harmless
+/// literal it is (its value comes back as written), or is refused; no second
+/// statement runs and the data is unchanged. (On the old code the guard sent
+/// re-printed text; the values below come back as the engines read the
+/// original.)
+#[tokio::test]
+async fn hostile_quoting_runs_as_written_or_not_at_all() {
+    let fx = fixture(TestDb::sqlite()).await;
+    for target in targets(&fx).await {
+        let kind = target.kind;
+        let added = databases::add(&fx.state, &fx.owner, &new_db("Q", &target.connection_string))
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: adds: {e:?}"));
+        let id = added.database.connection_id;
+        let entry = fx
+            .state
+            .targets
+            .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
+            .await
+            .expect("pool");
+        let before = checksum(&fx, &entry.engine).await;
+        // (statement, the value of its one column when it runs)
+        let cases: Vec<(&str, Option<&str>)> = match kind {
+            TargetKind::Postgres => vec![
+                (r"SELECT 'x\' AS a", Some(r"x\")),
+                (r"SELECT E'a\'; DROP TABLE orders; --' AS a", Some("a'; DROP TABLE orders; --")),
+                ("SELECT $q$'; DROP TABLE orders; --$q$ AS a", Some("'; DROP TABLE orders; --")),
+                (r#"SELECT 1 AS "x\"; DROP TABLE orders; --""#, None),
+                ("SELECT 1 -- c\rFROM orders; DROP TABLE orders", None),
+            ],
+            TargetKind::Mysql => vec![
+                (r"SELECT '\\' AS a", Some(r"\")),
+                (r#"SELECT "a\"; DROP TABLE orders; -- " AS a"#, Some(r#"a"; DROP TABLE orders; -- "#)),
+                ("SELECT 1 --x; DROP TABLE orders", None),
+                ("SELECT /*!50000 1; DROP TABLE orders */ 1", None),
+            ],
+            TargetKind::Sqlite => vec![
+                (r"SELECT 'x\' AS a", Some(r"x\")),
+                (r"SELECT 'x\'; DROP TABLE orders; --' AS a", None),
+                ("SELECT [a]]; DROP TABLE orders; --] FROM orders", None),
+            ],
+            TargetKind::Mssql => vec![],
+        };
+        for (sql, value) in cases {
+            let outcome = databases::query(&fx.state, &fx.owner, &id, sql).await;
+            match (value, outcome) {
+                (Some(value), Ok(result)) => {
+                    assert_eq!(result.rows.len(), 1, "{kind}: {sql}");
+                    assert_eq!(result.rows[0][0].render(), value, "{kind}: {sql}");
+                }
+                (None, Err(e)) => println!("{kind}: {sql:?}: {}", e.message()),
+                (expected, outcome) => panic!("{kind}: {sql:?}: expected {expected:?}, got {outcome:?}"),
+            }
+        }
+        assert_eq!(before, checksum(&fx, &entry.engine).await, "{kind}: unchanged");
+        databases::remove(&fx.state, &fx.owner, &id).await.expect("removes");
+    }
+}
+
+/// A result is capped in bytes as well as rows (TABLETALK_QUERY_MAX_MB=1 here):
+/// one huge value is refused with a clear message, not held in memory.
+/// (Fails on the old code: the value was read and cut to 1,000 characters.)
+#[tokio::test]
+async fn results_larger_than_the_byte_limit_are_refused() {
+    let fx = fixture(TestDb::sqlite()).await;
+    for target in targets(&fx).await {
+        let kind = target.kind;
+        let added = databases::add(&fx.state, &fx.owner, &new_db("Big", &target.connection_string))
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: adds: {e:?}"));
+        let id = added.database.connection_id;
+        let huge = match kind {
+            TargetKind::Sqlite => "SELECT zeroblob(2000000) AS b",
+            TargetKind::Postgres => "SELECT repeat('x', 2000000) AS t",
+            TargetKind::Mysql => "SELECT REPEAT('x', 2000000) AS t",
+            TargetKind::Mssql => "SELECT REPLICATE(CAST('x' AS varchar(max)), 2000000) AS t",
+        };
+        let err = databases::query(&fx.state, &fx.owner, &id, huge)
+            .await
+            .expect_err("too large");
+        assert!(
+            err.message().contains("larger than 1 MB; narrow the question"),
+            "{kind}: {err:?}"
+        );
+        // Many rows adding up past the limit too; small results still pass.
+        let many = "SELECT o1.note, o2.note FROM orders o1, orders o2, orders o3";
+        let err = databases::query(&fx.state, &fx.owner, &id, many).await;
+        assert!(err.is_ok(), "{kind}: capped by rows first: {err:?}");
+        query_ok(&fx, &id, "SELECT COUNT(*) FROM orders").await;
+    }
+}
+
+/// Each organization (and person) reaches only the SQLite files in its own
+/// folder; files elsewhere, existing or not, get one and the same answer,
+/// which names no server path. Databases registered before the folders
+/// existed keep working. (Fails on the old code: another organization's
+/// file, named by its absolute path, was added and its schema read.)
+#[tokio::test]
+async fn tenants_reach_only_their_own_sqlite_files() {
+    let fx = fixture(TestDb::sqlite()).await;
+    let acme = folder_of(&fx, &fx.owner);
+    sqlite_target(&fx, "secret.db").await;
+    let globex = folder_of(&fx, &fx.other_owner);
+    for text in [
+        "sqlite://secret.db".to_owned(),
+        format!("sqlite://{}", acme.join("secret.db").display()),
+        format!("sqlite://{}/../{}/secret.db", globex.display(), acme.file_name().expect("name").to_string_lossy()),
+        format!("sqlite://{}", acme.join("missing.db").display()),
+        format!("sqlite://{}", fx.dir.path().join("top.db").display()),
+    ] {
+        let err = databases::add(&fx.state, &fx.other_owner, &new_db("Theirs", &text))
+            .await
+            .expect_err(&text);
+        let message = err.message();
+        assert!(message.starts_with("There is no SQLite file"), "{text}: {message}");
+        assert!(
+            !message.contains(&fx.dir.path().display().to_string()),
+            "{text}: a server path in {message}"
+        );
+    }
+    // Its own copy, in its own folder, is fine.
+    sqlite_target_in(&globex, "secret.db").await;
+    databases::add(&fx.state, &fx.other_owner, &new_db("Ours", "sqlite://secret.db"))
+        .await
+        .expect("own file");
+
+    // A database registered before per-owner folders (a file directly in
+    // TABLETALK_SQLITE_DIR) still opens; a new one cannot name such a file.
+    sqlite_target_in(fx.dir.path(), "legacy.db").await;
+    let org = fx.owner.org_id.clone().expect("an org");
+    let sealed = fx
+        .state
+        .targets
+        .secret_box()
+        .seal("sqlite://legacy.db")
+        .expect("seals");
+    sqlx::query(
+        "INSERT INTO database_connections (connection_id, name, kind, connection_encrypted, owner_type, \
+         owner_id, created_by, created_at, is_active) VALUES ($1, 'Legacy', 'sqlite', $2, 'organization', $3, 1001, 0, TRUE)",
+    )
+    .bind("db_0000000000000001")
+    .bind(&sealed)
+    .bind(org.as_str())
+    .execute(fx.state.store.pool())
+    .await
+    .expect("an old registration");
+    let id = models::ConnectionId::parse("db_0000000000000001").expect("id");
+    let result = query_ok(&fx, &id, "SELECT COUNT(*) FROM orders").await;
+    assert_eq!(result.rows[0][0].render(), ORDERS.to_string());
+    let err = databases::add(&fx.state, &fx.owner, &new_db("New", "sqlite://legacy.db"))
+        .await
+        .expect_err("new registrations use the folder");
+    assert!(err.message().contains("There is no SQLite file"), "{err:?}");
+}
+
+/// Testing, adding and re-reading databases connect to hosts a user names:
+/// a few per person per minute, shared by all three, then a 429 that says how
+/// long to wait. (Fails on the old code: there was no limit.)
+#[tokio::test]
+async fn probing_databases_is_limited_per_person() {
+    let fx = fixture_with(TestDb::sqlite(), 3).await;
+    let target = sqlite_target(&fx, "probe.db").await;
+    databases::test(&fx.state, &fx.owner, &target.connection_string)
+        .await
+        .expect("1");
+    let added = databases::add(&fx.state, &fx.owner, &new_db("P", &target.connection_string))
+        .await
+        .expect("2");
+    databases::schema(&fx.state, &fx.owner, &added.database.connection_id, true)
+        .await
+        .expect("3");
+    // The cached schema is free.
+    databases::schema(&fx.state, &fx.owner, &added.database.connection_id, false)
+        .await
+        .expect("cached");
+    let err = databases::test(&fx.state, &fx.owner, &target.connection_string)
+        .await
+        .expect_err("4th");
+    match err {
+        AppError::TooManyRequests {
+            message,
+            retry_after_secs,
+        } => {
+            assert!(message.contains("at most 3 times a minute"), "{message}");
+            assert!((1..=60).contains(&retry_after_secs));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Someone else is not affected.
+    databases::test(&fx.state, &fx.other_owner, "sqlite://missing.db")
+        .await
+        .expect_err("not found, but not limited")
+        .message()
+        .contains("There is no SQLite file")
+        .then_some(())
+        .expect("a not-found, not a 429");
 }

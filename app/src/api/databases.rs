@@ -43,14 +43,20 @@ pub async fn select_database(connection_id: String) -> Result<DatabaseInfo, AppE
     services::targets::databases::select(&state, &caller, &id).await
 }
 
-/// A database's tables, views, columns and keys (cached; `refresh` reads them again).
+/// A database's tables, views, columns and keys, as cached (read when first needed).
 #[server(prefix = "/dashboard", endpoint = "databases/schema", input = GetUrl, output = Json)]
-pub async fn database_schema(
-    connection_id: String,
-    #[server(default)] refresh: bool,
-) -> Result<Schema, AppError> {
+pub async fn database_schema(connection_id: String) -> Result<Schema, AppError> {
     let (state, caller) = super::context::caller().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
-    let schema = services::targets::databases::schema(&state, &caller, &id, refresh).await?;
+    let schema = services::targets::databases::schema(&state, &caller, &id, false).await?;
+    Ok((*schema).clone())
+}
+
+/// Reads a database's schema again (a change, so a POST; limited per minute like tests).
+#[server(prefix = "/dashboard", endpoint = "databases/schema/refresh", input = Json, output = Json)]
+pub async fn refresh_database_schema(connection_id: String) -> Result<Schema, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    let id = models::ConnectionId::parse(&connection_id)?;
+    let schema = services::targets::databases::schema(&state, &caller, &id, true).await?;
     Ok((*schema).clone())
 }

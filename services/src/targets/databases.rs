@@ -106,12 +106,14 @@ fn parse(connection_string: &str) -> Result<conn::ConnectionSpec, AppError> {
     })
 }
 
-/// Connects, reads the version and the schema: the test every database passes before it is stored.
+/// Connects, reads the version and the schema: the test every database passes
+/// before it is stored, as a database of `owner` (an organization id or a person's id).
 async fn probe(
     state: &AppState,
     spec: &conn::ConnectionSpec,
+    owner: &str,
 ) -> Result<(Engine, Arc<Schema>, ConnectionTest), TargetError> {
-    let engine = Engine::connect(spec, state.targets.context()).await?;
+    let engine = Engine::connect(spec, &state.targets.context().for_owner(owner, false)).await?;
     let outcome = async {
         let server_version = engine.server_version().await?;
         let schema = engine.introspect().await?;
@@ -151,15 +153,27 @@ fn shown(spec: &conn::ConnectionSpec) -> ConnectionSummary {
     summary
 }
 
+/// Each connection to a host a user names counts against their per-minute limit.
+async fn take_probe(state: &AppState, user_id: UserId) -> Result<(), AppError> {
+    crate::rate::take(
+        &state.store,
+        &format!("database_probe:{user_id}"),
+        state.config.database_probes,
+        "test, add or re-read databases",
+    )
+    .await
+}
+
 /// Tests a connection string without storing anything: connect, query, read the schema.
 pub async fn test(
     state: &AppState,
     caller: &Caller,
     connection_string: &str,
 ) -> Result<ConnectionTest, AppError> {
-    placement(caller, None)?;
+    let (_, owner_id) = placement(caller, None)?;
     let spec = parse(connection_string)?;
-    let (engine, _, test) = probe(state, &spec).await?;
+    take_probe(state, user_of(caller)?).await?;
+    let (engine, _, test) = probe(state, &spec, &owner_id).await?;
     engine.close().await;
     Ok(test)
 }
@@ -174,7 +188,8 @@ pub async fn add(
     let user_id = user_of(caller)?;
     let name = validate_database_name(&new.name)?;
     let spec = parse(&new.connection_string)?;
-    let (engine, schema, test) = probe(state, &spec).await?;
+    take_probe(state, user_id).await?;
+    let (engine, schema, test) = probe(state, &spec, &owner_id).await?;
     let stored = store_new(
         state,
         caller,
@@ -468,7 +483,7 @@ pub async fn active(state: &AppState, caller: &Caller) -> Result<Option<Database
 async fn entry_for(state: &AppState, s: &Stored) -> Result<Arc<Entry>, AppError> {
     state
         .targets
-        .entry(&s.id, &s.sealed)
+        .entry(&s.id, &s.sealed, &s.owner_id)
         .await
         .map_err(AppError::from)
 }
@@ -482,6 +497,9 @@ pub async fn schema(
 ) -> Result<Arc<Schema>, AppError> {
     let user_id = check(caller, Action::ViewDatabases)?;
     let s = visible(state, caller, user_id, id).await?;
+    if refresh {
+        take_probe(state, user_id).await?;
+    }
     let entry = entry_for(state, &s).await?;
     match state.targets.schema(&entry, refresh).await {
         Ok(schema) => Ok(schema),

@@ -28,10 +28,30 @@ pub const IDLE_CONNECTION: Duration = Duration::from_secs(5 * 60);
 #[derive(Debug, Clone)]
 pub struct ConnectContext {
     pub limits: QueryLimits,
-    /// SQLite targets must be files inside this directory.
+    /// SQLite targets must be files inside the owner's folder in this directory.
     pub sqlite_dir: PathBuf,
     /// Tabletalk's own store when it is a SQLite file: never a target.
     pub store_file: Option<PathBuf>,
+    /// The folder (inside `sqlite_dir`) of the organization or person whose
+    /// database this is: its id. Without one, no SQLite file is reachable.
+    pub sqlite_owner: Option<String>,
+    /// Also accept a file directly in `sqlite_dir`, as databases registered
+    /// before per-owner folders were (stored connections only, never new ones).
+    pub sqlite_legacy: bool,
+    /// Which hosts may be connected to.
+    pub hosts: super::hosts::HostPolicy,
+}
+
+impl ConnectContext {
+    /// This context for a database of `owner` (an organization id or a
+    /// person's Telegram id); `stored`: an already registered database.
+    pub fn for_owner(&self, owner: &str, stored: bool) -> ConnectContext {
+        ConnectContext {
+            sqlite_owner: Some(owner.to_owned()),
+            sqlite_legacy: stored,
+            ..self.clone()
+        }
+    }
 }
 
 /// A pool of connections to one user's database.
@@ -55,8 +75,14 @@ impl Engine {
         ctx: &ConnectContext,
     ) -> Result<Engine, TargetError> {
         match spec.kind {
-            TargetKind::Postgres => postgres::connect(spec, ctx).await.map(Engine::Postgres),
-            TargetKind::Mysql => mysql::connect(spec, ctx).await.map(Engine::Mysql),
+            TargetKind::Postgres => {
+                let pin = checked_address(spec, ctx, "sslmode", "verify-full").await?;
+                postgres::connect(spec, ctx, pin).await.map(Engine::Postgres)
+            }
+            TargetKind::Mysql => {
+                let pin = checked_address(spec, ctx, "ssl-mode", "verify_identity").await?;
+                mysql::connect(spec, ctx, pin).await.map(Engine::Mysql)
+            }
             TargetKind::Sqlite => sqlite::connect(spec, ctx).await.map(Engine::Sqlite),
             TargetKind::Mssql => mssql::connect(spec, ctx).await.map(Engine::Mssql),
         }
@@ -138,6 +164,28 @@ impl Engine {
     }
 }
 
+/// Checks the host against the policy (before anything connects) and
+/// returns the checked address to connect to. When the TLS mode verifies the
+/// certificate's name (`verify_value` of option `tls_option`), the name itself
+/// must be used, so none is pinned: the one case where the name is resolved
+/// again by the driver.
+async fn checked_address(
+    spec: &ConnectionSpec,
+    ctx: &ConnectContext,
+    tls_option: &str,
+    verify_value: &str,
+) -> Result<Option<std::net::IpAddr>, TargetError> {
+    let host = spec.host.as_deref().unwrap_or("localhost");
+    let port = spec.port_or_default().unwrap_or_default();
+    let addrs = ctx.hosts.check(host, port).await?;
+    let verifies_name = spec
+        .options
+        .iter()
+        .filter(|(key, _)| key.replace('_', "-") == tls_option)
+        .any(|(_, value)| value.replace('-', "_").eq_ignore_ascii_case(&verify_value.replace('-', "_")));
+    Ok((!verifies_name).then(|| addrs.first().map(std::net::SocketAddr::ip)).flatten())
+}
+
 /// The pool settings every sqlx target shares; pools are created lazily after
 /// [`first_connection`] has shown the settings work.
 pub(crate) fn pool_options<DB: Database>() -> sqlx::pool::PoolOptions<DB> {
@@ -187,13 +235,17 @@ pub(crate) fn timed_out(limits: QueryLimits) -> TargetError {
 pub(crate) type Rows = (Vec<ResultColumn>, Vec<Vec<Value>>, bool);
 
 /// Prepares `sql` on `conn` (for the column list, even with no rows), then
-/// streams at most `cap` rows through `decode`, noting whether more existed.
+/// streams at most `limits.row_limit` rows through `decode`, noting whether
+/// more existed. `size` tells how many bytes a value took as the engine sent
+/// it; a result past `limits.max_bytes` is refused, not held.
 pub(crate) async fn fetch_capped<DB>(
     conn: &mut DB::Connection,
     sql: &str,
-    cap: usize,
+    limits: QueryLimits,
     decode: impl Fn(&DB::Row, usize) -> Value,
-) -> Result<Rows, sqlx::Error>
+    size: impl Fn(&DB::Row, usize) -> usize,
+    classify: impl Fn(sqlx::Error) -> TargetError,
+) -> Result<Rows, TargetError>
 where
     DB: Database,
     DB::Arguments: sqlx::IntoArguments<DB>,
@@ -202,7 +254,8 @@ where
     use sqlx::SqlSafeStr;
     let statement = (&mut *conn)
         .prepare(sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str())
-        .await?;
+        .await
+        .map_err(&classify)?;
     let columns: Vec<ResultColumn> = statement
         .columns()
         .iter()
@@ -213,15 +266,47 @@ where
         .collect();
     let mut rows = Vec::new();
     let mut truncated = false;
+    let mut bytes = 0usize;
     let mut stream = statement.query().fetch(&mut *conn);
-    while let Some(row) = stream.try_next().await? {
-        if rows.len() == cap {
+    while let Some(row) = stream.try_next().await.map_err(&classify)? {
+        if rows.len() == limits.row_limit {
             truncated = true;
             break;
+        }
+        bytes = (0..row.len()).fold(bytes, |sum, i| sum.saturating_add(size(&row, i)));
+        if bytes > limits.max_bytes {
+            return Err(too_large(limits));
         }
         rows.push((0..row.len()).map(|i| decode(&row, i)).collect());
     }
     Ok((columns, rows, truncated))
+}
+
+/// The refusal of a result over [`QueryLimits::max_bytes`].
+pub(crate) fn too_large(limits: QueryLimits) -> TargetError {
+    TargetError::new(
+        TargetErrorKind::TooLarge,
+        format!(
+            "The result is larger than {} MB; narrow the question (fewer rows or columns, or shorter values).",
+            limits.max_bytes.div_ceil(crate::config::MB)
+        ),
+    )
+}
+
+/// The bytes of value `i` as the engine sent it, for engines whose raw
+/// values are their wire bytes (PostgreSQL, MySQL); 0 for NULL.
+pub(crate) fn raw_size<R>(row: &R, i: usize) -> usize
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> &'r [u8]: sqlx::Decode<'r, R::Database>,
+{
+    use sqlx::ValueRef;
+    match row.try_get_raw(i) {
+        Ok(raw) if raw.is_null() => 0,
+        Ok(_) => row.try_get_unchecked::<&[u8], _>(i).map_or(0, <[u8]>::len),
+        Err(_) => 0,
+    }
 }
 
 /// The engine's type name of value `i` of a row, or `None` when it is NULL.

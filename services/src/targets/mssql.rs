@@ -13,6 +13,7 @@
 
 use super::conn::ConnectionSpec;
 use super::engine::{self, format, ConnectContext, Rows};
+use super::hosts::HostPolicy;
 use super::schema::{self, ColumnRow, KeyRow};
 use super::{TargetError, TargetErrorKind};
 use crate::config::QueryLimits;
@@ -34,9 +35,10 @@ pub struct MssqlConnection {
     broken: bool,
 }
 
-/// Opens tiberius connections for bb8.
+/// Opens tiberius connections for bb8, each to an address the host policy checked.
 pub struct Manager {
     config: Config,
+    hosts: HostPolicy,
 }
 
 impl bb8::ManageConnection for Manager {
@@ -44,7 +46,7 @@ impl bb8::ManageConnection for Manager {
     type Error = tiberius::error::Error;
 
     async fn connect(&self) -> Result<MssqlConnection, tiberius::error::Error> {
-        let client = open(self.config.clone()).await?;
+        let client = open(self.config.clone(), &self.hosts).await?;
         Ok(MssqlConnection {
             client,
             broken: false,
@@ -65,12 +67,26 @@ impl bb8::ManageConnection for Manager {
     }
 }
 
-/// Connects, following one redirect (Azure SQL answers the first login with one).
-async fn open(mut config: Config) -> Result<Client<Compat<TcpStream>>, tiberius::error::Error> {
+/// Connects, following one redirect (Azure SQL answers the first login with
+/// one); every host, the redirect's too, is checked against the policy first
+/// and the connection goes to the address that was checked.
+async fn open(
+    mut config: Config,
+    hosts: &HostPolicy,
+) -> Result<Client<Compat<TcpStream>>, tiberius::error::Error> {
     for _ in 0..2 {
+        let addr = config.get_addr();
+        let (host, port) = addr
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| tiberius::error::Error::Protocol("an address without a port".into()))?;
+        let addrs = hosts
+            .check(&host, port)
+            .await
+            .map_err(|e| tiberius::error::Error::Protocol(e.message.into()))?;
         let tcp = tokio::time::timeout(
             engine::CONNECT_TIMEOUT,
-            TcpStream::connect(config.get_addr()),
+            TcpStream::connect(addrs.as_slice()),
         )
         .await
         .map_err(|_| tiberius::error::Error::Io {
@@ -125,31 +141,59 @@ pub(super) fn config(spec: &ConnectionSpec, limits: QueryLimits) -> Result<Confi
     config.readonly(true);
     config.command_timeout(Some(limits.timeout));
     config.handshake_timeout(Some(engine::CONNECT_TIMEOUT));
+    let (encrypt, validate) = tls_policy(spec)?;
+    config.encryption(if encrypt {
+        EncryptionLevel::Required
+    } else {
+        EncryptionLevel::Off
+    });
+    if !validate {
+        config.trust_cert();
+    }
+    Ok(config)
+}
+
+/// (encrypt the whole session, validate the server's certificate), as
+/// Microsoft's own clients read Encrypt and TrustServerCertificate: Encrypt
+/// defaults to true (mandatory) and then validates the certificate unless
+/// TrustServerCertificate=true; with Encrypt=false (or optional) only the
+/// login is encrypted and the certificate is not validated.
+fn tls_policy(spec: &ConnectionSpec) -> Result<(bool, bool), TargetError> {
+    let invalid = |m: String| TargetError::new(TargetErrorKind::Invalid, m);
     let encrypt = match spec.options.get("encrypt") {
         None => true,
         Some(v) => {
             truthy(v).ok_or_else(|| invalid(format!("Encrypt={v:?} is not true or false.")))?
         }
     };
-    config.encryption(if encrypt {
-        EncryptionLevel::Required
-    } else {
-        EncryptionLevel::Off
-    });
     let trust = spec
         .options
         .get("trustservercertificate")
         .or_else(|| spec.options.get("trust_server_certificate"));
-    if let Some(v) = trust {
-        if truthy(v).ok_or_else(|| {
+    let trust = match trust {
+        None => false,
+        Some(v) => truthy(v).ok_or_else(|| {
             invalid(format!(
                 "TrustServerCertificate={v:?} is not true or false."
             ))
-        })? {
-            config.trust_cert();
-        }
-    }
-    Ok(config)
+        })?,
+    };
+    Ok((encrypt, encrypt && !trust))
+}
+
+/// A TLS failure as the person can act on it: the client library's advice to
+/// programmers ("Config::trust_cert_ca", "build tiberius with native-tls") left out.
+fn tls_message(place: &str, raw: &str) -> String {
+    let cut = [" To connect anyway", " Enable one of", "; enable one of", " Note:"]
+        .iter()
+        .filter_map(|marker| raw.find(marker))
+        .min()
+        .unwrap_or(raw.len());
+    let reason = raw[..cut].trim().trim_end_matches('.');
+    format!(
+        "The TLS handshake with {place} failed: {reason}. If the server uses a self-signed \
+         certificate, add TrustServerCertificate=true to the connection string."
+    )
 }
 
 fn place(config: &Config) -> String {
@@ -164,21 +208,25 @@ fn classify(err: tiberius::error::Error, place: &str, limits: QueryLimits) -> Ta
             Unreachable,
             format!("Could not reach {place}: {message}. Check the host, the port and any firewall."),
         ),
-        E::Tls(message) => TargetError::new(
-            Tls,
-            format!("The TLS handshake with {place} failed: {message}. For a self-signed certificate add TrustServerCertificate=true."),
-        ),
-        E::Server(token) => match token.code() {
-            18456 => TargetError::new(Auth, format!("{place} refused the user name or password.")),
-            4060 => TargetError::new(NoDatabase, format!("The database does not exist on {place} or the login cannot open it.")),
-            1222 => TargetError::new(Timeout, "The query waited too long for a lock held by someone else."),
-            3906 | 3908 => TargetError::new(ReadOnly, format!("The database refused to change anything: {}", token.message())),
-            _ => TargetError::new(Query, format!("The database answered: {}", token.message())),
-        },
+        E::Tls(message) => TargetError::new(Tls, tls_message(place, &message)),
+        E::Server(token) => server_error(token.code(), token.message(), place),
         other => TargetError::new(
             Broken,
             format!("The connection to {place} failed: {other} (limit {} s).", limits.timeout.as_secs()),
         ),
+    }
+}
+
+/// An error the server sent, by its number.
+fn server_error(code: u32, message: &str, place: &str) -> TargetError {
+    use TargetErrorKind::*;
+    match code {
+        18456 => TargetError::new(Auth, format!("{place} refused the user name or password.")),
+        // 4060: cannot open the database named at login; 911: it does not exist.
+        4060 | 911 => TargetError::new(NoDatabase, format!("The database does not exist on {place} or the login cannot open it.")),
+        1222 => TargetError::new(Timeout, "The query waited too long for a lock held by someone else."),
+        3906 | 3908 => TargetError::new(ReadOnly, format!("The database refused to change anything: {message}")),
+        _ => TargetError::new(Query, format!("The database answered: {message}")),
     }
 }
 
@@ -206,7 +254,13 @@ pub(super) async fn connect(
     let place = place(&config);
     // One direct connection first, so a wrong host or password is reported
     // as such (a pool would only say it timed out).
-    let first = open(config.clone())
+    // Refused hosts are refused before anything connects, with the policy's message.
+    let host = spec.host.as_deref().unwrap_or("localhost");
+    let host = host.split('\\').next().unwrap_or(host);
+    ctx.hosts
+        .check(host, spec.port_or_default().unwrap_or(1433))
+        .await?;
+    let first = open(config.clone(), &ctx.hosts)
         .await
         .map_err(|e| classify(e, &place, ctx.limits))?;
     drop(first.close().await);
@@ -216,7 +270,10 @@ pub(super) async fn connect(
         .connection_timeout(engine::CONNECT_TIMEOUT)
         .idle_timeout(Some(engine::IDLE_CONNECTION))
         .retry_connection(false)
-        .build_unchecked(Manager { config });
+        .build_unchecked(Manager {
+            config,
+            hosts: ctx.hosts.clone(),
+        });
     Ok(MssqlPool { pool, place })
 }
 
@@ -276,20 +333,67 @@ pub(super) async fn run(
         .into_results()
         .await
         .map_err(|e| classify(e, &place, limits))?;
-    let result = fetch(&mut conn.client, sql, limits.row_limit).await;
-    let reset = match conn.client.simple_query(SESSION_RESET).await {
-        Ok(stream) => stream.into_results().await.map(drop),
-        Err(e) => Err(e),
-    };
-    conn.broken = reset.is_err();
-    result.map_err(|e| classify(e, &place, limits))
+    let MssqlConnection { client, broken } = &mut *conn;
+    let result = within_limit(limits, broken, async {
+        fetch(client, sql, limits)
+            .await
+            .map_err(|e| match e {
+                FetchError::Driver(e) => query_error(e, &place, limits),
+                FetchError::TooLarge => engine::too_large(limits),
+            })
+    })
+    .await;
+    if !conn.broken {
+        let reset = match conn.client.simple_query(SESSION_RESET).await {
+            Ok(stream) => stream.into_results().await.map(drop),
+            Err(e) => Err(e),
+        };
+        conn.broken = reset.is_err();
+    }
+    result
+}
+
+/// Runs a query for at most the time limit. Past it, or when the query timed
+/// out in the driver, the connection is marked broken, so the pool closes it
+/// instead of handing it out: closing the connection is what makes SQL Server
+/// abort the statement (a connection given back would leave it running).
+async fn within_limit<T>(
+    limits: QueryLimits,
+    broken: &mut bool,
+    query: impl std::future::Future<Output = Result<T, TargetError>>,
+) -> Result<T, TargetError> {
+    match tokio::time::timeout(limits.timeout, query).await {
+        Err(_) => {
+            *broken = true;
+            Err(engine::timed_out(limits))
+        }
+        Ok(Err(e)) => {
+            if matches!(e.kind, TargetErrorKind::Timeout | TargetErrorKind::Broken) {
+                *broken = true;
+            }
+            Err(e)
+        }
+        Ok(Ok(value)) => Ok(value),
+    }
+}
+
+/// An error while a query runs: the driver's own timeout is the query taking
+/// too long, not the server being unreachable.
+fn query_error(err: tiberius::error::Error, place: &str, limits: QueryLimits) -> TargetError {
+    match err {
+        tiberius::error::Error::Io {
+            kind: std::io::ErrorKind::TimedOut,
+            ..
+        } => engine::timed_out(limits),
+        other => classify(other, place, limits),
+    }
 }
 
 async fn fetch(
     client: &mut Client<Compat<TcpStream>>,
     sql: &str,
-    cap: usize,
-) -> tiberius::Result<Rows> {
+    limits: QueryLimits,
+) -> Result<Rows, FetchError> {
     let mut stream = client.query(sql, &[]).await?;
     let columns: Vec<ResultColumn> = stream
         .columns()
@@ -303,19 +407,47 @@ async fn fetch(
         .collect();
     let mut rows = Vec::new();
     let mut truncated = false;
+    let mut bytes = 0usize;
     let mut row_stream = stream.into_row_stream();
     while let Some(row) = row_stream.try_next().await? {
         // Only the first result set is read.
         if row.result_index() > 0 {
             break;
         }
-        if rows.len() == cap {
+        if rows.len() == limits.row_limit {
             truncated = true;
             break;
+        }
+        bytes = row
+            .cells()
+            .fold(bytes, |sum, (_, data)| sum.saturating_add(size(data)));
+        if bytes > limits.max_bytes {
+            return Err(FetchError::TooLarge);
         }
         rows.push(row.cells().map(|(_, data)| decode(data)).collect());
     }
     Ok((columns, rows, truncated))
+}
+
+enum FetchError {
+    Driver(tiberius::error::Error),
+    TooLarge,
+}
+
+impl From<tiberius::error::Error> for FetchError {
+    fn from(err: tiberius::error::Error) -> Self {
+        FetchError::Driver(err)
+    }
+}
+
+/// The bytes one value took on the wire (text and binary by length, others as 8).
+fn size(data: &ColumnData<'static>) -> usize {
+    match data {
+        ColumnData::String(Some(s)) => s.len(),
+        ColumnData::Binary(Some(b)) => b.len(),
+        ColumnData::Xml(Some(x)) => x.to_string().len(),
+        _ => 8,
+    }
 }
 
 /// One value, by its TDS type.
@@ -384,12 +516,12 @@ ORDER BY s.name, o.name, c.column_id";
 
 const KEYS_SQL: &str = "\
 SELECT s.name, t.name, k.name, CAST(1 AS bit), c.name, NULL, NULL, NULL, ic.key_ordinal
-FROM sys.key_constraints k
-JOIN sys.tables t ON t.object_id = k.parent_object_id
+FROM sys.indexes k
+JOIN sys.tables t ON t.object_id = k.object_id
 JOIN sys.schemas s ON s.schema_id = t.schema_id
-JOIN sys.index_columns ic ON ic.object_id = k.parent_object_id AND ic.index_id = k.unique_index_id
+JOIN sys.index_columns ic ON ic.object_id = k.object_id AND ic.index_id = k.index_id
 JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
-WHERE k.type = 'PK'
+WHERE k.is_primary_key = 1
 UNION ALL
 SELECT s.name, t.name, f.name, CAST(0 AS bit), c.name, rs.name, rt.name, rc.name, fc.constraint_column_id
 FROM sys.foreign_keys f
@@ -470,6 +602,7 @@ mod tests {
         QueryLimits {
             timeout: Duration::from_secs(12),
             row_limit: 5,
+            ..QueryLimits::default()
         }
     }
 
@@ -508,6 +641,98 @@ mod tests {
             .unwrap_err()
             .message
             .contains("instance"));
+    }
+
+    /// Found against a TDS server with a self-signed certificate: Encrypt=false
+    /// still validated it (CaUsedAsEndEntity), unlike Microsoft's clients.
+    #[test]
+    fn encrypt_and_trust_follow_microsofts_rules() {
+        let policy = |extra: &str| {
+            let text = format!("Server=db;Database=crm;User Id=u;Password=p{extra}");
+            tls_policy(&conn::parse(&text).expect("parses")).expect("valid")
+        };
+        assert_eq!(policy(""), (true, true), "mandatory and validated by default");
+        assert_eq!(policy(";Encrypt=true"), (true, true));
+        assert_eq!(policy(";Encrypt=true;TrustServerCertificate=true"), (true, false));
+        assert_eq!(policy(";Encrypt=false"), (false, false), "login only, not validated");
+        assert_eq!(policy(";Encrypt=optional"), (false, false));
+        assert_eq!(policy(";Encrypt=strict"), (true, true));
+    }
+
+    /// Found against a TDS server: the driver's advice to programmers reached the person.
+    #[test]
+    fn tls_failures_leave_out_the_drivers_advice() {
+        let raw = "the server's certificate was rejected during the TLS handshake: invalid peer \
+                   certificate: UnknownIssuer. To connect anyway you can: (1) trust a specific CA \
+                   certificate with `Config::trust_cert_ca(path)` ... (4) build tiberius with the \
+                   `native-tls` backend. Note: SQL Server always performs a TLS handshake";
+        let message = tls_message("db:1433", raw);
+        assert!(message.contains("UnknownIssuer"), "{message}");
+        assert!(message.contains("TrustServerCertificate=true"), "{message}");
+        for leak in ["Config::", "tiberius", "native-tls"] {
+            assert!(!message.contains(leak), "{message}");
+        }
+        let db = classify(
+            tiberius::error::Error::Io {
+                kind: std::io::ErrorKind::TimedOut,
+                message: "timed out".into(),
+            },
+            "db:1433",
+            limits(),
+        );
+        assert_eq!(db.kind, TargetErrorKind::Unreachable, "connecting: unreachable");
+    }
+
+    /// Found against a TDS server: error 911 got only the generic message.
+    #[test]
+    fn a_missing_database_is_named_as_such() {
+        for code in [911, 4060] {
+            let err = server_error(code, "Database 'nope' does not exist.", "db:1433");
+            assert_eq!(err.kind, TargetErrorKind::NoDatabase, "{code}");
+        }
+    }
+
+    /// Found against a TDS server: a query past the limit was reported as
+    /// "Could not reach ..." and its connection went back to the pool while
+    /// the server kept running it.
+    #[tokio::test]
+    async fn a_query_past_the_limit_is_a_timeout_and_its_connection_is_discarded() {
+        let limits = QueryLimits {
+            timeout: Duration::from_millis(50),
+            ..limits()
+        };
+        let mut broken = false;
+        let slow = within_limit(limits, &mut broken, async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<(), TargetError>(())
+        })
+        .await;
+        let err = slow.expect_err("stopped at the limit");
+        assert_eq!(err.kind, TargetErrorKind::Timeout);
+        assert!(err.message.contains("longer than"), "{err}");
+        assert!(broken, "the connection is not handed out again");
+        // The driver's own command timeout while a query runs: the same.
+        let mut broken = false;
+        let driver = within_limit(limits, &mut broken, async {
+            Err::<(), _>(query_error(
+                tiberius::error::Error::Io {
+                    kind: std::io::ErrorKind::TimedOut,
+                    message: "timed out".into(),
+                },
+                "db:1433",
+                limits,
+            ))
+        })
+        .await;
+        assert_eq!(driver.expect_err("timed out").kind, TargetErrorKind::Timeout);
+        assert!(broken);
+        // A query the server rejects leaves the connection usable.
+        let mut broken = false;
+        let rejected = within_limit(limits, &mut broken, async {
+            Err::<(), _>(TargetError::new(TargetErrorKind::Query, "Invalid column name"))
+        })
+        .await;
+        assert!(rejected.is_err() && !broken);
     }
 
     #[test]

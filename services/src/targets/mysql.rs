@@ -71,11 +71,16 @@ pub(super) fn options(spec: &ConnectionSpec) -> Result<MySqlConnectOptions, Targ
     Ok(options)
 }
 
+/// Connects to `pin` (the address the host policy checked) when given.
 pub(super) async fn connect(
     spec: &ConnectionSpec,
     ctx: &ConnectContext,
+    pin: Option<std::net::IpAddr>,
 ) -> Result<MysqlPool, TargetError> {
-    let options = options(spec)?;
+    let mut options = options(spec)?;
+    if let Some(ip) = pin {
+        options = options.host(&ip.to_string());
+    }
     engine::first_connection::<MySqlConnection>(&options, &place(spec), ctx.limits).await?;
     let pool = engine::pool_options().connect_lazy_with(options);
     let pool = MysqlPool {
@@ -121,7 +126,12 @@ fn session_guard(mariadb: bool, limits: QueryLimits) -> String {
             limits.timeout.as_millis()
         )
     };
-    format!("SET SESSION TRANSACTION READ ONLY; {limit}; START TRANSACTION READ ONLY")
+    // A known SQL mode: without ANSI_QUOTES and NO_BACKSLASH_ESCAPES, strings are
+    // lexed as the guard lexes them, whatever the server's default.
+    format!(
+        "SET SESSION sql_mode = 'PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION'; \
+         SET SESSION TRANSACTION READ ONLY; {limit}; START TRANSACTION READ ONLY"
+    )
 }
 
 pub(super) async fn run(
@@ -134,13 +144,20 @@ pub(super) async fn run(
         .execute(&mut *conn)
         .await
         .map_err(|e| classify(e, limits))?;
-    let result =
-        engine::fetch_capped::<sqlx::MySql>(&mut conn, sql, limits.row_limit, decode).await;
+    let result = engine::fetch_capped::<sqlx::MySql>(
+        &mut conn,
+        sql,
+        limits,
+        decode,
+        engine::raw_size,
+        |e| classify(e, limits),
+    )
+    .await;
     if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
         // A connection whose state is unknown is not given to the next query.
         conn.close_on_drop();
     }
-    result.map_err(|e| classify(e, limits))
+    result
 }
 
 /// One value of a row, by the column's MySQL type.
@@ -280,9 +297,11 @@ mod tests {
         let limits = QueryLimits {
             timeout: Duration::from_secs(7),
             row_limit: 10,
+            ..QueryLimits::default()
         };
         let maria = session_guard(true, limits);
-        assert!(maria.starts_with("SET SESSION TRANSACTION READ ONLY;"));
+        assert!(maria.contains("SET SESSION TRANSACTION READ ONLY;"));
+        assert!(maria.starts_with("SET SESSION sql_mode = 'PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION';"));
         assert!(maria.contains("max_statement_time = 7"));
         assert!(maria.ends_with("START TRANSACTION READ ONLY"));
         assert!(session_guard(false, limits).contains("max_execution_time = 7000"));

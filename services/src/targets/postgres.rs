@@ -39,10 +39,17 @@ pub(super) fn options(
             )
         })?,
     };
+    // sqlx starts from the process environment (PGUSER, PGPASSWORD, PGOPTIONS...):
+    // every field that could carry the operator's own settings to whatever host
+    // a user names is set here from the connection string alone. (PGSSLCERT and
+    // PGSSLKEY cannot be cleared this way; the configuration refuses to start
+    // with them set, see `config`.)
     let mut options = PgConnectOptions::new_without_pgpass()
         .host(spec.host.as_deref().unwrap_or("localhost"))
         .port(spec.port_or_default().unwrap_or(5432))
         .database(&spec.database)
+        .username(spec.user.as_deref().unwrap_or("postgres"))
+        .password(spec.password().unwrap_or(""))
         .ssl_mode(ssl_mode)
         .application_name("tabletalk")
         .statement_cache_capacity(64)
@@ -52,24 +59,25 @@ pub(super) fn options(
                 "statement_timeout",
                 format!("{}ms", limits.timeout.as_millis()),
             ),
+            // The guard lexes strings as standard SQL: a backslash is a character.
+            ("standard_conforming_strings", "on".to_owned()),
         ]);
-    if let Some(user) = &spec.user {
-        options = options.username(user);
-    }
-    if let Some(password) = spec.password() {
-        options = options.password(password);
-    }
     if let Some(cert) = spec.options.get("sslrootcert") {
         options = options.ssl_root_cert(cert);
     }
     Ok(options)
 }
 
+/// Connects to `pin` (the address the host policy checked) when given.
 pub(super) async fn connect(
     spec: &ConnectionSpec,
     ctx: &ConnectContext,
+    pin: Option<std::net::IpAddr>,
 ) -> Result<PgPool, TargetError> {
-    let options = options(spec, ctx.limits)?;
+    let mut options = options(spec, ctx.limits)?;
+    if let Some(ip) = pin {
+        options = options.host(&ip.to_string());
+    }
     engine::first_connection::<PgConnection>(&options, &place(spec), ctx.limits).await?;
     Ok(engine::pool_options().connect_lazy_with(options))
 }
@@ -108,11 +116,18 @@ pub(super) async fn run(
     .execute(&mut *tx)
     .await
     .map_err(|e| classify(e, limits))?;
-    let result =
-        engine::fetch_capped::<sqlx::Postgres>(&mut tx, sql, limits.row_limit, decode).await;
+    let result = engine::fetch_capped::<sqlx::Postgres>(
+        &mut tx,
+        sql,
+        limits,
+        decode,
+        engine::raw_size,
+        |e| classify(e, limits),
+    )
+    .await;
     // Nothing a query does is ever kept, even if the statement was COMMIT.
     drop(tx.rollback().await);
-    result.map_err(|e| classify(e, limits))
+    result
 }
 
 /// One value of a row, by the column's PostgreSQL type.
@@ -265,4 +280,26 @@ pub(super) async fn introspect(pool: &PgPool) -> Result<Schema, TargetError> {
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(bad)?;
     Ok(schema::build(columns, keys, crate::clock::now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::targets::conn;
+
+    /// A connection string without a user or password must not pick up the
+    /// server's own (PGUSER, PGPASSWORD, whoami) and send them to whatever host
+    /// it names. (Fails on the old code: both were left as sqlx read them.)
+    #[test]
+    fn the_servers_environment_is_not_sent_to_a_users_host() {
+        let spec = conn::parse("postgres://db.example.com/sales").expect("parses");
+        let built = options(&spec, QueryLimits::default()).expect("valid");
+        assert_eq!(built.get_username(), "postgres");
+        let shown = format!("{built:?}");
+        assert!(shown.contains("password: Some(\"\")"), "{shown}");
+        assert!(shown.contains("standard_conforming_strings=on"), "{shown}");
+        let spec = conn::parse("postgres://reader:pw@db.example.com/sales").expect("parses");
+        let built = options(&spec, QueryLimits::default()).expect("valid");
+        assert_eq!(built.get_username(), "reader");
+    }
 }

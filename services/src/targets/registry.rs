@@ -70,6 +70,9 @@ impl Targets {
                 limits: config.query_limits,
                 sqlite_dir: config.sqlite_targets_dir.clone(),
                 store_file: store_file(config),
+                sqlite_owner: None,
+                sqlite_legacy: false,
+                hosts: config.target_hosts.clone().with_store(store_host(config)),
             },
             entries: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -105,15 +108,21 @@ impl Targets {
         })
     }
 
-    /// The pool for `id`, connecting (from `sealed`) if none is open.
-    pub async fn entry(&self, id: &ConnectionId, sealed: &str) -> Result<Arc<Entry>, TargetError> {
+    /// The pool for `id`, connecting (from `sealed`, as a database of `owner`:
+    /// an organization id or a person's id) if none is open.
+    pub async fn entry(
+        &self,
+        id: &ConnectionId,
+        sealed: &str,
+        owner: &str,
+    ) -> Result<Arc<Entry>, TargetError> {
         if let Some(entry) = self.entries.lock().await.get(id) {
             entry.touch();
             return Ok(entry.clone());
         }
         let spec = self.unseal(sealed)?;
         // Connect without holding the map: other databases stay usable meanwhile.
-        let engine = Engine::connect(&spec, &self.ctx).await?;
+        let engine = Engine::connect(&spec, &self.ctx.for_owner(owner, true)).await?;
         let mut entries = self.entries.lock().await;
         if let Some(existing) = entries.get(id) {
             // Someone else connected first: keep theirs.
@@ -208,6 +217,22 @@ pub async fn close_idle_pools(targets: Arc<Targets>) {
 }
 
 /// The store's file when the store is SQLite, so it can never be a target.
+/// Tabletalk's own store when it is a PostgreSQL server: (host, port).
+fn store_host(config: &Config) -> Option<(String, u16)> {
+    let url = config.database_url.expose_secret();
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+        _ => (host_port, 5432),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((if host.is_empty() { "localhost" } else { host }.to_owned(), port))
+}
+
 fn store_file(config: &Config) -> Option<PathBuf> {
     let url = config.database_url.expose_secret();
     let path = url

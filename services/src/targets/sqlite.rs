@@ -1,10 +1,11 @@
 //! SQLite targets (sqlx).
 //!
-//! The file must already exist inside the configured directory
-//! (`TABLETALK_SQLITE_DIR`, default `<data dir>/databases`): SQLite reads files
-//! on the Tabletalk machine, so without this rule anyone who may add a database
-//! could read Tabletalk's own store. Relative paths are taken inside that
-//! directory. Connections open the file read-only (`SQLITE_OPEN_READONLY`) with
+//! The file must already exist inside the owner's folder of the configured
+//! directory (`TABLETALK_SQLITE_DIR`, default `<data dir>/databases`, then
+//! `<organization id>/` or `<Telegram user id>/`): SQLite reads files on the
+//! Tabletalk machine, so without this rule anyone who may add a database could
+//! read Tabletalk's own store or another organization's files. Relative paths
+//! are taken inside that folder. Connections open the file read-only (`SQLITE_OPEN_READONLY`) with
 //! `PRAGMA query_only`, and a progress handler interrupts a statement at the
 //! time limit.
 
@@ -22,58 +23,61 @@ use std::time::Instant;
 /// How many SQLite VM steps run between checks of the deadline.
 const PROGRESS_STEPS: i32 = 10_000;
 
-/// The file a SQLite connection string names, resolved and checked against the
-/// allowed directory and the store itself.
+/// The file a SQLite connection string names, resolved and checked against
+/// the owner's folder (`<TABLETALK_SQLITE_DIR>/<organization or person id>/`)
+/// and the store itself. Every file outside that folder gets the same answer
+/// as a missing one, and no answer names a path on the server.
 pub(super) fn resolve(spec: &ConnectionSpec, ctx: &ConnectContext) -> Result<PathBuf, TargetError> {
-    let dir = ctx.sqlite_dir.canonicalize().map_err(|_| {
-        TargetError::new(
-            TargetErrorKind::NoDatabase,
-            format!(
-                "SQLite databases must be files in {}, which does not exist on the server.",
-                ctx.sqlite_dir.display()
-            ),
-        )
-    })?;
+    let owner = ctx.sqlite_owner.as_deref().unwrap_or_default();
     let given = Path::new(&spec.database);
-    let path = if given.is_absolute() {
-        given.to_path_buf()
-    } else {
-        dir.join(given)
-    };
     let shown = given.file_name().map_or_else(
         || spec.database.clone(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let path = path.canonicalize().map_err(|_| {
+    let missing = || {
         TargetError::new(
             TargetErrorKind::NoDatabase,
             format!(
-                "There is no SQLite file {shown:?} in {} on the server.",
-                ctx.sqlite_dir.display()
+                "There is no SQLite file {shown:?} in the SQLite folder of {owner}. The operator \
+                 puts its files in the folder {owner}/ inside TABLETALK_SQLITE_DIR."
             ),
         )
-    })?;
-    let forbidden = ctx
-        .store_file
-        .as_ref()
-        .and_then(|f| f.canonicalize().ok())
-        .is_some_and(|store| store == path);
-    if !path.starts_with(&dir) || forbidden {
-        return Err(TargetError::new(
-            TargetErrorKind::Invalid,
-            format!(
-                "SQLite databases must be files in {}; {shown:?} is not one of them.",
-                ctx.sqlite_dir.display()
-            ),
-        ));
-    }
-    if !path.is_file() {
-        return Err(TargetError::new(
+    };
+    let root = ctx.sqlite_dir.canonicalize().map_err(|_| {
+        TargetError::new(
             TargetErrorKind::NoDatabase,
-            format!("{shown:?} is not a file."),
-        ));
+            "This server has no folder for SQLite databases (TABLETALK_SQLITE_DIR); ask its operator.",
+        )
+    })?;
+    // An owner id is letters, digits and `_` (org_..., or a Telegram id).
+    let owner_ok = !owner.is_empty()
+        && owner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !owner_ok {
+        return Err(missing());
     }
-    Ok(path)
+    let folder = root.join(owner).canonicalize().ok();
+    let mut candidates = Vec::with_capacity(2);
+    if given.is_absolute() {
+        candidates.push(given.to_path_buf());
+    } else {
+        candidates.push(root.join(owner).join(given));
+        if ctx.sqlite_legacy {
+            // Registered before per-owner folders: relative to the top folder.
+            candidates.push(root.join(given));
+        }
+    }
+    let store = ctx.store_file.as_ref().and_then(|f| f.canonicalize().ok());
+    candidates
+        .into_iter()
+        .filter_map(|candidate| candidate.canonicalize().ok())
+        .find(|path| {
+            let inside = folder.as_ref().is_some_and(|f| path.starts_with(f));
+            let legacy = ctx.sqlite_legacy && path.parent() == Some(root.as_path());
+            (inside || legacy) && store.as_ref() != Some(path) && path.is_file()
+        })
+        .ok_or_else(missing)
 }
 
 pub(super) async fn connect(
@@ -131,8 +135,15 @@ pub(super) async fn run(
         .await
         .map_err(|e| classify(e, limits))?
         .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
-    let result =
-        engine::fetch_capped::<sqlx::Sqlite>(&mut conn, sql, limits.row_limit, decode).await;
+    let result = engine::fetch_capped::<sqlx::Sqlite>(
+        &mut conn,
+        sql,
+        limits,
+        decode,
+        size,
+        |e| classify(e, limits),
+    )
+    .await;
     let reset = match conn.lock_handle().await {
         Ok(mut handle) => {
             handle.remove_progress_handler();
@@ -143,7 +154,17 @@ pub(super) async fn run(
     if !reset {
         conn.close_on_drop();
     }
-    result.map_err(|e| classify(e, limits))
+    result
+}
+
+/// The bytes of one value: text and blobs by their length, numbers as 8.
+fn size(row: &SqliteRow, i: usize) -> usize {
+    match engine::type_of(row, i).as_deref() {
+        None => 0,
+        Some("TEXT") => row.try_get_unchecked::<&str, _>(i).map_or(0, str::len),
+        Some("BLOB") => row.try_get_unchecked::<&[u8], _>(i).map_or(0, <[u8]>::len),
+        Some(_) => 8,
+    }
 }
 
 /// One value, by its SQLite storage class (SQLite types values, not columns).
