@@ -418,7 +418,10 @@ mod tests {
             let err = load(&[(name, "/home/op/.postgresql/client.crt")]).unwrap_err();
             assert_eq!(err.variable, name);
         }
-        assert!(load(&[("PGPASSWORD", "op-secret")]).is_ok(), "overridden per target instead");
+        assert!(
+            load(&[("PGPASSWORD", "op-secret")]).is_ok(),
+            "overridden per target instead"
+        );
     }
 
     #[test]

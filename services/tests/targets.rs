@@ -469,7 +469,11 @@ async fn each_engine_registers_introspects_queries_and_cannot_write() {
         let entry = fx
             .state
             .targets
-            .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
+            .entry(
+                &id,
+                &stored_sealed(&fx, &id).await,
+                "unused: the pool is open",
+            )
             .await
             .expect("pool");
         let before = checksum(&fx, &entry.engine).await;
@@ -623,8 +627,11 @@ async fn bad_connections_get_specific_messages_and_store_nothing() {
             "User Id and Password",
         ),
     ];
-    std::fs::write(folder_of(&fx, &fx.owner).join("notes.txt"), "not a database")
-        .expect("a text file");
+    std::fs::write(
+        folder_of(&fx, &fx.owner).join("notes.txt"),
+        "not a database",
+    )
+    .expect("a text file");
     let mut cases = cases;
     cases.push(("sqlite://notes.txt".into(), "not a SQLite database"));
     for (text, expected) in &cases {
@@ -979,7 +986,11 @@ async fn sql_server_live_when_configured() {
     let entry = fx
         .state
         .targets
-        .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
+        .entry(
+            &id,
+            &stored_sealed(&fx, &id).await,
+            "unused: the pool is open",
+        )
         .await
         .expect("pool");
     // A write inside the engine path is rolled back.
@@ -1018,6 +1029,19 @@ async fn sql_server_live_when_configured() {
         .expect("removes");
 }
 
+/// Registers `target` as the owner's organization database.
+async fn add_as_owner(fx: &Fixture, name: &str, target: &Target) -> models::ConnectionId {
+    databases::add(
+        &fx.state,
+        &fx.owner,
+        &new_db(name, &target.connection_string),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}: adds: {e:?}", target.kind))
+    .database
+    .connection_id
+}
+
 /// The hostile quoting forms the guard used to re-print, sent through
 /// `databases::query` to each engine: each one runs as the single harmless
 /// literal it is (its value comes back as written), or is refused; no second
@@ -1029,14 +1053,15 @@ async fn hostile_quoting_runs_as_written_or_not_at_all() {
     let fx = fixture(TestDb::sqlite()).await;
     for target in targets(&fx).await {
         let kind = target.kind;
-        let added = databases::add(&fx.state, &fx.owner, &new_db("Q", &target.connection_string))
-            .await
-            .unwrap_or_else(|e| panic!("{kind}: adds: {e:?}"));
-        let id = added.database.connection_id;
+        let id = add_as_owner(&fx, "Q", &target).await;
         let entry = fx
             .state
             .targets
-            .entry(&id, &stored_sealed(&fx, &id).await, "unused: the pool is open")
+            .entry(
+                &id,
+                &stored_sealed(&fx, &id).await,
+                "unused: the pool is open",
+            )
             .await
             .expect("pool");
         let before = checksum(&fx, &entry.engine).await;
@@ -1044,14 +1069,23 @@ async fn hostile_quoting_runs_as_written_or_not_at_all() {
         let cases: Vec<(&str, Option<&str>)> = match kind {
             TargetKind::Postgres => vec![
                 (r"SELECT 'x\' AS a", Some(r"x\")),
-                (r"SELECT E'a\'; DROP TABLE orders; --' AS a", Some("a'; DROP TABLE orders; --")),
-                ("SELECT $q$'; DROP TABLE orders; --$q$ AS a", Some("'; DROP TABLE orders; --")),
+                (
+                    r"SELECT E'a\'; DROP TABLE orders; --' AS a",
+                    Some("a'; DROP TABLE orders; --"),
+                ),
+                (
+                    "SELECT $q$'; DROP TABLE orders; --$q$ AS a",
+                    Some("'; DROP TABLE orders; --"),
+                ),
                 (r#"SELECT 1 AS "x\"; DROP TABLE orders; --""#, None),
                 ("SELECT 1 -- c\rFROM orders; DROP TABLE orders", None),
             ],
             TargetKind::Mysql => vec![
                 (r"SELECT '\\' AS a", Some(r"\")),
-                (r#"SELECT "a\"; DROP TABLE orders; -- " AS a"#, Some(r#"a"; DROP TABLE orders; -- "#)),
+                (
+                    r#"SELECT "a\"; DROP TABLE orders; -- " AS a"#,
+                    Some(r#"a"; DROP TABLE orders; -- "#),
+                ),
                 ("SELECT 1 --x; DROP TABLE orders", None),
                 ("SELECT /*!50000 1; DROP TABLE orders */ 1", None),
             ],
@@ -1070,11 +1104,19 @@ async fn hostile_quoting_runs_as_written_or_not_at_all() {
                     assert_eq!(result.rows[0][0].render(), value, "{kind}: {sql}");
                 }
                 (None, Err(e)) => println!("{kind}: {sql:?}: {}", e.message()),
-                (expected, outcome) => panic!("{kind}: {sql:?}: expected {expected:?}, got {outcome:?}"),
+                (expected, outcome) => {
+                    panic!("{kind}: {sql:?}: expected {expected:?}, got {outcome:?}")
+                }
             }
         }
-        assert_eq!(before, checksum(&fx, &entry.engine).await, "{kind}: unchanged");
-        databases::remove(&fx.state, &fx.owner, &id).await.expect("removes");
+        assert_eq!(
+            before,
+            checksum(&fx, &entry.engine).await,
+            "{kind}: unchanged"
+        );
+        databases::remove(&fx.state, &fx.owner, &id)
+            .await
+            .expect("removes");
     }
 }
 
@@ -1086,10 +1128,7 @@ async fn results_larger_than_the_byte_limit_are_refused() {
     let fx = fixture(TestDb::sqlite()).await;
     for target in targets(&fx).await {
         let kind = target.kind;
-        let added = databases::add(&fx.state, &fx.owner, &new_db("Big", &target.connection_string))
-            .await
-            .unwrap_or_else(|e| panic!("{kind}: adds: {e:?}"));
-        let id = added.database.connection_id;
+        let id = add_as_owner(&fx, &format!("Big {kind}"), &target).await;
         let huge = match kind {
             TargetKind::Sqlite => "SELECT zeroblob(2000000) AS b",
             TargetKind::Postgres => "SELECT repeat('x', 2000000) AS t",
@@ -1100,7 +1139,8 @@ async fn results_larger_than_the_byte_limit_are_refused() {
             .await
             .expect_err("too large");
         assert!(
-            err.message().contains("larger than 1 MB; narrow the question"),
+            err.message()
+                .contains("larger than 1 MB; narrow the question"),
             "{kind}: {err:?}"
         );
         // Many rows adding up past the limit too; small results still pass.
@@ -1125,7 +1165,11 @@ async fn tenants_reach_only_their_own_sqlite_files() {
     for text in [
         "sqlite://secret.db".to_owned(),
         format!("sqlite://{}", acme.join("secret.db").display()),
-        format!("sqlite://{}/../{}/secret.db", globex.display(), acme.file_name().expect("name").to_string_lossy()),
+        format!(
+            "sqlite://{}/../{}/secret.db",
+            globex.display(),
+            acme.file_name().expect("name").to_string_lossy()
+        ),
         format!("sqlite://{}", acme.join("missing.db").display()),
         format!("sqlite://{}", fx.dir.path().join("top.db").display()),
     ] {
@@ -1133,7 +1177,10 @@ async fn tenants_reach_only_their_own_sqlite_files() {
             .await
             .expect_err(&text);
         let message = err.message();
-        assert!(message.starts_with("There is no SQLite file"), "{text}: {message}");
+        assert!(
+            message.starts_with("There is no SQLite file"),
+            "{text}: {message}"
+        );
         assert!(
             !message.contains(&fx.dir.path().display().to_string()),
             "{text}: a server path in {message}"
@@ -1141,9 +1188,13 @@ async fn tenants_reach_only_their_own_sqlite_files() {
     }
     // Its own copy, in its own folder, is fine.
     sqlite_target_in(&globex, "secret.db").await;
-    databases::add(&fx.state, &fx.other_owner, &new_db("Ours", "sqlite://secret.db"))
-        .await
-        .expect("own file");
+    databases::add(
+        &fx.state,
+        &fx.other_owner,
+        &new_db("Ours", "sqlite://secret.db"),
+    )
+    .await
+    .expect("own file");
 
     // A database registered before per-owner folders (a file directly in
     // TABLETALK_SQLITE_DIR) still opens; a new one cannot name such a file.
@@ -1184,9 +1235,13 @@ async fn probing_databases_is_limited_per_person() {
     databases::test(&fx.state, &fx.owner, &target.connection_string)
         .await
         .expect("1");
-    let added = databases::add(&fx.state, &fx.owner, &new_db("P", &target.connection_string))
-        .await
-        .expect("2");
+    let added = databases::add(
+        &fx.state,
+        &fx.owner,
+        &new_db("P", &target.connection_string),
+    )
+    .await
+    .expect("2");
     databases::schema(&fx.state, &fx.owner, &added.database.connection_id, true)
         .await
         .expect("3");

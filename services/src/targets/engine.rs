@@ -77,7 +77,9 @@ impl Engine {
         match spec.kind {
             TargetKind::Postgres => {
                 let pin = checked_address(spec, ctx, "sslmode", "verify-full").await?;
-                postgres::connect(spec, ctx, pin).await.map(Engine::Postgres)
+                postgres::connect(spec, ctx, pin)
+                    .await
+                    .map(Engine::Postgres)
             }
             TargetKind::Mysql => {
                 let pin = checked_address(spec, ctx, "ssl-mode", "verify_identity").await?;
@@ -182,8 +184,14 @@ async fn checked_address(
         .options
         .iter()
         .filter(|(key, _)| key.replace('_', "-") == tls_option)
-        .any(|(_, value)| value.replace('-', "_").eq_ignore_ascii_case(&verify_value.replace('-', "_")));
-    Ok((!verifies_name).then(|| addrs.first().map(std::net::SocketAddr::ip)).flatten())
+        .any(|(_, value)| {
+            value
+                .replace('-', "_")
+                .eq_ignore_ascii_case(&verify_value.replace('-', "_"))
+        });
+    Ok((!verifies_name)
+        .then(|| addrs.first().map(std::net::SocketAddr::ip))
+        .flatten())
 }
 
 /// The pool settings every sqlx target shares; pools are created lazily after

@@ -86,15 +86,9 @@ const DENIED_FUNCTIONS: &[&str] = &[
 const DENIED_PREFIXES: &[&str] = &[
     // PostgreSQL: files, directories, sleeping, backends, WAL, advisory locks,
     // transaction ids (pg_current_xact_id), notifications.
-    "pg_",
-    "txid_",
-    "lo_",
-    "dblink",
-    // MySQL UDFs that run commands.
-    "sys_",
-    // SQL Server: extended and system procedures.
-    "xp_",
-    "sp_",
+    "pg_", "txid_", "lo_", "dblink", // MySQL UDFs that run commands.
+    "sys_", // SQL Server: extended and system procedures.
+    "xp_", "sp_",
 ];
 
 /// Functions of a denied family that only describe values.
@@ -226,7 +220,8 @@ fn parser_lexing(dialect: &dyn Dialect, text: &str) -> Result<Lexed, String> {
                 // Strings (with any prefix: N'', E'', X'', B'') and quoted
                 // names, from their opening quote.
                 if let Some(at) = slice.find(['\'', '"', '`', '[', '$']) {
-                    out.pieces.push((range.start + at..range.end, Piece::Quoted));
+                    out.pieces
+                        .push((range.start + at..range.end, Piece::Quoted));
                 }
             }
         }
@@ -257,8 +252,12 @@ impl ByteOffsets {
     }
 
     fn offset(&self, at: sqlparser::tokenizer::Location) -> usize {
-        let line = usize::try_from(at.line).unwrap_or(usize::MAX).saturating_sub(1);
-        let column = usize::try_from(at.column).unwrap_or(usize::MAX).saturating_sub(1);
+        let line = usize::try_from(at.line)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1);
+        let column = usize::try_from(at.column)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1);
         self.lines
             .get(line)
             .and_then(|first| self.chars.get(first.saturating_add(column)))

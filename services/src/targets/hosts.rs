@@ -102,7 +102,10 @@ impl HostPolicy {
         for addr in &addrs {
             let ip = canonical(addr.ip());
             if is_link_local_or_metadata(ip) {
-                return Err(refused(host, "it is a link-local or cloud metadata address"));
+                return Err(refused(
+                    host,
+                    "it is a link-local or cloud metadata address",
+                ));
             }
             let is_store = store.iter().any(|s| {
                 s.port() == port
@@ -172,7 +175,11 @@ fn parse_entry(entry: &str) -> Result<Allowed, String> {
             prefix,
         });
     }
-    if let Ok(ip) = entry.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = entry
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         let prefix = if ip.is_ipv4() { 32 } else { 128 };
         return Ok(Allowed::Net {
             base: canonical(ip),
@@ -182,9 +189,9 @@ fn parse_entry(entry: &str) -> Result<Allowed, String> {
     let name = entry.to_ascii_lowercase();
     let bare = name.strip_prefix("*.").unwrap_or(&name);
     let valid = !bare.is_empty()
-        && bare
-            .split('.')
-            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        && bare.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     if valid {
         Ok(Allowed::Name(name))
     } else {
@@ -197,9 +204,7 @@ fn parse_entry(entry: &str) -> Result<Allowed, String> {
 /// IPv4-mapped IPv6 addresses as the IPv4 address they are.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -238,7 +243,10 @@ mod tests {
     async fn the_default_refuses_the_store_and_metadata_only() {
         let default = HostPolicy::default().with_store(Some(("localhost".into(), 5432)));
         assert!(default.check("203.0.113.7", 5432).await.is_ok());
-        assert!(default.check("127.0.0.1", 3306).await.is_ok(), "another port");
+        assert!(
+            default.check("127.0.0.1", 3306).await.is_ok(),
+            "another port"
+        );
         for (host, port) in [
             ("127.0.0.1", 5432),
             ("localhost", 5432),
@@ -261,16 +269,24 @@ mod tests {
         assert!(list.check("2001:db8::5", 5432).await.is_ok());
         let err = list.check("10.2.0.1", 5432).await.expect_err("outside");
         assert!(err.message.contains("not in the list"), "{err}");
-        let err = list.check("localhost", 5432).await.expect_err("a name not listed");
+        let err = list
+            .check("localhost", 5432)
+            .await
+            .expect_err("a name not listed");
         assert!(err.message.contains("not in the list"), "{err}");
         assert!(policy("localhost").check("localhost", 1).await.is_ok());
         // Listed by name, but resolving to metadata: still refused.
-        assert!(policy("10.0.0.0/8").check("169.254.169.254", 80).await.is_err());
+        assert!(policy("10.0.0.0/8")
+            .check("169.254.169.254", 80)
+            .await
+            .is_err());
     }
 
     #[test]
     fn bad_entries_are_explained() {
-        assert!(HostPolicy::parse(Some("10.0.0.0/33")).unwrap_err().contains("0 to 32"));
+        assert!(HostPolicy::parse(Some("10.0.0.0/33"))
+            .unwrap_err()
+            .contains("0 to 32"));
         assert!(HostPolicy::parse(Some("not a host!")).is_err());
         assert_eq!(HostPolicy::parse(Some(" * ")), Ok(HostPolicy::default()));
         assert_eq!(HostPolicy::parse(None), Ok(HostPolicy::default()));

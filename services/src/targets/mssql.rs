@@ -184,11 +184,16 @@ fn tls_policy(spec: &ConnectionSpec) -> Result<(bool, bool), TargetError> {
 /// A TLS failure as the person can act on it: the client library's advice to
 /// programmers ("Config::trust_cert_ca", "build tiberius with native-tls") left out.
 fn tls_message(place: &str, raw: &str) -> String {
-    let cut = [" To connect anyway", " Enable one of", "; enable one of", " Note:"]
-        .iter()
-        .filter_map(|marker| raw.find(marker))
-        .min()
-        .unwrap_or(raw.len());
+    let cut = [
+        " To connect anyway",
+        " Enable one of",
+        "; enable one of",
+        " Note:",
+    ]
+    .iter()
+    .filter_map(|marker| raw.find(marker))
+    .min()
+    .unwrap_or(raw.len());
     let reason = raw[..cut].trim().trim_end_matches('.');
     format!(
         "The TLS handshake with {place} failed: {reason}. If the server uses a self-signed \
@@ -206,13 +211,18 @@ fn classify(err: tiberius::error::Error, place: &str, limits: QueryLimits) -> Ta
     match err {
         E::Io { message, .. } => TargetError::new(
             Unreachable,
-            format!("Could not reach {place}: {message}. Check the host, the port and any firewall."),
+            format!(
+                "Could not reach {place}: {message}. Check the host, the port and any firewall."
+            ),
         ),
         E::Tls(message) => TargetError::new(Tls, tls_message(place, &message)),
         E::Server(token) => server_error(token.code(), token.message(), place),
         other => TargetError::new(
             Broken,
-            format!("The connection to {place} failed: {other} (limit {} s).", limits.timeout.as_secs()),
+            format!(
+                "The connection to {place} failed: {other} (limit {} s).",
+                limits.timeout.as_secs()
+            ),
         ),
     }
 }
@@ -223,9 +233,18 @@ fn server_error(code: u32, message: &str, place: &str) -> TargetError {
     match code {
         18456 => TargetError::new(Auth, format!("{place} refused the user name or password.")),
         // 4060: cannot open the database named at login; 911: it does not exist.
-        4060 | 911 => TargetError::new(NoDatabase, format!("The database does not exist on {place} or the login cannot open it.")),
-        1222 => TargetError::new(Timeout, "The query waited too long for a lock held by someone else."),
-        3906 | 3908 => TargetError::new(ReadOnly, format!("The database refused to change anything: {message}")),
+        4060 | 911 => TargetError::new(
+            NoDatabase,
+            format!("The database does not exist on {place} or the login cannot open it."),
+        ),
+        1222 => TargetError::new(
+            Timeout,
+            "The query waited too long for a lock held by someone else.",
+        ),
+        3906 | 3908 => TargetError::new(
+            ReadOnly,
+            format!("The database refused to change anything: {message}"),
+        ),
         _ => TargetError::new(Query, format!("The database answered: {message}")),
     }
 }
@@ -335,12 +354,10 @@ pub(super) async fn run(
         .map_err(|e| classify(e, &place, limits))?;
     let MssqlConnection { client, broken } = &mut *conn;
     let result = within_limit(limits, broken, async {
-        fetch(client, sql, limits)
-            .await
-            .map_err(|e| match e {
-                FetchError::Driver(e) => query_error(e, &place, limits),
-                FetchError::TooLarge => engine::too_large(limits),
-            })
+        fetch(client, sql, limits).await.map_err(|e| match e {
+            FetchError::Driver(e) => query_error(e, &place, limits),
+            FetchError::TooLarge => engine::too_large(limits),
+        })
     })
     .await;
     if !conn.broken {
@@ -651,10 +668,21 @@ mod tests {
             let text = format!("Server=db;Database=crm;User Id=u;Password=p{extra}");
             tls_policy(&conn::parse(&text).expect("parses")).expect("valid")
         };
-        assert_eq!(policy(""), (true, true), "mandatory and validated by default");
+        assert_eq!(
+            policy(""),
+            (true, true),
+            "mandatory and validated by default"
+        );
         assert_eq!(policy(";Encrypt=true"), (true, true));
-        assert_eq!(policy(";Encrypt=true;TrustServerCertificate=true"), (true, false));
-        assert_eq!(policy(";Encrypt=false"), (false, false), "login only, not validated");
+        assert_eq!(
+            policy(";Encrypt=true;TrustServerCertificate=true"),
+            (true, false)
+        );
+        assert_eq!(
+            policy(";Encrypt=false"),
+            (false, false),
+            "login only, not validated"
+        );
         assert_eq!(policy(";Encrypt=optional"), (false, false));
         assert_eq!(policy(";Encrypt=strict"), (true, true));
     }
@@ -680,7 +708,11 @@ mod tests {
             "db:1433",
             limits(),
         );
-        assert_eq!(db.kind, TargetErrorKind::Unreachable, "connecting: unreachable");
+        assert_eq!(
+            db.kind,
+            TargetErrorKind::Unreachable,
+            "connecting: unreachable"
+        );
     }
 
     /// Found against a TDS server: error 911 got only the generic message.
@@ -724,12 +756,18 @@ mod tests {
             ))
         })
         .await;
-        assert_eq!(driver.expect_err("timed out").kind, TargetErrorKind::Timeout);
+        assert_eq!(
+            driver.expect_err("timed out").kind,
+            TargetErrorKind::Timeout
+        );
         assert!(broken);
         // A query the server rejects leaves the connection usable.
         let mut broken = false;
         let rejected = within_limit(limits, &mut broken, async {
-            Err::<(), _>(TargetError::new(TargetErrorKind::Query, "Invalid column name"))
+            Err::<(), _>(TargetError::new(
+                TargetErrorKind::Query,
+                "Invalid column name",
+            ))
         })
         .await;
         assert!(rejected.is_err() && !broken);

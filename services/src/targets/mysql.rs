@@ -301,7 +301,9 @@ mod tests {
         };
         let maria = session_guard(true, limits);
         assert!(maria.contains("SET SESSION TRANSACTION READ ONLY;"));
-        assert!(maria.starts_with("SET SESSION sql_mode = 'PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION';"));
+        assert!(
+            maria.starts_with("SET SESSION sql_mode = 'PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION';")
+        );
         assert!(maria.contains("max_statement_time = 7"));
         assert!(maria.ends_with("START TRANSACTION READ ONLY"));
         assert!(session_guard(false, limits).contains("max_execution_time = 7000"));

@@ -230,7 +230,10 @@ fn store_host(config: &Config) -> Option<(String, u16)> {
         _ => (host_port, 5432),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    Some((if host.is_empty() { "localhost" } else { host }.to_owned(), port))
+    Some((
+        if host.is_empty() { "localhost" } else { host }.to_owned(),
+        port,
+    ))
 }
 
 fn store_file(config: &Config) -> Option<PathBuf> {

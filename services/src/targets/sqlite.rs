@@ -135,14 +135,9 @@ pub(super) async fn run(
         .await
         .map_err(|e| classify(e, limits))?
         .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
-    let result = engine::fetch_capped::<sqlx::Sqlite>(
-        &mut conn,
-        sql,
-        limits,
-        decode,
-        size,
-        |e| classify(e, limits),
-    )
+    let result = engine::fetch_capped::<sqlx::Sqlite>(&mut conn, sql, limits, decode, size, |e| {
+        classify(e, limits)
+    })
     .await;
     let reset = match conn.lock_handle().await {
         Ok(mut handle) => {

@@ -69,18 +69,27 @@ pub(crate) fn lex(kind: TargetKind, sql: &str) -> Result<Lexed, String> {
             b'/' if next == Some(b'*') => {
                 if kind == Mysql {
                     let rest = &b[i + 2..];
-                    if rest.starts_with(b"!") || rest.starts_with(b"M!") || rest.starts_with(b"+")
-                    {
-                        return Err("MySQL executable comments (/*! ... */) and optimizer hints \
+                    if rest.starts_with(b"!") || rest.starts_with(b"M!") || rest.starts_with(b"+") {
+                        return Err(
+                            "MySQL executable comments (/*! ... */) and optimizer hints \
                                     (/*+ ... */) are not allowed"
-                            .into());
+                                .into(),
+                        );
                     }
                 }
-                (block_end(b, i, matches!(kind, Postgres | Mssql))?, Piece::Comment)
+                (
+                    block_end(b, i, matches!(kind, Postgres | Mssql))?,
+                    Piece::Comment,
+                )
             }
-            b'\'' => (quoted_end(b, i, b'\'', backslash_escapes(kind, b, i))?, Piece::Quoted),
+            b'\'' => (
+                quoted_end(b, i, b'\'', backslash_escapes(kind, b, i))?,
+                Piece::Quoted,
+            ),
             b'"' => (quoted_end(b, i, b'"', kind == Mysql)?, Piece::Quoted),
-            b'`' if matches!(kind, Mysql | Sqlite) => (quoted_end(b, i, b'`', false)?, Piece::Quoted),
+            b'`' if matches!(kind, Mysql | Sqlite) => {
+                (quoted_end(b, i, b'`', false)?, Piece::Quoted)
+            }
             b'[' if kind == Mssql => (quoted_end(b, i, b']', false)?, Piece::Quoted),
             b'[' if kind == Sqlite => match b[i + 1..].iter().position(|&c| c == b']') {
                 Some(at) => (i + 1 + at + 1, Piece::Quoted),
@@ -234,7 +243,10 @@ mod tests {
         assert_eq!(quoted(Mysql, r"SELECT '\\', 'a\'b'"), [r"'\\'", r"'a\'b'"]);
         assert_eq!(quoted(Mysql, r#"SELECT "x\"" "#), [r#""x\"""#]);
         // PostgreSQL: standard strings, E-strings, dollar quotes, nested comments.
-        assert_eq!(quoted(Postgres, r"SELECT 'a\', E'b\'c'"), [r"'a\'", r"'b\'c'"]);
+        assert_eq!(
+            quoted(Postgres, r"SELECT 'a\', E'b\'c'"),
+            [r"'a\'", r"'b\'c'"]
+        );
         assert_eq!(quoted(Postgres, "SELECT $q$ ; $q$, $1"), ["$q$ ; $q$"]);
         assert_eq!(
             quoted(Postgres, "SELECT /* a /* b */ ; */ 1"),
