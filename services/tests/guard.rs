@@ -165,6 +165,12 @@ const LEGITIMATE: &[(TargetKind, &str)] = &[
     (Sqlite, "SELECT region FROM orders EXCEPT SELECT region FROM returns"),
     (Sqlite, "SELECT id, total, AVG(total) OVER () FROM orders"),
     (Sqlite, "select count(*) from orders where status in ('paid', 'shipped') -- trailing comment"),
+    // Quoting and brackets each engine reads as the guard does.
+    (Postgres, "SELECT (string_to_array(name, ' '))[1] AS first_word, E'tab\\there' FROM customers"),
+    (Postgres, "SELECT \"Order Total\", $$it's$$ AS note FROM \"Orders\" /* per order */"),
+    (Mysql, "SELECT \"paid\" AS s, 'it\\'s' AS t, `order date` FROM orders # note"),
+    (Mssql, "SELECT N'caf\u{e9}' AS n, [order date] FROM dbo.orders WITH (NOLOCK)"),
+    (Sqlite, "SELECT [order date], \"total\", `id` FROM orders"),
 ];
 
 #[test]

@@ -82,14 +82,12 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "openxml",
 ];
 
-/// Function families refused by prefix.
-const DENIED_PREFIXES: &[&str] = &[
-    // PostgreSQL: files, directories, sleeping, backends, WAL, advisory locks,
-    // transaction ids (pg_current_xact_id), notifications.
-    "pg_", "txid_", "lo_", "dblink", // MySQL UDFs that run commands.
-    "sys_", // SQL Server: extended and system procedures.
-    "xp_", "sp_",
-];
+/// Function families refused by prefix. PostgreSQL: `pg_` (files,
+/// directories, sleeping, backends, WAL, advisory locks, transaction ids such
+/// as pg_current_xact_id, notifications), `txid_`, `lo_` (large objects:
+/// files), `dblink`; MySQL: `sys_` (UDFs that run commands); SQL Server:
+/// `xp_` and `sp_` (extended and system procedures).
+const DENIED_PREFIXES: &[&str] = &["pg_", "txid_", "lo_", "dblink", "sys_", "xp_", "sp_"];
 
 /// Functions of a denied family that only describe values.
 const ALLOWED_IN_DENIED_FAMILIES: &[&str] = &["pg_typeof", "pg_size_pretty"];
@@ -214,16 +212,37 @@ fn parser_lexing(dialect: &dyn Dialect, text: &str) -> Result<Lexed, String> {
             Token::Whitespace(Whitespace::MultiLineComment(_)) => {
                 out.pieces.push((range, Piece::Comment));
             }
-            Token::Whitespace(_) | Token::EOF | Token::Placeholder(_) | Token::Char(_) => {}
-            Token::Word(word) if word.quote_style.is_none() => {}
-            _ => {
-                // Strings (with any prefix: N'', E'', X'', B'') and quoted
-                // names, from their opening quote.
-                if let Some(at) = slice.find(['\'', '"', '`', '[', '$']) {
+            Token::Word(word) if word.quote_style.is_some() => {
+                out.pieces.push((range, Piece::Quoted));
+            }
+            Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::TripleSingleQuotedString(_)
+            | Token::TripleDoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::TripleSingleQuotedByteStringLiteral(_)
+            | Token::TripleDoubleQuotedByteStringLiteral(_)
+            | Token::SingleQuotedRawStringLiteral(_)
+            | Token::DoubleQuotedRawStringLiteral(_)
+            | Token::TripleSingleQuotedRawStringLiteral(_)
+            | Token::TripleDoubleQuotedRawStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::QuoteDelimitedStringLiteral(_)
+            | Token::NationalQuoteDelimitedStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::HexStringLiteral(_) => {
+                // From the opening quote: a prefix (N'', E'', X'', B'') is code
+                // to both; `0xDEAD` has no quote and is code too.
+                if let Some(at) = slice.find(['\'', '"', '$']) {
                     out.pieces
                         .push((range.start + at..range.end, Piece::Quoted));
                 }
             }
+            // Everything else is code: names, numbers, operators, brackets.
+            _ => {}
         }
     }
     Ok(out)
