@@ -3,34 +3,44 @@
 //! [`schema::schema`], dependencies injected with `deps!`, reply texts in [`text`].
 
 pub mod commands;
+pub mod handlers;
 pub mod schema;
 pub mod text;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use services::AppState;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::Throttle;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
 
 pub use commands::Command;
 
+/// The Bot API client every handler uses: requests are queued to respect
+/// Telegram's limits (30 messages a second, one a second per chat, 20 a
+/// minute per group).
+pub type TgBot = Throttle<Bot>;
+
 /// Why the bot cannot start.
 pub const NO_TOKEN: &str = "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in \
      Telegram, then start the bot with TELEGRAM_BOT_TOKEN=<the token it gives you>.";
 
-/// The Bot API client for this configuration (token and API base URL).
-pub fn client(state: &AppState) -> anyhow::Result<Bot> {
+/// The Bot API client for this configuration (token and API base URL), throttled.
+pub fn client(state: &AppState) -> anyhow::Result<TgBot> {
     let token = state.config.telegram.token.as_ref().context(NO_TOKEN)?;
     let api_url = url::Url::parse(&state.config.telegram.api_url)
         .context("TELEGRAM_API_URL is not a valid URL")?;
-    Ok(Bot::new(token.expose_secret()).set_api_url(api_url))
+    Ok(Bot::new(token.expose_secret())
+        .set_api_url(api_url)
+        .throttle(Limits::default()))
 }
 
 /// Builds the dispatcher; the caller runs `.dispatch()` and may keep its shutdown token.
 pub async fn dispatcher(
     state: AppState,
 ) -> anyhow::Result<
-    teloxide::dispatching::Dispatcher<Bot, anyhow::Error, teloxide::dispatching::DefaultKey>,
+    teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>,
 > {
     let bot = client(&state)?;
     let me = bot
@@ -47,10 +57,12 @@ pub async fn dispatcher(
         .error_handler(LoggingErrorHandler::with_custom_text(
             "a bot handler failed",
         ))
+        .enable_ctrlc_handler()
         .build())
 }
 
-/// Runs the bot with long polling until Ctrl-C.
+/// Runs the bot with long polling until Ctrl-C (teloxide's handler stops the
+/// dispatcher after the updates in hand are answered).
 pub async fn run(state: AppState) -> anyhow::Result<()> {
     let mut dispatcher = dispatcher(state).await?;
     tracing::info!("bot is polling for updates");

@@ -84,11 +84,24 @@ impl InviteCode {
         InviteCode(base64url(&bytes))
     }
 
+    /// The deep-link payload's prefix: `https://t.me/<bot>?start=join_<code>`.
+    pub const DEEP_LINK_PREFIX: &'static str = "join_";
+
+    /// Whether a /start payload is an invitation (`join_<code>`).
+    pub fn is_deep_link(payload: &str) -> bool {
+        payload.starts_with(Self::DEEP_LINK_PREFIX)
+    }
+
+    /// The t.me link that opens `bot` and joins with `code`.
+    pub fn deep_link(bot: &str, code: &str) -> String {
+        format!("https://t.me/{bot}?start={}{code}", Self::DEEP_LINK_PREFIX)
+    }
+
     /// Accepts a code as typed or pasted (surrounding spaces and a `join_` prefix
     /// from a deep link are ignored); wrong characters or length are a clear 400.
     pub fn parse(text: &str) -> Result<InviteCode, AppError> {
         let text = text.trim();
-        let text = text.strip_prefix("join_").unwrap_or(text);
+        let text = text.strip_prefix(Self::DEEP_LINK_PREFIX).unwrap_or(text);
         if text.is_empty() {
             return Err(AppError::bad_request(
                 "Give the invitation code, e.g. /join AbCdEf012345-_xy.",

@@ -11,6 +11,8 @@ pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_INVITE_USES: i64 = 1_000;
 /// Longest validity of an invitation, in days.
 pub const MAX_INVITE_DAYS: i64 = 365;
+/// Most audit-log entries one read returns (the newest first).
+pub const MAX_AUDIT_ENTRIES: i64 = 200;
 
 /// Who is acting, as services see it: resolved fresh from the store for each call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use models::{Action, AppError, UserId};
 use sqlx::Row;
 
 /// Most rows one listing returns.
-pub const MAX_LIST: i64 = 500;
+pub const MAX_LIST: i64 = models::org::MAX_AUDIT_ENTRIES;
 
 /// What happened, as stored in `audit_log.action`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

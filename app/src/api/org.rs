@@ -62,7 +62,7 @@ pub async fn revoke_invitation(code: String) -> Result<(), AppError> {
 #[server(prefix = "/dashboard", endpoint = "audit", input = GetUrl, output = Json)]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::audit::list(&state.store, &caller, 200).await
+    services::audit::list(&state.store, &caller, models::org::MAX_AUDIT_ENTRIES).await
 }
 
 /// The bot's @username, for invitation deep links (`TELEGRAM_BOT_USERNAME`), if configured.

@@ -11,6 +11,7 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
+        <p class="muted">{format!("The newest {} entries, newest first.", models::org::MAX_AUDIT_ENTRIES)}</p>
         <Loaded resource=data ok={|list: Vec<AuditEntry>| {
             if list.is_empty() {
                 return view! { <p class="empty">"Nothing has happened yet."</p> }.into_any();

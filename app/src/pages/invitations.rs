@@ -31,7 +31,7 @@ pub fn InvitationsPage() -> impl IntoView {
 
 /// The deep link that opens the bot with the code, when the bot's name is configured.
 fn deep_link(bot: Option<&str>, code: &str) -> Option<String> {
-    bot.map(|b| format!("https://t.me/{b}?start=join_{code}"))
+    bot.map(|b| models::InviteCode::deep_link(b, code))
 }
 
 #[component]
@@ -71,8 +71,8 @@ fn CreateForm(
     view! {
         <form class="card inline-form" on:submit=on_submit>
             <div class="row">
-                <label>"Uses" <input type="number" min="1" max="1000" bind:value=uses required /></label>
-                <label>"Valid for (days)" <input type="number" min="1" max="365" bind:value=days required /></label>
+                <label>"Uses" <input type="number" min="1" max=models::org::MAX_INVITE_USES.to_string() bind:value=uses required /></label>
+                <label>"Valid for (days)" <input type="number" min="1" max=models::org::MAX_INVITE_DAYS.to_string() bind:value=days required /></label>
                 <button type="submit" disabled=move || pending.get()>
                     {move || if pending.get() { "Creating…" } else { "Create invitation" }}
                 </button>
