@@ -150,9 +150,12 @@ impl App {
         }
     }
 
-    /// A SQLite database file in the allowed folder, and its connection string.
-    fn sqlite_target(&self, name: &str) -> String {
-        let path = self.targets_dir.path().join(name);
+    /// A SQLite database file in the owner's folder (`<dir>/<org or user id>/`),
+    /// and its connection string.
+    fn sqlite_target(&self, owner: &str, name: &str) -> String {
+        let folder = self.targets_dir.path().join(owner);
+        std::fs::create_dir_all(&folder).expect("folder");
+        let path = folder.join(name);
         // An empty file is an empty SQLite database.
         std::fs::write(&path, []).expect("file");
         format!("sqlite://{name}")
@@ -349,7 +352,12 @@ async fn an_owner_cannot_reach_another_organization() {
         )
         .await;
     let code = json["code"].as_str().expect("a code").to_owned();
-    let conn = app.sqlite_target("globex.db");
+    let globex = users::caller(&app.state.store, 2001)
+        .await
+        .expect("caller")
+        .org_id
+        .expect("an org");
+    let conn = app.sqlite_target(globex.as_str(), "globex.db");
     let (status, json) = app
         .call(
             &people.other_owner,

@@ -290,6 +290,16 @@ where
     Ok((columns, rows, truncated))
 }
 
+/// Whether reading stopped before the end of the result (row cap or byte
+/// cap): the rest is still on its way, and draining it would mean reading
+/// every remaining row, so such a connection is closed instead of reused.
+pub(crate) fn stopped_early(result: &Result<Rows, TargetError>) -> bool {
+    match result {
+        Ok((_, _, truncated)) => *truncated,
+        Err(e) => e.kind == TargetErrorKind::TooLarge,
+    }
+}
+
 /// The refusal of a result over [`QueryLimits::max_bytes`].
 pub(crate) fn too_large(limits: QueryLimits) -> TargetError {
     TargetError::new(

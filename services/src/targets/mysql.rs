@@ -153,8 +153,11 @@ pub(super) async fn run(
         |e| classify(e, limits),
     )
     .await;
-    if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
-        // A connection whose state is unknown is not given to the next query.
+    if engine::stopped_early(&result)
+        || sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err()
+    {
+        // Rows still on their way, or a state that is unknown: the
+        // connection is closed (which rolls back), not given to the next query.
         conn.close_on_drop();
     }
     result

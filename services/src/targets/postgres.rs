@@ -125,8 +125,14 @@ pub(super) async fn run(
         |e| classify(e, limits),
     )
     .await;
-    // Nothing a query does is ever kept, even if the statement was COMMIT.
-    drop(tx.rollback().await);
+    if engine::stopped_early(&result) {
+        // Closing the connection ends the statement and rolls it back.
+        drop(tx);
+        conn.close_on_drop();
+    } else {
+        // Nothing a query does is ever kept, even if the statement was COMMIT.
+        drop(tx.rollback().await);
+    }
     result
 }
 
