@@ -10,6 +10,7 @@ pub mod config;
 pub mod costs;
 pub mod demo;
 pub mod error;
+pub mod notify;
 pub mod operator;
 pub mod orgs;
 pub mod random;
