@@ -34,6 +34,8 @@ pub struct Config {
     pub sqlite_targets_dir: PathBuf,
     /// Seed the demo organization on a first run of the embedded default (`TABLETALK_DEMO`).
     pub demo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`TABLETALK_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -225,7 +227,14 @@ impl Config {
             }
         };
 
+        let trusted_proxies = get("TABLETALK_TRUSTED_PROXIES")
+            .map(|list| crate::proxies::TrustedProxies::parse(&list))
+            .transpose()
+            .map_err(|problem| ConfigError::new("TABLETALK_TRUSTED_PROXIES", problem))?
+            .unwrap_or_default();
+
         Ok(Config {
+            trusted_proxies,
             secret_key,
             query_limits,
             sqlite_targets_dir,
@@ -385,6 +394,12 @@ mod tests {
         assert_eq!(err.variable, "TABLETALK_QUERY_TIMEOUT_SECS");
         let err = load(&[("TABLETALK_QUERY_ROW_LIMIT", "lots")]).unwrap_err();
         assert_eq!(err.variable, "TABLETALK_QUERY_ROW_LIMIT");
+        let err = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8, my-proxy")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_TRUSTED_PROXIES");
+        assert!(err.problem.contains("\"my-proxy\""), "{}", err.problem);
+        let config = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8,::1")]).expect("valid");
+        assert!(config.trusted_proxies.contains("::1".parse().expect("ip")));
+        assert!(load(&[]).expect("valid").trusted_proxies.is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod notify;
 pub mod operator;
 pub mod orgs;
+pub mod proxies;
 pub mod random;
 pub mod state;
 pub mod store;
