@@ -110,7 +110,7 @@ pub fn arrived_scheme(
 ///   - the `Host` header, with the scheme the request arrived by: the public
 ///     URL's scheme when one is configured, else `X-Forwarded-Proto` from a
 ///     trusted proxy (`arrived`), else (unknown) `http` or `https`.
-///   Default ports (`:80` for http, `:443` for https) are ignored.
+///   - default ports (`:80` for http, `:443` for https) are ignored.
 /// - A request with neither header is not from a modern browser's cross-site
 ///   form and is let through; the session cookie is `SameSite=Strict` besides.
 ///   `Origin: null` is refused.
