@@ -24,7 +24,7 @@ test('an owner manages members, invitations and databases', async ({ page }, inf
   await expect(page.getByRole('alert')).toContainText('whole number');
   await page.getByLabel('Add a member by Telegram user id').fill('100000004');
   await page.getByRole('button', { name: 'Add member' }).dblclick();
-  await expect(page.getByTestId('new-credentials')).toBeVisible();
+  await expect(page.getByTestId('member-added')).toHaveText('Added. They will get their sign-in from the bot.');
   const nina = page.getByRole('row', { name: /Nina Demo/ });
   await expect(nina).toHaveCount(1);
   await screenshots(page, info, 'members');

@@ -123,6 +123,22 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// What the dashboard says once a member is added.
+pub const MEMBER_ADDED_NOTICE: &str = "Added. They will get their sign-in from the bot.";
+
+/// The answer of `POST /dashboard/members/add`. The seed's `username` and
+/// `password` fields are kept for compatibility but are always `null`: an
+/// owner never receives a member's credentials. The member is told in
+/// Telegram and gets their sign-in by sending `/dashboard` to the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAdded {
+    pub user_id: UserId,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// [`MEMBER_ADDED_NOTICE`].
+    pub message: String,
+}
+
 /// The overview page (seed's /dashboard/overview): the organization's cards,
 /// plus this month's spend and budget for owners and the join date for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,12 +15,20 @@ struct TestApp {
 }
 
 async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+/// [`spawn_app`] with more configuration variables.
+async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     services::telemetry::init_for_tests();
     let url = db.url.clone();
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "TABLETALK_SECRET_KEY" => Some(testkit::db::TEST_SECRET_KEY.to_owned()),
-        _ => None,
+        _ => extra
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned()),
     })
     .expect("valid");
     let store = Store::connect(&SecretString::from(db.url.clone()))
@@ -69,6 +77,17 @@ impl TestApp {
     async fn login(&self, body: Value) -> reqwest::Response {
         self.http
             .post(format!("{}/dashboard/login", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("request completes")
+    }
+
+    /// A sign-in that claims to come through a proxy for `forwarded_for`.
+    async fn login_via(&self, body: Value, forwarded_for: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/dashboard/login", self.url))
+            .header("x-forwarded-for", forwarded_for)
             .json(&body)
             .send()
             .await
@@ -346,4 +365,167 @@ async fn health_endpoints_answer() {
         .await
         .expect("completes");
     assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// The Retry-After header of a 429, checked against its message's wait.
+async fn assert_throttled(response: reqwest::Response) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let secs: i64 = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=300).contains(&secs), "{secs}");
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "too_many_requests", "{body}");
+    assert_eq!(
+        body["message"],
+        format!(
+            "Too many failed sign-in attempts. Try again in {}.",
+            services::auth::throttle::describe_wait(secs)
+        ),
+        "{body}"
+    );
+}
+
+/// 50 wrong passwords for one username sent at once: the attempts are
+/// reserved before any password is checked, so exactly 5 are checked (401)
+/// and the other 45 are refused (429 with Retry-After). Before the fix,
+/// every one was checked (30 in parallel all got 401).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_are_checked_at_most_five_times() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = TestApp::with_user(db, "dora", "dora's long password").await;
+        let mut attempts = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let request = app
+                .http
+                .post(format!("{}/dashboard/login", app.url))
+                .json(&json!({"username": "dora", "password": format!("wrong {i}")}));
+            attempts.spawn(async move { request.send().await.expect("request completes") });
+        }
+        let mut checked = 0;
+        while let Some(response) = attempts.join_next().await {
+            let response = response.expect("joins");
+            match response.status() {
+                StatusCode::UNAUTHORIZED => checked += 1,
+                _ => assert_throttled(response).await,
+            }
+        }
+        assert_eq!(checked, 5, "{kind}: passwords checked");
+        let failures: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed'")
+                .fetch_one(app.state.store.pool())
+                .await
+                .expect("count");
+        assert_eq!(failures, 5, "{kind}: only checked attempts are audited");
+    }
+}
+
+/// A successful sign-in is not left counted as a failure: six in a row work.
+#[tokio::test]
+async fn successful_logins_do_not_count_against_the_limit() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = TestApp::with_user(db, "erin", "erin's long password").await;
+        for attempt in 0..6 {
+            let response = app
+                .login(json!({"username": "erin", "password": "erin's long password"}))
+                .await;
+            assert_eq!(
+                response.status(),
+                StatusCode::OK,
+                "{kind}: sign-in {attempt}"
+            );
+        }
+    }
+}
+
+/// 20 failures from one address close sign-in from that address. Without
+/// `TABLETALK_TRUSTED_PROXIES` the address is the TCP peer whatever
+/// `X-Forwarded-For` says; with the peer trusted, it is the rightmost hop
+/// that is not a trusted proxy, so one client cannot lock out another, nor
+/// escape by writing its own hops (test fails before: the setting did not exist).
+#[tokio::test]
+async fn the_per_address_limit_follows_trusted_proxies_only() {
+    let wrong = |i: usize| json!({"username": format!("ghost{i}"), "password": "nope"});
+    // Without the setting: every request is 127.0.0.1, whatever it claims.
+    let app = spawn_app(TestDb::sqlite()).await;
+    for i in 0..20 {
+        let response = app.login_via(wrong(i), &format!("203.0.113.{i}")).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_throttled(app.login_via(wrong(99), "198.51.100.1").await).await;
+
+    // With the peer trusted: addresses come from X-Forwarded-For.
+    let app = spawn_app_with(
+        TestDb::sqlite(),
+        &[("TABLETALK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")],
+    )
+    .await;
+    for i in 0..20 {
+        // The client forged the left hop; the proxies appended the right ones.
+        let forwarded = format!("198.51.100.{i}, 203.0.113.7, 10.0.0.3");
+        let response = app.login_via(wrong(i), &forwarded).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_throttled(app.login_via(wrong(99), "203.0.113.7").await).await;
+    assert_throttled(app.login_via(wrong(98), "1.2.3.4, 203.0.113.7").await).await;
+    let other = app.login_via(wrong(97), "203.0.113.8").await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "another client");
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT ip FROM login_attempts ORDER BY ip")
+            .fetch_all(app.state.store.pool())
+            .await
+            .expect("ips");
+    assert_eq!(stored, vec!["203.0.113.7", "203.0.113.8"]);
+}
+
+/// Wrong current passwords count like failed sign-ins (same per-username
+/// counters, 429 with Retry-After) and are audited. Before the fix a
+/// session could guess the password without limit and unrecorded.
+#[tokio::test]
+async fn password_changes_are_throttled_and_failures_audited() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = TestApp::with_user(db, "fay", "fay's long password").await;
+        let login = json_of(
+            app.login(json!({"username": "fay", "password": "fay's long password"}))
+                .await,
+        )
+        .await;
+        let token = login["token"].as_str().expect("token").to_owned();
+        let change = |current: &str| {
+            app.http
+                .post(format!("{}/dashboard/password", app.url))
+                .bearer_auth(&token)
+                .json(&json!({"current": current, "new": "a brand new long password"}))
+                .send()
+        };
+        for i in 0..5 {
+            let response = change(&format!("guess {i}")).await.expect("completes");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{kind} {i}");
+            assert_eq!(
+                json_of(response).await["message"],
+                "The current password is not right."
+            );
+        }
+        assert_throttled(change("guess 6").await.expect("completes")).await;
+        // Even the right one waits, and so does sign-in for that username.
+        assert_throttled(change("fay's long password").await.expect("completes")).await;
+        assert_throttled(
+            app.login(json!({"username": "fay", "password": "fay's long password"}))
+                .await,
+        )
+        .await;
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'password_change_failed' AND target = 'fay'",
+        )
+        .fetch_one(app.state.store.pool())
+        .await
+        .expect("count");
+        assert_eq!(audited, 5, "{kind}");
+    }
 }

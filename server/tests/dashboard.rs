@@ -18,9 +18,21 @@ struct App {
 }
 
 async fn spawn(db: TestDb) -> App {
+    spawn_with(db, |_| Vec::new()).await
+}
+
+/// [`spawn`] with more configuration variables, which may name the address.
+async fn spawn_with(
+    db: TestDb,
+    extra: impl Fn(std::net::SocketAddr) -> Vec<(&'static str, String)>,
+) -> App {
     services::telemetry::init_for_tests();
     let targets_dir = tempfile::tempdir().expect("tempdir");
-    let pairs = [
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("bound");
+    let mut pairs = vec![
         ("DATABASE_URL", db.url.clone()),
         (
             "TABLETALK_SECRET_KEY",
@@ -31,6 +43,7 @@ async fn spawn(db: TestDb) -> App {
             targets_dir.path().display().to_string(),
         ),
     ];
+    pairs.extend(extra(addr));
     let config = Config::from_lookup(|name| {
         pairs
             .iter()
@@ -42,10 +55,6 @@ async fn spawn(db: TestDb) -> App {
         .await
         .expect("store opens");
     let state = AppState::new(store, config).expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("bound");
     let mut options = server::site::options().expect("options");
     options.site_addr = addr;
     let router = server::router(state.clone(), options);
@@ -478,5 +487,222 @@ async fn cookie_authenticated_changes_from_another_site_are_refused() {
         invitations.as_array().map(Vec::len),
         Some(1),
         "only the same-site request created one"
+    );
+}
+
+/// An owner adds a person who already uses Tabletalk on their own: the answer
+/// carries no credentials (the seed's fields are null), her password and
+/// personal database stay hers, and the bot is asked to tell her. Before the
+/// fix the answer was `{"username", "password"}` with a fresh password that
+/// signed in as her (test fails before).
+#[tokio::test]
+async fn adding_a_member_over_http_hands_the_owner_no_password() {
+    for db in TestDb::all().await {
+        let kind = db.kind;
+        let app = spawn(db).await;
+        let people = app.people().await;
+        let conn = app.sqlite_target("ida-private.db");
+        let (status, json) = app
+            .call(
+                &people.individual,
+                "POST",
+                "databases/create",
+                json!({"database": {"name": "Ida private", "connection_string": conn}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {json}");
+        let private_id = json["database"]["connection_id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+
+        let (status, added) = app
+            .call(
+                &people.owner,
+                "POST",
+                "members/add",
+                json!({"user_id": 3001}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {added}");
+        assert_eq!(added["username"], Value::Null, "{kind}: {added}");
+        assert_eq!(added["password"], Value::Null, "{kind}: {added}");
+        assert_eq!(
+            added["message"],
+            "Added. They will get their sign-in from the bot."
+        );
+        let pending = services::notify::pending(&app.state.store, 10)
+            .await
+            .expect("outbox");
+        assert!(
+            pending
+                .iter()
+                .any(|n| n.telegram_user_id == 3001 && n.text.contains("/dashboard")),
+            "{kind}: {pending:?}"
+        );
+
+        // Ida is a member now; her session and her own database are still hers.
+        let (status, mine) = app
+            .call(&people.individual, "GET", "databases", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert!(mine.to_string().contains(&private_id), "{kind}: {mine}");
+        // The owner never sees it, by list or by id.
+        let (_, theirs) = app.call(&people.owner, "GET", "databases", json!({})).await;
+        assert!(
+            !theirs.to_string().contains(&private_id),
+            "{kind}: {theirs}"
+        );
+        for (method, path, body) in [
+            (
+                "GET",
+                format!("databases/schema?connection_id={private_id}"),
+                json!({}),
+            ),
+            (
+                "POST",
+                "databases/select".to_owned(),
+                json!({"connection_id": private_id}),
+            ),
+            (
+                "POST",
+                "databases/remove".to_owned(),
+                json!({"connection_id": private_id}),
+            ),
+        ] {
+            let (status, json) = app.call(&people.owner, method, &path, body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{kind} {path}: {json}");
+        }
+        // Her password still signs her in.
+        let (status, me) = app
+            .call(&people.individual, "GET", "verify", json!({}))
+            .await;
+        assert_eq!(
+            (status, me["role"].as_str()),
+            (StatusCode::OK, Some("member")),
+            "{kind}"
+        );
+        let response = app
+            .http
+            .post(format!("{}/dashboard/login", app.url))
+            .json(&json!({"username": me["username"], "password": people.individual.password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+    }
+}
+
+/// A cookie-authenticated change with some other `Authorization` header
+/// (`Basic`, an empty `Bearer`) is checked like any browser request; before,
+/// any `Authorization` header skipped the check (test fails before).
+#[tokio::test]
+async fn only_a_bearer_token_skips_the_cross_site_check() {
+    let app = spawn(TestDb::sqlite()).await;
+    let people = app.people().await;
+    let cookie = format!("tabletalk_session={}", people.owner.token);
+    for authorization in ["Basic b3duZXI6cGFzcw==", "Bearer "] {
+        let response = app
+            .http
+            .post(format!("{}/dashboard/invitations/create", app.url))
+            .header(reqwest::header::COOKIE, cookie.clone())
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .header(reqwest::header::ORIGIN, "http://evil.example")
+            .json(&json!({"max_uses": 1, "days": 1}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{authorization}");
+    }
+    // A real bearer token is a script's request and passes.
+    let response = app
+        .http
+        .post(format!("{}/dashboard/invitations/create", app.url))
+        .bearer_auth(&people.owner.token)
+        .header(reqwest::header::ORIGIN, "http://evil.example")
+        .json(&json!({"max_uses": 1, "days": 1}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Served over https (public URL): the session cookie is `__Host-` prefixed,
+/// `Secure`, `Path=/`, without `Domain`; the old cookie name still works;
+/// and an `http://` origin on the same host is another site (before, only
+/// the host was compared and the cookie had no prefix: test fails before).
+#[tokio::test]
+async fn over_https_the_cookie_is_host_prefixed_and_the_scheme_is_checked() {
+    let app = spawn_with(TestDb::sqlite(), |addr| {
+        vec![("TABLETALK_PUBLIC_URL", format!("https://{addr}"))]
+    })
+    .await;
+    let people = app.people().await;
+    let host = app.url.trim_start_matches("http://").to_owned();
+    // Sign in again to see the cookie the owner's browser would get.
+    let (_, me) = app.call(&people.owner, "GET", "verify", json!({})).await;
+    let login = app
+        .http
+        .post(format!("{}/dashboard/login", app.url))
+        .header(reqwest::header::ORIGIN, format!("https://{host}"))
+        .json(&json!({"username": me["username"], "password": people.owner.password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let set: Vec<String> = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let body: Value = login.json().await.expect("json");
+    let token = body["token"].as_str().expect("token").to_owned();
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("__Host-tabletalk_session="))
+        .unwrap_or_else(|| panic!("a __Host- cookie: {set:?}"));
+    assert!(session.starts_with(&format!("__Host-tabletalk_session={token};")));
+    for part in ["Secure", "Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(session.contains(part), "{part}: {session}");
+    }
+    assert!(!session.contains("Domain"), "{session}");
+
+    let create = |cookie: String, origin: String| {
+        app.http
+            .post(format!("{}/dashboard/invitations/create", app.url))
+            .header(reqwest::header::COOKIE, cookie)
+            .header(reqwest::header::ORIGIN, origin)
+            .json(&json!({"max_uses": 1, "days": 1}))
+            .send()
+    };
+    let ok = create(
+        format!("__Host-tabletalk_session={token}"),
+        format!("https://{host}"),
+    )
+    .await
+    .expect("request");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let old_name = create(
+        format!("tabletalk_session={token}"),
+        format!("https://{host}"),
+    )
+    .await
+    .expect("request");
+    assert_eq!(
+        old_name.status(),
+        StatusCode::OK,
+        "the old name is still read"
+    );
+    let plain = create(
+        format!("__Host-tabletalk_session={token}"),
+        format!("http://{host}"),
+    )
+    .await
+    .expect("request");
+    assert_eq!(
+        plain.status(),
+        StatusCode::FORBIDDEN,
+        "http is another origin"
     );
 }

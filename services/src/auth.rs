@@ -24,9 +24,11 @@ const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
 /// Signs in with dashboard credentials and opens a session.
 ///
-/// Throttled per username and per IP (see [`throttle`]). The password is
-/// checked on a blocking thread; an unknown username costs the same hashing
-/// work as a wrong password and gets the same answer. Hashes made with fewer
+/// Throttled per username and per IP (see [`throttle`]): the attempt is
+/// reserved (counted as a failure) before the password is checked, and marked
+/// as a success afterwards if it was one. The password is checked on a
+/// blocking thread; an unknown username costs the same hashing work as a
+/// wrong password and gets the same answer. Hashes made with fewer
 /// iterations than today's are upgraded on success. Every checked attempt is
 /// audited.
 #[tracing::instrument(skip_all, fields(username = %request.username.trim()))]
@@ -37,7 +39,7 @@ pub async fn login(
 ) -> Result<LoginResponse, AppError> {
     let username = models::auth::normalize_username(request.validate()?);
     let now = clock::now();
-    throttle::check(store, &username, ip, now).await?;
+    let reservation = throttle::reserve(store, &username, ip, now).await?;
     let password = SecretString::from(request.password.clone());
 
     let account = dashboard_users::find_active_by_username(store, &username)
@@ -48,16 +50,19 @@ pub async fn login(
             .await
             .map_err(internal("verifying a password"))?,
         None => {
-            password::burn_equivalent_work(password.clone()).await;
+            let work = password::burn_equivalent_work(password.clone()).await;
             password::Verdict {
                 matches: false,
                 needs_rehash: false,
+                work,
             }
         }
     };
     let succeeded = verdict.matches;
-    if let Err(err) = throttle::record(store, &username, ip, succeeded, now).await {
-        tracing::error!(error = %err, "could not record a login attempt");
+    if succeeded {
+        if let Err(err) = throttle::succeeded(store, reservation).await {
+            tracing::error!(error = %err, "could not mark a sign-in attempt as a success");
+        }
     }
     let (actor, org) = account
         .as_ref()
@@ -196,12 +201,15 @@ pub async fn logout(store: &Store, token: &str) -> Result<(), AppError> {
 
 /// Changes the password of the account signed in with `token`: the current
 /// password is required, the new one needs at least 12 characters. Every other
-/// session of the account ends; this one stays.
+/// session of the account ends; this one stays. Throttled like sign-in, on
+/// the same per-username (and per-address) counters: a wrong current password
+/// counts as a failed sign-in, and is audited.
 pub async fn change_password(
     store: &Store,
     token: &str,
     current: SecretString,
     new: SecretString,
+    ip: Option<&str>,
 ) -> Result<(), AppError> {
     use secrecy::ExposeSecret;
     let token = token::SessionToken::parse(token).ok_or_else(not_signed_in)?;
@@ -219,11 +227,27 @@ pub async fn change_password(
             "The new password must differ from the current one.",
         ));
     }
+    let reservation = throttle::reserve(store, &account.username, ip, clock::now()).await?;
     let verdict = password::verify(current, account.password_hash.clone())
         .await
         .map_err(internal("verifying a password"))?;
     if !verdict.matches {
+        tracing::info!("password change refused: wrong current password");
+        if let Err(err) = audit::record_alone(
+            store,
+            account.user_id,
+            account.org_id.as_deref(),
+            Event::PasswordChangeFailed,
+            Some(&account.username),
+        )
+        .await
+        {
+            tracing::error!(error = %err, "could not audit a failed password change");
+        }
         return Err(AppError::bad_request("The current password is not right."));
+    }
+    if let Err(err) = throttle::succeeded(store, reservation).await {
+        tracing::error!(error = %err, "could not mark a password check as a success");
     }
     let hash = password::hash(new)
         .await

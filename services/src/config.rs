@@ -38,6 +38,8 @@ pub struct Config {
     pub target_hosts: crate::targets::hosts::HostPolicy,
     /// How often a person may test, add or re-read databases (`TABLETALK_DATABASE_PROBES_PER_MINUTE`).
     pub database_probes: crate::rate::Limit,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`TABLETALK_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -263,9 +265,16 @@ impl Config {
             }
         };
 
+        let trusted_proxies = get("TABLETALK_TRUSTED_PROXIES")
+            .map(|list| crate::proxies::TrustedProxies::parse(&list))
+            .transpose()
+            .map_err(|problem| ConfigError::new("TABLETALK_TRUSTED_PROXIES", problem))?
+            .unwrap_or_default();
+
         Ok(Config {
             database_probes,
             target_hosts,
+            trusted_proxies,
             secret_key,
             query_limits,
             sqlite_targets_dir,
@@ -310,22 +319,66 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Removes the password from `scheme://user:password@host/...`.
+/// Query parameters whose values are hidden by [`redact_url`] (compared
+/// without regard to case).
+const SECRET_PARAMETERS: [&str; 5] = ["password", "passwd", "pwd", "pass", "sslpassword"];
+
+/// Removes the password from `scheme://user:password@host/...` and the values
+/// of `?password=`-like query parameters, fit for a log line.
+///
+/// Passwords are often pasted without percent-encoding, so the user
+/// information ends at the *last* `@` whose remainder starts with something
+/// shaped like a host: a password holding `/`, `?`, `:` or `@` is hidden
+/// whole. When in doubt more is hidden, never less.
 pub fn redact_url(url: &str) -> String {
+    let url = redact_query_secrets(url);
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return url;
     };
-    let (authority, path) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let Some(at) = rest.rfind('@') else {
+        return url;
     };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
-        None => url.to_owned(),
+    let (userinfo, host_and_path) = (&rest[..at], &rest[at + 1..]);
+    let host_end = host_and_path
+        .find(['/', '?', '#'])
+        .unwrap_or(host_and_path.len());
+    let host = &host_and_path[..host_end];
+    let host_like = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:[]%".contains(c));
+    if !host_like {
+        return format!("{scheme}://***");
     }
+    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+    format!("{scheme}://{user}:***@{host_and_path}")
+}
+
+/// Replaces the value of every `password=`-like parameter (after `?`, `&` or
+/// `;`) with `***`, up to the next `&` or `;`.
+fn redact_query_secrets(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(i) = rest.find(['?', '&', ';']) {
+        let (before, after) = rest.split_at(i + 1);
+        out.push_str(before);
+        rest = after;
+        let Some(eq) = rest.find('=') else { continue };
+        let key = &rest[..eq];
+        let secret = SECRET_PARAMETERS
+            .iter()
+            .any(|name| key.trim().eq_ignore_ascii_case(name));
+        if secret {
+            let end = rest[eq + 1..]
+                .find(['&', ';'])
+                .map_or(rest.len(), |j| eq + 1 + j);
+            out.push_str(&rest[..=eq]);
+            out.push_str("***");
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -381,6 +434,12 @@ mod tests {
         assert_eq!(err.variable, "TABLETALK_QUERY_TIMEOUT_SECS");
         let err = load(&[("TABLETALK_QUERY_ROW_LIMIT", "lots")]).unwrap_err();
         assert_eq!(err.variable, "TABLETALK_QUERY_ROW_LIMIT");
+        let err = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8, my-proxy")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_TRUSTED_PROXIES");
+        assert!(err.problem.contains("\"my-proxy\""), "{}", err.problem);
+        let config = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8,::1")]).expect("valid");
+        assert!(config.trusted_proxies.contains("::1".parse().expect("ip")));
+        assert!(load(&[]).expect("valid").trusted_proxies.is_empty());
     }
 
     #[test]
@@ -404,6 +463,42 @@ mod tests {
         let config = load(&[("TABLETALK_PUBLIC_URL", "https://tt.example.com/")]).expect("valid");
         assert!(config.cookies_secure());
         assert_eq!(config.public_url.as_deref(), Some("https://tt.example.com"));
+    }
+
+    #[test]
+    fn redaction_hides_query_passwords_and_unencoded_ones() {
+        let cases = [
+            (
+                "postgres://bob@db.local/tt?password=s3cret",
+                "postgres://bob:***@db.local/tt?password=***",
+            ),
+            (
+                "postgres://db.local/tt?sslmode=require&PASSWORD=s3cret&user=bob",
+                "postgres://db.local/tt?sslmode=require&PASSWORD=***&user=bob",
+            ),
+            (
+                "postgres://bob:s3/cret@db.local:5432/tt",
+                "postgres://bob:***@db.local:5432/tt",
+            ),
+            (
+                "postgres://bob:s3@cret@db.local/tt",
+                "postgres://bob:***@db.local/tt",
+            ),
+            (
+                "postgres://bob:a/b@c?d@db.local/tt?sslmode=require",
+                "postgres://bob:***@db.local/tt?sslmode=require",
+            ),
+        ];
+        for (url, shown) in cases {
+            let redacted = redact_url(url);
+            assert_eq!(redacted, shown, "{url}");
+            assert!(!redacted.contains("s3"), "{redacted}");
+        }
+        // Nothing host-shaped after the last `@`: everything is hidden.
+        assert_eq!(
+            redact_url("postgres://bob:pw@db/tt?user=x@y z"),
+            "postgres://***"
+        );
     }
 
     #[test]
@@ -444,6 +539,10 @@ mod tests {
             "postgres://bob:***@db.local/tt"
         );
         assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        assert_eq!(
+            redact_url("postgres://bob:s3cret@db.local/tt?sslmode=require&password=s3cret2"),
+            "postgres://bob:***@db.local/tt?sslmode=require&password=***"
+        );
         let config = load(&[("DATABASE_URL", "postgres://u:pw@h/db")]).expect("valid");
         assert!(!config.database_url_redacted().contains("pw"));
         assert!(!format!("{config:?}").contains("pw@"));

@@ -52,6 +52,8 @@ pub async fn create_org(
 }
 
 /// `server add-member <org_id> <user_id> [--name <name>]`, acting as the owner.
+/// Unlike an owner's add, the operator (the system's administrator) gets the
+/// member's new dashboard credentials to hand over.
 pub async fn add_member(
     store: &Store,
     org_id: &str,
@@ -69,5 +71,5 @@ pub async fn add_member(
         .map_err(internal("decoding an organization"))?;
     ensure_user(store, user_id, name).await?;
     let owner = users::caller(store, owner_id).await?;
-    members::add(store, &owner, user_id).await
+    members::add_with_credentials(store, &owner, user_id).await
 }

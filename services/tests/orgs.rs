@@ -321,7 +321,13 @@ async fn members_are_listed_added_removed_and_can_leave() {
         let store = open(&db).await;
         let (owner, org_id, _) = org_with_owner(&store, 1, "Acme").await;
         let carl = person(&store, 20, "Carl").await;
-        let creds = members::add(&store, &owner, 20).await.expect("added");
+        let added = members::add(&store, &owner, 20).await.expect("added");
+        // The owner gets no password; Carl gets his sign-in from the bot.
+        assert_eq!((added.username, added.password), (None, None));
+        assert_eq!(added.message, models::org::MEMBER_ADDED_NOTICE);
+        let creds = auth::credentials::reset(&store, &refresh(&store, &carl).await)
+            .await
+            .expect("/dashboard in the bot");
         let session = login(&store, &creds).await.expect("signs in");
         assert_eq!(
             members::add(&store, &owner, 20).await.unwrap_err().status(),
@@ -421,14 +427,56 @@ async fn members_are_listed_added_removed_and_can_leave() {
     }
 }
 
+/// An owner who adds someone never learns their password, and their own
+/// password keeps working: before, `members::add` re-issued the person's
+/// credentials and answered them to the owner (test fails before the fix).
+#[tokio::test]
+async fn adding_a_member_hands_the_owner_no_password_and_queues_a_notification() {
+    for db in TestDb::all().await {
+        let store = open(&db).await;
+        let (owner, _, _) = org_with_owner(&store, 1, "Acme").await;
+        let ida = person(&store, 40, "Ida").await;
+        let own = auth::credentials::reset(&store, &ida)
+            .await
+            .expect("Ida's own credentials");
+        let session = login(&store, &own).await.expect("signs in");
+        let added = members::add(&store, &owner, 40).await.expect("added");
+        assert_eq!(
+            (added.username, added.password),
+            (None, None),
+            "{}",
+            db.kind
+        );
+        // Her password and her session are untouched.
+        login(&store, &own).await.expect("still her password");
+        let now_member = auth::verify_session(&store, &session.token)
+            .await
+            .expect("still signed in");
+        assert_eq!(now_member.role, Role::Member);
+        let pending = services::notify::pending(&store, 10).await.expect("outbox");
+        assert_eq!(pending.len(), 1, "{}", db.kind);
+        assert_eq!(pending[0].telegram_user_id, 40);
+        assert_eq!(pending[0].kind, "member_added");
+        assert!(
+            pending[0].text.contains("Acme") && pending[0].text.contains("/dashboard"),
+            "{}",
+            pending[0].text
+        );
+        assert!(!pending[0].text.contains(&own.password));
+    }
+}
+
 #[tokio::test]
 async fn deleting_an_organization_ends_everyones_access() {
     for db in TestDb::all().await {
         let store = open(&db).await;
         let (owner, _, owner_creds) = org_with_owner(&store, 1, "Acme").await;
         person(&store, 30, "Eve").await;
-        let member_creds = members::add(&store, &owner, 30).await.expect("added");
+        members::add(&store, &owner, 30).await.expect("added");
         let member = users::caller(&store, 30).await.expect("resolves");
+        let member_creds = auth::credentials::reset(&store, &member)
+            .await
+            .expect("credentials");
         assert_eq!(
             orgs::delete(&store, &member).await.unwrap_err().status(),
             403
@@ -493,6 +541,7 @@ async fn credentials_reset_and_password_change() {
                 &a.token,
                 SecretString::from(current.to_owned()),
                 SecretString::from(new.to_owned()),
+                None,
             )
         };
         assert_eq!(

@@ -13,7 +13,15 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     let token = super::context::session_token()
         .await
         .ok_or_else(|| AppError::unauthorized("You are not signed in. Sign in first."))?;
-    services::auth::change_password(&state.store, &token, current.into(), new.into()).await
+    let ip = super::context::client_ip().await;
+    services::auth::change_password(
+        &state.store,
+        &token,
+        current.into(),
+        new.into(),
+        ip.as_deref(),
+    )
+    .await
 }
 
 /// The organization's monthly budget in USD (as a decimal string), if one is set.

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
-use models::org::{AuditEntry, Credentials, Invitation, Member, OrgOverview};
+use models::org::{AuditEntry, Invitation, Member, MemberAdded, OrgOverview};
 use models::AppError;
 
 /// The organization's cards (seed: stats, member count, database count).
@@ -22,10 +22,11 @@ pub async fn members() -> Result<Vec<Member>, AppError> {
     services::orgs::members::list(&state.store, &caller).await
 }
 
-/// Adds a Telegram user (who has written to the bot) by id; answers their
-/// dashboard credentials, shown once.
+/// Adds a Telegram user (who has written to the bot) by id. The seed's
+/// `{username, password}` fields are answered as `null`: the member gets
+/// their sign-in from the bot, never through the owner.
 #[server(prefix = "/dashboard", endpoint = "members/add", input = Json, output = Json)]
-pub async fn add_member(user_id: i64) -> Result<Credentials, AppError> {
+pub async fn add_member(user_id: i64) -> Result<MemberAdded, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::orgs::members::add(&state.store, &caller, user_id).await
 }

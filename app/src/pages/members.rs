@@ -61,11 +61,8 @@ fn AddMemberForm(add: ServerAction<AddMember>) -> impl IntoView {
             <p class="muted small">"They must have sent /start to the bot first."</p>
             {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
             {move || add.value().get().map(|answer| match answer {
-                Ok(creds) => view! {
-                    <div class="notice" role="status" data-testid="new-credentials">
-                        <p>"Added. Their dashboard credentials, shown once:"</p>
-                        <p><code>{creds.username.clone()}</code>" / "<code>{creds.password.clone()}</code></p>
-                    </div>
+                Ok(added) => view! {
+                    <p class="notice" role="status" data-testid="member-added">{added.message}</p>
                 }.into_any(),
                 Err(e) => view! { <p class="form-error" role="alert">{e.message().to_owned()}</p> }.into_any(),
             })}

@@ -4,9 +4,17 @@
 //! attempts for it are refused (even with the right password) until the
 //! oldest of those failures is 5 minutes old. The same holds per IP address
 //! with 20 failures. Refused attempts are not counted, so waiting always
-//! helps. Concurrent attempts can each pass the check before any is recorded,
-//! so a burst may try a few more than the limit; the window still closes.
+//! helps. Password changes count against the same per-username limit.
+//!
+//! An attempt is *reserved* before its password is checked: the check of the
+//! counters and the insertion of the attempt (counted as a failure) happen in
+//! one serialised transaction (SQLite's write lock; on PostgreSQL a
+//! transaction-scoped advisory lock per username and per address), so
+//! parallel attempts cannot all pass the check before any is recorded. An
+//! attempt whose password turns out right is then marked as a success.
 
+use crate::error::internal;
+use crate::store::Backend;
 use crate::Store;
 use models::AppError;
 use sqlx::Row;
@@ -15,41 +23,97 @@ pub const WINDOW_SECS: i64 = 5 * 60;
 pub const MAX_FAILURES_PER_USERNAME: i64 = 5;
 pub const MAX_FAILURES_PER_IP: i64 = 20;
 
-/// Refuses with 429 and the wait when the username or the IP is throttled.
-pub async fn check(
+/// An attempt counted as a failure until [`succeeded`] says otherwise.
+#[derive(Debug)]
+#[must_use = "a reservation is a failure unless marked as a success"]
+pub struct Reservation {
+    id: i64,
+}
+
+/// Refuses with 429 and the wait when the username or the IP is throttled;
+/// otherwise records the attempt (as a failure) before anything is checked.
+pub async fn reserve(
     store: &Store,
     username: &str,
     ip: Option<&str>,
     now: i64,
-) -> Result<(), AppError> {
-    let by_name = wait_for(store, "username", username, MAX_FAILURES_PER_USERNAME, now).await;
-    let by_ip = match ip {
-        Some(ip) => wait_for(store, "ip", ip, MAX_FAILURES_PER_IP, now).await,
-        None => Ok(None),
-    };
-    let wait = match (by_name, by_ip) {
-        (Ok(a), Ok(b)) => a.max(b),
-        (Err(err), _) | (_, Err(err)) => {
-            // A throttling failure must not lock everyone out: log it and let the attempt through.
-            tracing::error!(error = %err, "could not read login attempts");
-            None
+) -> Result<Reservation, AppError> {
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a sign-in attempt"))?;
+    if store.backend() == Backend::Postgres {
+        // Two lock spaces, always taken in this order: no deadlock.
+        lock(&mut tx, 1, username).await?;
+        if let Some(ip) = ip {
+            lock(&mut tx, 2, ip).await?;
         }
+    }
+    let by_name = wait_for(
+        &mut tx,
+        "username",
+        username,
+        MAX_FAILURES_PER_USERNAME,
+        now,
+    )
+    .await
+    .map_err(internal("reading sign-in attempts"))?;
+    let by_ip = match ip {
+        Some(ip) => wait_for(&mut tx, "ip", ip, MAX_FAILURES_PER_IP, now)
+            .await
+            .map_err(internal("reading sign-in attempts"))?,
+        None => None,
     };
-    match wait {
-        Some(secs) => Err(AppError::TooManyRequests {
+    if let Some(secs) = by_name.max(by_ip) {
+        return Err(AppError::TooManyRequests {
             message: format!(
                 "Too many failed sign-in attempts. Try again in {}.",
                 describe_wait(secs)
             ),
             retry_after_secs: u64::try_from(secs).unwrap_or(1),
-        }),
-        None => Ok(()),
+        });
     }
+    let id: i64 = sqlx::query(
+        "INSERT INTO login_attempts (username, ip, succeeded, attempted_at) \
+         VALUES ($1, $2, FALSE, $3) RETURNING id",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .and_then(|row| row.try_get(0))
+    .map_err(internal("recording a sign-in attempt"))?;
+    tx.commit()
+        .await
+        .map_err(internal("recording a sign-in attempt"))?;
+    Ok(Reservation { id })
+}
+
+/// Marks a reserved attempt as a success: it no longer counts as a failure.
+pub async fn succeeded(store: &Store, reservation: Reservation) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+        .bind(reservation.id)
+        .execute(store.pool())
+        .await
+        .map(drop)
+}
+
+/// Takes a PostgreSQL advisory lock on `(space, value)` until the transaction ends.
+async fn lock(tx: &mut crate::store::Tx, space: i32, value: &str) -> Result<(), AppError> {
+    // Counted in a subquery: the lock function's `void` is never decoded.
+    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1, hashtext($2))) AS locked")
+        .bind(space)
+        .bind(value)
+        .fetch_one(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(internal("locking sign-in attempts"))
 }
 
 /// Seconds until the `limit`-th most recent failure leaves the window, if throttled.
 async fn wait_for(
-    store: &Store,
+    tx: &mut crate::store::Tx,
     column: &str,
     value: &str,
     limit: i64,
@@ -64,7 +128,7 @@ async fn wait_for(
         .bind(value)
         .bind(now - WINDOW_SECS)
         .bind(limit)
-        .fetch_all(store.pool())
+        .fetch_all(&mut **tx)
         .await?;
     if (rows.len() as i64) < limit {
         return Ok(None);
@@ -75,24 +139,6 @@ async fn wait_for(
         .transpose()?
         .unwrap_or(now);
     Ok(Some((oldest + WINDOW_SECS - now).max(1)))
-}
-
-/// Records an attempt whose password was checked.
-pub async fn record(
-    store: &Store,
-    username: &str,
-    ip: Option<&str>,
-    succeeded: bool,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_attempts (username, ip, succeeded, attempted_at) VALUES ($1, $2, $3, $4)")
-        .bind(username)
-        .bind(ip)
-        .bind(succeeded)
-        .bind(now)
-        .execute(store.pool())
-        .await
-        .map(drop)
 }
 
 /// "4 minutes 10 seconds", "1 second".

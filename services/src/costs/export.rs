@@ -106,44 +106,66 @@ pub async fn ledger_csv(
             "The range holds more than {MAX_ROWS} conversations; export a shorter range."
         )));
     }
-    let mut out = String::from(
-        "conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql\n",
-    );
-    for e in &rows {
+    write_csv(&rows).map_err(internal("writing the ledger as CSV"))
+}
+
+/// The CSV header of the ledger export.
+const HEADER: [&str; 13] = [
+    "conversation_id",
+    "date",
+    "time_utc",
+    "user_id",
+    "username",
+    "question",
+    "status",
+    "stages",
+    "input_tokens",
+    "output_tokens",
+    "total_cost_usd",
+    "rows",
+    "sql",
+];
+
+/// The ledger rows as CSV (RFC 4180 quoting by the `csv` crate); text that
+/// people or the LLM wrote is neutralised against spreadsheet formulas.
+fn write_csv(rows: &[LedgerEntry]) -> Result<String, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    out.write_record(HEADER)?;
+    for e in rows {
         let secs = e.timestamp.rem_euclid(86_400);
-        let fields = [
+        out.write_record([
             e.conversation_id.to_string(),
             e.day.to_string(),
             format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
             e.user_id.to_string(),
-            csv_field(e.username.as_deref().unwrap_or("")),
-            csv_field(&e.question),
-            csv_field(&e.status),
+            neutralised(e.username.as_deref().unwrap_or("")),
+            neutralised(&e.question),
+            neutralised(&e.status),
             e.stages.to_string(),
             e.input_tokens.to_string(),
             e.output_tokens.to_string(),
             e.total_cost.to_decimal_string(),
             e.rows.map(|n| n.to_string()).unwrap_or_default(),
-            csv_field(e.sql.as_deref().unwrap_or("")),
-        ];
-        out.push_str(&fields.join(","));
-        out.push('\n');
+            neutralised(e.sql.as_deref().unwrap_or("")),
+        ])?;
     }
-    Ok(out)
+    let bytes = out
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every field went in as a `String`, so the output is UTF-8.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Quotes a field when it holds a comma, quote or line break; neutralises
-/// spreadsheet formulas (a leading `=`, `+`, `-`, `@`) with a leading quote.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+/// Neutralises spreadsheet formulas (OWASP's CSV injection list: a leading
+/// `=`, `+`, `-`, `@`, tab or carriage return) with a leading quote; quoting
+/// is left to the `csv` writer.
+fn neutralised(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
     }
 }
 
@@ -151,12 +173,48 @@ fn csv_field(value: &str) -> String {
 mod tests {
     use super::*;
 
+    fn entry(question: &str) -> LedgerEntry {
+        LedgerEntry {
+            conversation_id: 7,
+            timestamp: 86_400 + 3_661,
+            day: Day::of_unix(86_400 + 3_661),
+            user_id: 42,
+            username: Some("ada".into()),
+            question: question.into(),
+            status: "answered".into(),
+            sql: None,
+            rows: Some(3),
+            stages: 2,
+            input_tokens: 10,
+            output_tokens: 5,
+            total_cost: Usd(123),
+        }
+    }
+
+    /// The question field of a one-row export.
+    fn question_field(question: &str) -> String {
+        let csv = write_csv(&[entry(question)]).expect("writes");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let record = reader.records().next().expect("a row").expect("parses");
+        record.get(5).expect("question column").to_owned()
+    }
+
     #[test]
     fn fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(question_field("plain"), "plain");
+        assert_eq!(question_field("a,b"), "a,b");
+        assert_eq!(question_field("say \"hi\""), "say \"hi\"");
+        assert_eq!(question_field("two\nlines"), "two\nlines");
+        for formula in ["=SUM(A1)", "+1", "-1+2", "@cmd", "\t=1+2", "\r=1+2"] {
+            assert_eq!(
+                question_field(formula),
+                format!("'{formula}"),
+                "{formula:?}"
+            );
+        }
+        let csv = write_csv(&[entry("a,b")]).expect("writes");
+        assert!(csv.starts_with("conversation_id,date,"), "{csv}");
+        assert!(csv.contains(",\"a,b\","), "{csv}");
+        assert!(csv.ends_with('\n') && !csv.contains('\r'), "{csv}");
     }
 }

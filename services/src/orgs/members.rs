@@ -4,9 +4,10 @@ use super::{membership_of, require, require_in_tx};
 use crate::audit::{self, Event};
 use crate::auth::credentials;
 use crate::error::internal;
+use crate::notify;
 use crate::store::Tx;
 use crate::Store;
-use models::org::{display_name, Caller, Credentials, Member};
+use models::org::{display_name, Caller, Credentials, Member, MemberAdded, MEMBER_ADDED_NOTICE};
 use models::{Action, AppError, OrgId, Role, UserId};
 use sqlx::Row;
 
@@ -46,39 +47,71 @@ pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Member>, AppErro
         .map_err(internal("decoding members"))
 }
 
-/// Adds a known Telegram user (without an organization) as a member; they get
-/// dashboard credentials, shown once.
-pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<Credentials, AppError> {
+/// Adds a known Telegram user (without an organization) as a member (owner).
+///
+/// The owner gets no credentials: a member's password is theirs alone (it
+/// would open their personal databases too). Any dashboard account the
+/// person already has is left as it is. A notification in the outbox tells
+/// them, in Telegram, that they were added and to send `/dashboard` to the
+/// bot in a private chat for their sign-in.
+pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<MemberAdded, AppError> {
+    require(caller, Action::AddMembers)?;
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting a transaction"))?;
+    let (org_id, actor) = admit(&mut tx, caller, user_id).await?;
+    let org_name: String = sqlx::query("SELECT name FROM organizations WHERE org_id = $1")
+        .bind(org_id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(internal("reading an organization's name"))?;
+    notify::enqueue(
+        &mut tx,
+        user_id,
+        notify::Kind::MemberAdded,
+        &notify::member_added_text(&org_name),
+        crate::clock::now(),
+    )
+    .await
+    .map_err(internal("queueing a notification"))?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        Some(org_id.as_str()),
+        Event::MemberAdded,
+        Some(&user_id.to_string()),
+    )
+    .await
+    .map_err(internal("auditing"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing a new member"))?;
+    Ok(MemberAdded {
+        user_id,
+        username: None,
+        password: None,
+        message: MEMBER_ADDED_NOTICE.to_owned(),
+    })
+}
+
+/// [`add`] for the operator's command line (`server add-member`): the
+/// operator administers the system and hands the new member fresh
+/// dashboard credentials, so they are issued and returned here (any earlier
+/// password of that person stops working). No Telegram notification.
+pub(crate) async fn add_with_credentials(
+    store: &Store,
+    caller: &Caller,
+    user_id: UserId,
+) -> Result<Credentials, AppError> {
     require(caller, Action::AddMembers)?;
     let prepared = credentials::prepare().await?;
     let mut tx = store
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    let (org_id, actor) = require_in_tx(&mut tx, caller, Action::AddMembers).await?;
-    if !crate::users::exists(&mut tx, user_id)
-        .await
-        .map_err(internal("reading a user"))?
-    {
-        return Err(AppError::not_found(format!(
-            "Telegram user {user_id} is not known to Tabletalk: they must send /start to the bot first."
-        )));
-    }
-    match membership_of(&mut tx, user_id).await? {
-        Some(org) if org == org_id.as_str() => {
-            return Err(AppError::conflict(format!(
-                "User {user_id} is already a member."
-            )))
-        }
-        Some(_) => {
-            return Err(AppError::conflict(format!(
-                "User {user_id} belongs to another organization; they must leave it first."
-            )))
-        }
-        None => {}
-    }
-    let now = crate::clock::now();
-    insert(&mut tx, &org_id, user_id, Role::Member, now).await?;
+    let (org_id, actor) = admit(&mut tx, caller, user_id).await?;
     let creds = credentials::issue(&mut tx, user_id, prepared).await?;
     audit::record(
         &mut tx,
@@ -93,6 +126,35 @@ pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<Cred
         .await
         .map_err(internal("committing a new member"))?;
     Ok(creds)
+}
+
+/// The checks and the membership row shared by both ways of adding: the
+/// caller may add members, the person is known and in no organization.
+async fn admit(tx: &mut Tx, caller: &Caller, user_id: UserId) -> Result<(OrgId, UserId), AppError> {
+    let (org_id, actor) = require_in_tx(tx, caller, Action::AddMembers).await?;
+    if !crate::users::exists(tx, user_id)
+        .await
+        .map_err(internal("reading a user"))?
+    {
+        return Err(AppError::not_found(format!(
+            "Telegram user {user_id} is not known to Tabletalk: they must send /start to the bot first."
+        )));
+    }
+    match membership_of(tx, user_id).await? {
+        Some(org) if org == org_id.as_str() => {
+            return Err(AppError::conflict(format!(
+                "User {user_id} is already a member."
+            )))
+        }
+        Some(_) => {
+            return Err(AppError::conflict(format!(
+                "User {user_id} belongs to another organization; they must leave it first."
+            )))
+        }
+        None => {}
+    }
+    insert(tx, &org_id, user_id, Role::Member, crate::clock::now()).await?;
+    Ok((org_id, actor))
 }
 
 /// Removes a member (owner). The owner cannot be removed; the removed user's
