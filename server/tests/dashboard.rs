@@ -501,7 +501,7 @@ async fn adding_a_member_over_http_hands_the_owner_no_password() {
         let kind = db.kind;
         let app = spawn(db).await;
         let people = app.people().await;
-        let conn = app.sqlite_target("ida-private.db");
+        let conn = app.sqlite_target("3001", "ida-private.db");
         let (status, json) = app
             .call(
                 &people.individual,
