@@ -1,7 +1,6 @@
-import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import { botUsername } from '../playwright.config';
-import { addMember, copySalesDatabase, createOrg, createUser, Demo, screenshots, seedDemo, signIn } from './support';
+import { addMember, copySalesDatabase, createOrg, createUser, Demo, expect, screenshots, seedDemo, signIn, test } from './support';
 
 // One demo organization for the whole file, prepared through the services.
 let demo: Demo;
