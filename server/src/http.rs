@@ -86,6 +86,9 @@ pub fn surface(router: Router, https: bool, max_body_bytes: usize) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .layer(ValidateRequestHeaderLayer::custom(known_query_fields(
+            app::api::query_fields(),
+        )))
         .layer(ValidateRequestHeaderLayer::custom(signed_in_gate))
         .layer(middleware::map_response(api_errors::plain_errors_as_json))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -157,6 +160,47 @@ fn signed_in_gate(request: &mut Request) -> Result<(), Response<Body>> {
     )))
 }
 
+/// A `GET` to an API endpoint with a query parameter the endpoint does not
+/// take is refused with a 400 naming it (a misspelt `?form=` would otherwise
+/// silently answer for the default range).
+#[allow(clippy::type_complexity)]
+fn known_query_fields(
+    endpoints: Vec<(&'static str, &'static [&'static str])>,
+) -> impl FnMut(&mut Request) -> Result<(), Response<Body>> + Clone {
+    let endpoints: std::sync::Arc<std::collections::HashMap<_, _>> =
+        std::sync::Arc::new(endpoints.into_iter().collect());
+    move |request: &mut Request| {
+        if request.method() != axum::http::Method::GET {
+            return Ok(());
+        }
+        let (Some(fields), Some(query)) =
+            (endpoints.get(request.uri().path()), request.uri().query())
+        else {
+            return Ok(());
+        };
+        let unknown = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            // `a[b]=c` is the nested form of `a`.
+            .map(|pair| pair.split(['=', '[']).next().unwrap_or(pair))
+            .find(|name| !fields.contains(name));
+        match unknown {
+            None => Ok(()),
+            Some(name) => {
+                let takes = if fields.is_empty() {
+                    "takes no parameters".to_owned()
+                } else {
+                    format!("takes {}", fields.join(", "))
+                };
+                Err(api_errors::json_response(&AppError::bad_request(format!(
+                    "The query is not valid: the parameter \"{}\" is not known (this endpoint {takes}).",
+                    name.chars().take(64).collect::<String>()
+                ))))
+            }
+        }
+    }
+}
+
 /// Whether the request names a session at all: a non-empty bearer token or
 /// session cookie.
 pub fn carries_session(headers: &HeaderMap) -> bool {
@@ -181,6 +225,33 @@ pub fn carries_session(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_get_endpoint_has_its_query_fields_listed() {
+        let listed: Vec<&str> = app::api::query_fields()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        let gets: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+            .filter(|(_, method)| method == axum::http::Method::GET)
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            gets.len() >= 17,
+            "server functions are registered: {gets:?}"
+        );
+        for path in gets {
+            assert!(
+                listed.contains(&path),
+                "{path} is missing from app::api::query_fields"
+            );
+        }
+        let schema = app::api::query_fields()
+            .into_iter()
+            .find(|(path, _)| *path == "/dashboard/databases/schema")
+            .map(|(_, fields)| fields);
+        assert_eq!(schema, Some(&["connection_id", "refresh"][..]));
+    }
 
     #[test]
     fn sessions_are_recognised_by_either_cookie_name_or_a_bearer_token() {

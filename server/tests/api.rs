@@ -525,6 +525,40 @@ async fn unknown_fields_are_refused_by_name() {
             .is_some_and(|m| m.contains("\"monthly_usd\"")),
         "{body}"
     );
+    // Query parameters too, on every GET endpoint.
+    for (query, name) in [
+        ("costs/overview?form=2024-01-01", "form"),
+        ("verify?tokn=x", "tokn"),
+        ("costs/overview?from=2024-01-01&to=2024-01-31&x[y]=1", "x"),
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/dashboard/{query}", app.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("completes");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body = json_of(response).await;
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("\"{name}\""))),
+            "{query}: {body}"
+        );
+    }
+    let known = app
+        .http
+        .get(format!(
+            "{}/dashboard/costs/overview?from=2024-01-01&to=2024-01-31",
+            app.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("completes");
+    // Past the parameters, to the role check: an individual has no organization costs.
+    assert_eq!(known.status(), StatusCode::FORBIDDEN);
     // A misspelt login field is named too, not reported as a wrong password.
     let login = app
         .login(json!({"username": "dave", "passwort": "dave's password"}))
