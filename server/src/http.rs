@@ -163,7 +163,7 @@ fn signed_in_gate(request: &mut Request) -> Result<(), Response<Body>> {
 /// A `GET` to an API endpoint with a query parameter the endpoint does not
 /// take is refused with a 400 naming it (a misspelt `?form=` would otherwise
 /// silently answer for the default range).
-#[allow(clippy::type_complexity)]
+#[allow(clippy::result_large_err)] // the `Err` is the response itself
 fn known_query_fields(
     endpoints: Vec<(&'static str, &'static [&'static str])>,
 ) -> impl FnMut(&mut Request) -> Result<(), Response<Body>> + Clone {
