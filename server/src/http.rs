@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, REFERRER_POLICY,
-    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    STRICT_TRANSPORT_SECURITY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use axum::{middleware, Router};
@@ -68,6 +68,11 @@ where
                     .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
                 (response.status().is_success() && !html).then(|| value.clone())
             },
+        ))
+        // The answer depends on Accept-Encoding: shared caches keep one per encoding.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            VARY,
+            HeaderValue::from_static("accept-encoding"),
         ))
 }
 

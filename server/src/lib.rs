@@ -67,7 +67,12 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let files = Router::new()
         .nest(
             &format!("/{pkg}"),
-            http::static_files(&site_root.join(&pkg), pkg_cache, not_found.clone()),
+            // A missing bundle file is a plain 404, not a rendered page.
+            http::static_files(
+                &site_root.join(&pkg),
+                pkg_cache,
+                axum::routing::any(|| async { axum::http::StatusCode::NOT_FOUND }),
+            ),
         )
         .merge(http::static_files(&site_root, http::ONE_DAY, not_found));
     http::surface(

@@ -639,6 +639,7 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(header(&br, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(header(&br, "vary"), Some("accept-encoding"));
     assert_eq!(&br.bytes().await.expect("body")[..], b"brotli bytes");
     let gz = get("/pkg/tabletalk.AbC123.wasm", "gzip")
         .await
