@@ -204,6 +204,18 @@ mod tests {
     }
 
     #[test]
+    fn a_body_over_the_limit_read_without_a_length_is_413() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "length limit exceeded".into(),
+        ));
+        assert_eq!(err.status(), 413, "{err:?}");
+        let other = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "missing field `password`".into(),
+        ));
+        assert_eq!(other.status(), 400);
+    }
+
+    #[test]
     fn every_kind_has_its_status() {
         let cases = [
             (AppError::bad_request("x"), 400),
