@@ -15,6 +15,7 @@ SITE_ROOT := $(CURDIR)/target/site
 ## erase_components type-erases Leptos views: a fifth smaller WASM (see BENCHMARKS.md).
 run: tools
 	RUSTFLAGS="--cfg erase_components" cargo leptos build --release
+	node scripts/precompress.mjs $(SITE_ROOT)
 	LEPTOS_SITE_ROOT=$(SITE_ROOT) $(TARGET_DIR)/release/server
 
 ## Formatting, lints, Rust tests (SQLite; PostgreSQL too when TABLETALK_TEST_POSTGRES_URL is set),
@@ -37,6 +38,7 @@ unit:
 
 site:
 	cargo leptos build
+	node scripts/precompress.mjs $(SITE_ROOT)
 
 e2e:
 	rm -rf end2end/.run && mkdir -p end2end/.run/databases

@@ -9,14 +9,20 @@ pub mod api;
 pub mod charts;
 pub mod components;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod security;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server. The stylesheet
+/// and the hydration scripts use cargo-leptos' hashed file names when the
+/// build hashed them (`hash-files`), so they can be cached for good.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -24,6 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet id="leptos" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -39,7 +46,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/tabletalk.css" />
         <Title formatter=|page: String| format!("{page} · Tabletalk") />
         <Router>
             <main class="page">

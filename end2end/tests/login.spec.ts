@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { createUser } from './support';
+import { createUser, expect, test } from './support';
 
 test('signed out, the dashboard sends you to the login page', async ({ page }) => {
   await page.goto('/');

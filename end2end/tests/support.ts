@@ -2,8 +2,34 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, Page, TestInfo } from '@playwright/test';
+import { expect, Page, test as base, TestInfo } from '@playwright/test';
 import { serverBin, serverEnv, sqliteDir } from '../playwright.config';
+
+/**
+ * Every journey runs under the server's Content-Security-Policy and fails on
+ * any violation: the page reports each `securitypolicyviolation` event on the
+ * console, and Chromium's own "Refused to ..." messages are caught as well.
+ */
+export const test = base.extend<{ noCspViolations: void }>({
+  noCspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+        });
+      });
+      page.on('console', (message) => {
+        const text = message.text();
+        if (text.startsWith('CSP violation') || text.includes('Content Security Policy')) violations.push(text);
+      });
+      await use();
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 /** Runs an operator command of the real server binary against the test store. */
 export function server(args: string[], input = ''): string {

@@ -26,6 +26,9 @@ pub enum AppError {
     /// 409: conflicts with the current state.
     #[error("{message}")]
     Conflict { message: String },
+    /// 413: the request body is larger than the server accepts.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// 429: too many attempts; try again after `retry_after_secs`.
     #[error("{message}")]
     TooManyRequests {
@@ -35,6 +38,9 @@ pub enum AppError {
     /// 500: something failed on the server; details are in the server's log only.
     #[error("{message}")]
     Internal { message: String },
+    /// 503: the server could not answer in time (the request timeout).
+    #[error("{message}")]
+    Unavailable { message: String },
 }
 
 impl AppError {
@@ -80,8 +86,10 @@ impl AppError {
             AppError::Forbidden { .. } => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
+            AppError::PayloadTooLarge { .. } => 413,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal { .. } => 500,
+            AppError::Unavailable { .. } => 503,
         }
     }
 
@@ -93,8 +101,10 @@ impl AppError {
             | AppError::Forbidden { message }
             | AppError::NotFound { message }
             | AppError::Conflict { message }
+            | AppError::PayloadTooLarge { message }
             | AppError::TooManyRequests { message, .. }
-            | AppError::Internal { message } => message,
+            | AppError::Internal { message }
+            | AppError::Unavailable { message } => message,
         }
     }
 }
@@ -116,6 +126,12 @@ impl FromServerFnError for AppError {
             },
             // The same variant means "bad request body" on the server and "unreadable
             // answer" in the browser.
+            // A body without a length that passed the limit while being read.
+            ServerFnErrorErr::Deserialization(detail)
+                if !cfg!(target_arch = "wasm32") && detail.contains("length limit exceeded") =>
+            {
+                crate::codec::body_too_large()
+            }
             ServerFnErrorErr::Deserialization(detail) => {
                 if cfg!(target_arch = "wasm32") {
                     AppError::Internal {
@@ -141,7 +157,7 @@ impl FromServerFnError for AppError {
 
 /// Turns a decoder's complaint into a message that names what is wrong without
 /// echoing values from the body (which may hold a password).
-fn describe_bad_body(detail: &str) -> String {
+pub(crate) fn describe_bad_body(detail: &str) -> String {
     const PREFIX: &str = "The request body is not valid: ";
     if let Some(field) = between_backticks(detail, "missing field `") {
         return format!("{PREFIX}the field \"{field}\" is missing.");
@@ -188,6 +204,18 @@ mod tests {
     }
 
     #[test]
+    fn a_body_over_the_limit_read_without_a_length_is_413() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "length limit exceeded".into(),
+        ));
+        assert_eq!(err.status(), 413, "{err:?}");
+        let other = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "missing field `password`".into(),
+        ));
+        assert_eq!(other.status(), 400);
+    }
+
+    #[test]
     fn every_kind_has_its_status() {
         let cases = [
             (AppError::bad_request("x"), 400),
@@ -203,6 +231,18 @@ mod tests {
                 429,
             ),
             (AppError::internal(), 500),
+            (
+                AppError::PayloadTooLarge {
+                    message: "x".into(),
+                },
+                413,
+            ),
+            (
+                AppError::Unavailable {
+                    message: "x".into(),
+                },
+                503,
+            ),
         ];
         for (err, status) in cases {
             assert_eq!(err.status(), status, "{err:?}");

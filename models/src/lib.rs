@@ -4,6 +4,7 @@
 //! endpoint, validation and the one error enum that crosses the wire.
 
 pub mod auth;
+pub mod codec;
 pub mod costs;
 pub mod day;
 pub mod error;

@@ -145,6 +145,7 @@ pub struct DatabaseInfo {
 /// What the dashboard (or the bot) sends to add a database. `Debug` hides the
 /// connection string: it holds a password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewDatabase {
     pub name: String,
     pub connection_string: String,

@@ -51,3 +51,39 @@ pub async fn with_status(request: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// An error answered as `{"error": ..., "message": ...}` with its status.
+pub fn json_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(error).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The layers' own refusals (tower-http's 413 from the body limit, 503 from
+/// the timeout) come as plain text or empty; they are given the JSON error
+/// shape every other error has.
+pub async fn plain_errors_as_json(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => json_response(&models::codec::body_too_large()),
+        StatusCode::SERVICE_UNAVAILABLE => json_response(&AppError::Unavailable {
+            message: format!(
+                "The server did not answer within {} seconds. Try again, perhaps with a \
+                 narrower question or range.",
+                crate::http::REQUEST_TIMEOUT.as_secs()
+            ),
+        }),
+        _ => response,
+    }
+}

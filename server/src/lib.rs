@@ -5,14 +5,17 @@ pub mod api_errors;
 pub mod cli;
 pub mod export;
 pub mod health;
+pub mod http;
 pub mod site;
 
 use axum::extract::FromRef;
+use axum::handler::Handler;
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use services::AppState;
+use std::path::PathBuf;
 
 /// The router's state: Leptos' options for rendering, and our services.
 #[derive(Clone, FromRef)]
@@ -21,14 +24,31 @@ pub struct ServerState {
     pub app: AppState,
 }
 
-/// Every route of the server.
+/// Every route of the server: pages, server functions and health answers
+/// compressed on the fly (brotli or gzip, as the client accepts); the site
+/// root's files (`/pkg/...`, `/echarts.min.js`) precompressed at build time;
+/// all of it inside the layers of [`http::surface`].
 pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
+    let https = app
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
     let state = ServerState {
         leptos_options: leptos_options.clone(),
         app: app.clone(),
     };
+    let site_root = PathBuf::from(leptos_options.site_root.as_ref());
+    let pkg = leptos_options.site_pkg_dir.to_string();
+    // cargo-leptos' `hash-files` puts a content hash in the /pkg file names.
+    let pkg_cache = if leptos_options.hash_files {
+        http::IMMUTABLE
+    } else {
+        http::NO_CACHE
+    };
+    let shell_options = leptos_options.clone();
     let routes = generate_route_list(app::App);
-    Router::new()
+    let dynamic = Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/dashboard/costs/export.csv", get(export::ledger_csv))
@@ -36,13 +56,30 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             &state,
             routes,
             move || provide_context(app.clone()),
-            move || app::shell(leptos_options.clone()),
+            move || app::shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
-            app::shell,
-        ))
         .layer(middleware::from_fn(api_errors::with_status))
-        .with_state(state)
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state.clone());
+    // Not a file: the not-found page.
+    let not_found =
+        leptos_axum::file_and_error_handler::<ServerState, _>(app::shell).with_state(state);
+    let files = Router::new()
+        .nest(
+            &format!("/{pkg}"),
+            // A missing bundle file is a plain 404, not a rendered page.
+            http::static_files(
+                &site_root.join(&pkg),
+                pkg_cache,
+                axum::routing::any(|| async { axum::http::StatusCode::NOT_FOUND }),
+            ),
+        )
+        .merge(http::static_files(&site_root, http::ONE_DAY, not_found));
+    http::surface(
+        dynamic.merge(files),
+        https,
+        models::codec::MAX_REQUEST_BODY_BYTES,
+    )
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes open requests and closes the store.

@@ -15,20 +15,25 @@ struct TestApp {
 }
 
 async fn spawn_app(db: TestDb) -> TestApp {
-    spawn_app_with(db, &[]).await
+    spawn_app_with(db, &[], |_| {}).await
 }
 
-/// [`spawn_app`] with more configuration variables.
-async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+/// [`spawn_app`] with more configuration variables and other Leptos options
+/// (a site root of test files, hashed file names).
+async fn spawn_app_with(
+    db: TestDb,
+    env: &[(&str, &str)],
+    site: impl FnOnce(&mut leptos::prelude::LeptosOptions),
+) -> TestApp {
     services::telemetry::init_for_tests();
     let url = db.url.clone();
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "TABLETALK_SECRET_KEY" => Some(testkit::db::TEST_SECRET_KEY.to_owned()),
-        _ => extra
+        _ => env
             .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned()),
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned()),
     })
     .expect("valid");
     let store = Store::connect(&SecretString::from(db.url.clone()))
@@ -41,6 +46,7 @@ async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     let addr = listener.local_addr().expect("bound");
     let mut options = server::site::options().expect("default options");
     options.site_addr = addr;
+    site(&mut options);
     let router = server::router(state.clone(), options);
     tokio::spawn(async move {
         axum::serve(
@@ -463,6 +469,7 @@ async fn the_per_address_limit_follows_trusted_proxies_only() {
     let app = spawn_app_with(
         TestDb::sqlite(),
         &[("TABLETALK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")],
+        |_| {},
     )
     .await;
     for i in 0..20 {
@@ -528,4 +535,314 @@ async fn password_changes_are_throttled_and_failures_audited() {
         .expect("count");
         assert_eq!(audited, 5, "{kind}");
     }
+}
+
+// The HTTP surface (issue 11): headers, limits, request ids, compression.
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    for path in ["/login", "/dashboard/verify", "/healthz", "/no/such/page"] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .expect("completes");
+        let csp = header(&response, "content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_owned();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("'wasm-unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        let scripts = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src");
+        assert!(!scripts.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(header(&response, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(header(&response, "x-frame-options"), Some("DENY"));
+        assert_eq!(header(&response, "referrer-policy"), Some("same-origin"));
+        assert_eq!(
+            header(&response, "strict-transport-security"),
+            None,
+            "{path}: no HSTS over plain http"
+        );
+        if path == "/login" {
+            assert_eq!(header(&response, "cache-control"), Some("no-cache"));
+            // The page's inline hydration script runs by the header's nonce.
+            let nonce = csp
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .expect("a nonce for the page")
+                .to_owned();
+            let html = response.text().await.expect("body");
+            assert!(
+                html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+                "{html}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn https_public_url_adds_hsts() {
+    let app = spawn_app_with(
+        TestDb::sqlite(),
+        &[("TABLETALK_PUBLIC_URL", "https://tt.example.com")],
+        |_| {},
+    )
+    .await;
+    for path in ["/login", "/healthz"] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .expect("completes");
+        assert_eq!(
+            header(&response, "strict-transport-security"),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_8_mb_body_is_refused_with_413_json() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let password = "x".repeat(8 * 1024 * 1024);
+    let response = app
+        .login(json!({"username": "alice", "password": password}))
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "payload_too_large", "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("1 MB")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_or_made_and_answered() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let given = app
+        .http
+        .get(format!("{}/healthz", app.url))
+        .header("x-request-id", "from-the-proxy-42")
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(header(&given, "x-request-id"), Some("from-the-proxy-42"));
+    let made = app.verify(None, None).await;
+    let id = header(&made, "x-request-id").expect("an id is made");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+}
+
+#[tokio::test]
+async fn anonymous_requests_get_401_before_their_body_is_read() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let response = app
+        .http
+        .post(format!("{}/dashboard/budget/set", app.url))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(response).await["error"], "unauthorized");
+    // Signing in stays open to anonymous callers, and its body is read.
+    let login = app
+        .http
+        .post(format!("{}/dashboard/login", app.url))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(login.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_fields_are_refused_by_name() {
+    let app = TestApp::with_user(TestDb::sqlite(), "dave", "dave's password").await;
+    let token = json_of(
+        app.login(json!({"username": "dave", "password": "dave's password"}))
+            .await,
+    )
+    .await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let response = app
+        .http
+        .post(format!("{}/dashboard/budget/set", app.url))
+        .bearer_auth(&token)
+        .json(&json!({"monthly_usd": "-5"}))
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "bad_request", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"monthly_usd\"")),
+        "{body}"
+    );
+    // Query parameters too, on every GET endpoint.
+    for (query, name) in [
+        ("costs/overview?form=2024-01-01", "form"),
+        ("verify?tokn=x", "tokn"),
+        ("costs/overview?from=2024-01-01&to=2024-01-31&x[y]=1", "x"),
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/dashboard/{query}", app.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("completes");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body = json_of(response).await;
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("\"{name}\""))),
+            "{query}: {body}"
+        );
+    }
+    let known = app
+        .http
+        .get(format!(
+            "{}/dashboard/costs/overview?from=2024-01-01&to=2024-01-31",
+            app.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("completes");
+    // Past the parameters, to the role check: an individual has no organization costs.
+    assert_eq!(known.status(), StatusCode::FORBIDDEN);
+    // A misspelt login field is named too, not reported as a wrong password.
+    let login = app
+        .login(json!({"username": "dave", "passwort": "dave's password"}))
+        .await;
+    assert_eq!(login.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(login).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"passwort\"")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn json_answers_are_compressed_when_asked() {
+    let app = TestApp::with_user(TestDb::sqlite(), "erin", "erin's password").await;
+    let token = json_of(
+        app.login(json!({"username": "erin", "password": "erin's password"}))
+            .await,
+    )
+    .await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let response = app
+        .http
+        .get(format!("{}/dashboard/verify", app.url))
+        .bearer_auth(&token)
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-encoding"), Some("br"));
+    let packed = response.bytes().await.expect("body");
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(
+        &mut brotli_decompressor::Decompressor::new(&packed[..], 4096),
+        &mut json,
+    )
+    .expect("brotli");
+    let body: Value = serde_json::from_slice(&json).expect("JSON inside");
+    assert_eq!(body["username"], "erin", "{body}");
+}
+
+#[tokio::test]
+async fn static_files_are_sent_precompressed_and_cached_by_hash() {
+    let site = tempfile::tempdir().expect("tempdir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg dir");
+    let wasm = pkg.join("tabletalk.AbC123.wasm");
+    std::fs::write(&wasm, b"the original wasm").expect("write");
+    // Distinct contents show which sibling was sent (no compression per request).
+    std::fs::write(pkg.join("tabletalk.AbC123.wasm.br"), b"brotli bytes").expect("write");
+    std::fs::write(pkg.join("tabletalk.AbC123.wasm.gz"), b"gzip bytes").expect("write");
+    std::fs::write(site.path().join("echarts.min.js"), b"var echarts;").expect("write");
+    let root = site.path().display().to_string();
+    let app = spawn_app_with(TestDb::sqlite(), &[], move |options| {
+        options.site_root = root.into();
+        options.hash_files = true;
+    })
+    .await;
+    let get = |path: &str, encodings: &str| {
+        app.http
+            .get(format!("{}{path}", app.url))
+            .header("accept-encoding", encodings)
+            .send()
+    };
+    let br = get("/pkg/tabletalk.AbC123.wasm", "gzip, br")
+        .await
+        .expect("completes");
+    assert_eq!(br.status(), StatusCode::OK);
+    assert_eq!(header(&br, "content-encoding"), Some("br"));
+    assert_eq!(header(&br, "content-type"), Some("application/wasm"));
+    assert_eq!(
+        header(&br, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(header(&br, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(header(&br, "vary"), Some("accept-encoding"));
+    assert_eq!(&br.bytes().await.expect("body")[..], b"brotli bytes");
+    let gz = get("/pkg/tabletalk.AbC123.wasm", "gzip")
+        .await
+        .expect("completes");
+    assert_eq!(header(&gz, "content-encoding"), Some("gzip"));
+    assert_eq!(&gz.bytes().await.expect("body")[..], b"gzip bytes");
+    let plain = get("/pkg/tabletalk.AbC123.wasm", "identity")
+        .await
+        .expect("completes");
+    assert_eq!(header(&plain, "content-encoding"), None);
+    assert_eq!(
+        &plain.bytes().await.expect("body")[..],
+        b"the original wasm"
+    );
+    // Not hashed: cached for a day, then revalidated.
+    let echarts = get("/echarts.min.js", "br").await.expect("completes");
+    assert_eq!(echarts.status(), StatusCode::OK);
+    assert_eq!(
+        header(&echarts, "cache-control"),
+        Some("public, max-age=86400")
+    );
+    // A missing file is not cached for good.
+    let missing = get("/pkg/tabletalk.Old999.wasm", "br")
+        .await
+        .expect("completes");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_ne!(
+        header(&missing, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
 }

@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
+use models::codec::StrictJson;
 use models::AppError;
 
 /// Changes the caller's dashboard password; other sessions end, this one stays.
-#[server(prefix = "/dashboard", endpoint = "password", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "password", input = StrictJson, output = Json)]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     super::context::check_same_origin().await?;
     let state = super::context::state()?;
@@ -33,7 +34,7 @@ pub async fn budget() -> Result<Option<String>, AppError> {
 }
 
 /// Sets (a decimal amount of USD) or clears (empty) the monthly budget.
-#[server(prefix = "/dashboard", endpoint = "budget/set", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "budget/set", input = StrictJson, output = Json)]
 pub async fn set_budget(#[server(default)] usd: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let budget = usd

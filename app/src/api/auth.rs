@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use models::auth::{LoginResponse, SessionInfo};
+use models::codec::StrictJson;
 use models::AppError;
 
 /// Signs in with dashboard credentials: JSON `{"username", "password"}` in,
 /// the seed's `{token, role, org_id, org_name}` out, plus the session cookie.
-#[server(prefix = "/dashboard", endpoint = "login", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "login", input = StrictJson, output = Json)]
 pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
     super::context::check_same_origin().await?;
     let state = super::context::state()?;
@@ -19,7 +20,7 @@ pub async fn login(username: String, password: String) -> Result<LoginResponse, 
 }
 
 /// Ends the caller's session (server-side) and clears the cookie.
-#[server(prefix = "/dashboard", endpoint = "logout", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "logout", input = StrictJson, output = Json)]
 pub async fn logout() -> Result<(), AppError> {
     super::context::check_same_origin().await?;
     let state = super::context::state()?;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
+use models::codec::StrictJson;
 use models::targets::{AddedDatabase, ConnectionTest, DatabaseInfo, NewDatabase, Schema};
 use models::AppError;
 
@@ -14,21 +15,21 @@ pub async fn databases() -> Result<Vec<DatabaseInfo>, AppError> {
 }
 
 /// Tests a connection string (connect, query, read the schema) without storing it.
-#[server(prefix = "/dashboard", endpoint = "databases/test", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "databases/test", input = StrictJson, output = Json)]
 pub async fn test_database(connection_string: String) -> Result<ConnectionTest, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::targets::databases::test(&state, &caller, &connection_string).await
 }
 
 /// Adds a database after testing it; the connection string is stored encrypted.
-#[server(prefix = "/dashboard", endpoint = "databases/create", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "databases/create", input = StrictJson, output = Json)]
 pub async fn create_database(database: NewDatabase) -> Result<AddedDatabase, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::targets::databases::add(&state, &caller, &database).await
 }
 
 /// Removes a database.
-#[server(prefix = "/dashboard", endpoint = "databases/remove", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "databases/remove", input = StrictJson, output = Json)]
 pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
@@ -36,7 +37,7 @@ pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
 }
 
 /// Makes a database the caller's active one (the one the bot answers from).
-#[server(prefix = "/dashboard", endpoint = "databases/select", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "databases/select", input = StrictJson, output = Json)]
 pub async fn select_database(connection_id: String) -> Result<DatabaseInfo, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
@@ -53,7 +54,7 @@ pub async fn database_schema(connection_id: String) -> Result<Schema, AppError> 
 }
 
 /// Reads a database's schema again (a change, so a POST; limited per minute like tests).
-#[server(prefix = "/dashboard", endpoint = "databases/schema/refresh", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "databases/schema/refresh", input = StrictJson, output = Json)]
 pub async fn refresh_database_schema(connection_id: String) -> Result<Schema, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
+use models::codec::StrictJson;
 use models::org::{AuditEntry, Invitation, Member, MemberAdded, OrgOverview};
 use models::AppError;
 
@@ -25,14 +26,14 @@ pub async fn members() -> Result<Vec<Member>, AppError> {
 /// Adds a Telegram user (who has written to the bot) by id. The seed's
 /// `{username, password}` fields are answered as `null`: the member gets
 /// their sign-in from the bot, never through the owner.
-#[server(prefix = "/dashboard", endpoint = "members/add", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "members/add", input = StrictJson, output = Json)]
 pub async fn add_member(user_id: i64) -> Result<MemberAdded, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::orgs::members::add(&state.store, &caller, user_id).await
 }
 
 /// Removes a member (not the owner).
-#[server(prefix = "/dashboard", endpoint = "members/remove", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "members/remove", input = StrictJson, output = Json)]
 pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::orgs::members::remove(&state.store, &caller, user_id).await
@@ -46,14 +47,14 @@ pub async fn invitations() -> Result<Vec<Invitation>, AppError> {
 }
 
 /// A new invitation code for `max_uses` people, valid `days` days.
-#[server(prefix = "/dashboard", endpoint = "invitations/create", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "invitations/create", input = StrictJson, output = Json)]
 pub async fn create_invitation(max_uses: i64, days: i64) -> Result<Invitation, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::orgs::invitations::create(&state.store, &caller, max_uses, days).await
 }
 
 /// Revokes an invitation: nobody can join with it any more.
-#[server(prefix = "/dashboard", endpoint = "invitations/revoke", input = Json, output = Json)]
+#[server(prefix = "/dashboard", endpoint = "invitations/revoke", input = StrictJson, output = Json)]
 pub async fn revoke_invitation(code: String) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     services::orgs::invitations::revoke(&state.store, &caller, &code).await
