@@ -90,7 +90,7 @@ pub async fn record_alone(
 }
 
 /// The newest rows of the caller's organization (owners).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn list(store: &Store, caller: &Caller, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
     let org_id = crate::orgs::require(caller, Action::ViewAuditLog)?;
     let rows = sqlx::query(

@@ -81,7 +81,7 @@ pub(crate) async fn membership_of(
 
 /// Founds an organization: the caller (without one) becomes its owner and gets
 /// dashboard credentials, shown once.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn create(
     store: &Store,
     caller: &Caller,
@@ -155,7 +155,7 @@ pub async fn create(
 }
 
 /// The caller's organization.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppError> {
     let org_id = require(caller, Action::ViewOverview)?;
     find(store.pool(), org_id)
@@ -165,7 +165,7 @@ pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppErro
 
 /// The overview cards of the caller's organization; spend, budget and
 /// invitations only for those who may see costs and invitations.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn overview(
     store: &Store,
     caller: &Caller,
@@ -317,7 +317,7 @@ where
 
 /// Deletes the caller's organization (owner): every member loses access and
 /// their dashboard sign-in, its invitations and databases go with it.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn delete(store: &Store, caller: &Caller) -> Result<(), AppError> {
     let mut tx = store
         .begin_write()

@@ -162,7 +162,7 @@ async fn end_sessions(tx: &mut Tx, account_id: i64) -> Result<(), AppError> {
 }
 
 /// Issues the caller new dashboard credentials; every existing session ends.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn reset(store: &Store, caller: &Caller) -> Result<Credentials, AppError> {
     if !allowed(caller.role, Action::ManageOwnCredentials) {
         return Err(crate::orgs::forbidden(Action::ManageOwnCredentials));

@@ -84,7 +84,7 @@ fn scope<'a>(caller: &'a Caller, range: &DayRange) -> Result<(&'a str, i64, i64)
 }
 
 /// Totals of the caller's organization over `range`.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn overview(
     store: &Store,
     caller: &Caller,
@@ -95,7 +95,7 @@ pub async fn overview(
 }
 
 /// Input versus output tokens and cost.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn input_output(
     store: &Store,
     caller: &Caller,
@@ -111,7 +111,7 @@ pub async fn input_output(
 }
 
 /// Rows grouped by `grouping` (key, totals), in no particular order.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn grouped(
     store: &Store,
     caller: &Caller,
@@ -192,7 +192,7 @@ async fn rollup_query(
 /// The bare rollup query behind a breakdown, without remembering: for
 /// benchmarks that compare the HTTP answer with the query it stands on.
 #[doc(hidden)]
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn grouped_uncached_for_benchmark(
     store: &Store,
     caller: &Caller,
@@ -214,7 +214,7 @@ fn labelled(rows: Vec<(String, CostTotals)>) -> Vec<CostRow> {
 }
 
 /// By model, most expensive first.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn by_model(
     store: &Store,
     caller: &Caller,
@@ -231,7 +231,7 @@ pub async fn by_model(
 }
 
 /// By stage, in pipeline order.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn by_stage(
     store: &Store,
     caller: &Caller,
@@ -248,7 +248,7 @@ pub async fn by_stage(
 }
 
 /// Per day, oldest first (days without usage are absent).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn daily(
     store: &Store,
     caller: &Caller,
@@ -260,7 +260,7 @@ pub async fn daily(
 }
 
 /// Per user (most expensive first, with names) and the average per current member.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn per_user(
     store: &Store,
     caller: &Caller,

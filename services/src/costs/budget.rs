@@ -18,7 +18,7 @@ use models::{Action, AppError, Day, OrgId, Usd};
 pub const MAX_BUDGET: Usd = Usd::dollars(10_000_000);
 
 /// Sets (or with `None` clears) the caller's organization's monthly budget (owner).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn set(store: &Store, caller: &Caller, budget: Option<Usd>) -> Result<(), AppError> {
     require(caller, Action::ManageBudget)?;
     if let Some(b) = budget {
@@ -50,7 +50,7 @@ pub async fn set(store: &Store, caller: &Caller, budget: Option<Usd>) -> Result<
 }
 
 /// The caller's organization's budget, if any (owners).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn get(store: &Store, caller: &Caller) -> Result<Option<Usd>, AppError> {
     let org = require(caller, Action::ViewCosts)?;
     budget_of(store, org).await

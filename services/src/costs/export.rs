@@ -16,7 +16,7 @@ pub const PAGE_SIZE: i64 = 100;
 
 /// A page of the conversations list, newest first: [`PAGE_SIZE`] conversations
 /// older than `before` (time and id of the last one of the previous page).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn page(
     store: &Store,
     caller: &Caller,
@@ -33,7 +33,7 @@ pub async fn page(
 /// Conversations of the caller's organization in `range` (owners), optionally
 /// of one user, oldest first for the export or newest first for the list;
 /// newest first, `before` continues after a (timestamp, id).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn entries(
     store: &Store,
     caller: &Caller,
@@ -97,7 +97,7 @@ pub async fn entries(
 }
 
 /// `conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql`
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn ledger_csv(
     store: &Store,
     caller: &Caller,

@@ -19,7 +19,7 @@ use sqlx::Row;
 const DAY_SECS: i64 = 24 * 60 * 60;
 
 /// Creates an invitation for the caller's organization (owner).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn create(
     store: &Store,
     caller: &Caller,
@@ -76,7 +76,7 @@ pub async fn create(
 }
 
 /// The caller's organization's invitations, newest first, with their status now.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Invitation>, AppError> {
     let org_id = require(caller, Action::ViewInvites)?;
     let rows = sqlx::query(
@@ -130,7 +130,7 @@ fn status(
 }
 
 /// Revokes one of the caller's organization's invitations (owner).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn revoke(store: &Store, caller: &Caller, code: &str) -> Result<(), AppError> {
     require(caller, Action::RevokeInvites)?;
     let code = InviteCode::parse(code)?;
@@ -177,7 +177,7 @@ pub async fn revoke(store: &Store, caller: &Caller, code: &str) -> Result<(), Ap
 
 /// Joins the organization of an invitation. Each failure has its own message:
 /// unknown, expired, used up, revoked, or the caller already belongs to one.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn join(
     store: &Store,
     caller: &Caller,

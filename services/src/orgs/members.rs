@@ -12,7 +12,7 @@ use models::{Action, AppError, OrgId, Role, UserId};
 use sqlx::Row;
 
 /// The caller's organization's members, owner first, then by joining time.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Member>, AppError> {
     let org_id = require(caller, Action::ViewMembers)?;
     let rows = sqlx::query(
@@ -55,7 +55,7 @@ pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Member>, AppErro
 /// person already has is left as it is. A notification in the outbox tells
 /// them, in Telegram, that they were added and to send `/dashboard` to the
 /// bot in a private chat for their sign-in.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<MemberAdded, AppError> {
     require(caller, Action::AddMembers)?;
     let mut tx = store
@@ -162,7 +162,7 @@ async fn admit(tx: &mut Tx, caller: &Caller, user_id: UserId) -> Result<(OrgId, 
 /// Removes a member (owner). The owner cannot be removed; the removed user's
 /// active database is cleared if it was one of the organization's, and their
 /// dashboard access ends.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn remove(store: &Store, caller: &Caller, user_id: UserId) -> Result<(), AppError> {
     require(caller, Action::RemoveMembers)?;
     let mut tx = store
@@ -210,7 +210,7 @@ pub async fn remove(store: &Store, caller: &Caller, user_id: UserId) -> Result<(
 }
 
 /// The caller (a member) leaves their organization. Owners delete it instead.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn leave(store: &Store, caller: &Caller) -> Result<(), AppError> {
     if caller.role == Role::Owner {
         return Err(AppError::conflict(

@@ -165,7 +165,7 @@ async fn take_probe(state: &AppState, user_id: UserId) -> Result<(), AppError> {
 }
 
 /// Tests a connection string without storing anything: connect, query, read the schema.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn test(
     state: &AppState,
     caller: &Caller,
@@ -180,7 +180,7 @@ pub async fn test(
 }
 
 /// Adds a database: checks the input, connects, reads the schema, and only then stores it (encrypted).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn add(
     state: &AppState,
     caller: &Caller,
@@ -320,7 +320,7 @@ async fn store_new(
 }
 
 /// The databases the caller may use: their organization's, then their own.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<DatabaseInfo>, AppError> {
     let user_id = check(caller, Action::ViewDatabases)?;
     let org = caller.org_id.as_ref().map_or("", |o| o.as_str());
@@ -400,7 +400,7 @@ async fn visible(
 }
 
 /// Removes a database: the owner for an organization's, its owner for a personal one.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Result<(), AppError> {
     let user_id = check(caller, Action::RemoveDatabases)?;
     let s = visible(state, caller, user_id, id).await?;
@@ -455,7 +455,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Res
 }
 
 /// Makes a database the caller's active one (what the bot queries).
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn select(
     state: &AppState,
     caller: &Caller,
@@ -473,7 +473,7 @@ pub async fn select(
 }
 
 /// The caller's active database, if one is selected and still usable by them.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn active(state: &AppState, caller: &Caller) -> Result<Option<DatabaseInfo>, AppError> {
     let user_id = check(caller, Action::ViewDatabases)?;
     let Some(id) = active_id(state, user_id).await? else {
@@ -495,7 +495,7 @@ async fn entry_for(state: &AppState, s: &Stored) -> Result<Arc<Entry>, AppError>
 }
 
 /// The schema of a database the caller may use; cached, or read again with `refresh`.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn schema(
     state: &AppState,
     caller: &Caller,
@@ -521,7 +521,7 @@ pub async fn schema(
 
 /// Runs one read-only query on a database the caller may use: the guard
 /// first (a refusal is recorded), then the engine's read-only mode.
-#[tracing::instrument(skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn query(
     state: &AppState,
     caller: &Caller,
