@@ -78,18 +78,7 @@ pub async fn add(store: &Store, caller: &Caller, user_id: UserId) -> Result<Memb
     )
     .await
     .map_err(internal("queueing a notification"))?;
-    audit::record(
-        &mut tx,
-        Some(actor),
-        Some(org_id.as_str()),
-        Event::MemberAdded,
-        Some(&user_id.to_string()),
-    )
-    .await
-    .map_err(internal("auditing"))?;
-    tx.commit()
-        .await
-        .map_err(internal("committing a new member"))?;
+    audit_and_commit(tx, actor, &org_id, user_id).await?;
     Ok(MemberAdded {
         user_id,
         username: None,
@@ -115,6 +104,17 @@ pub(crate) async fn add_with_credentials(
         .map_err(internal("starting a transaction"))?;
     let (org_id, actor) = admit(&mut tx, caller, user_id).await?;
     let creds = credentials::issue(&mut tx, user_id, prepared).await?;
+    audit_and_commit(tx, actor, &org_id, user_id).await?;
+    Ok(creds)
+}
+
+/// The audit row and the commit that end both ways of adding.
+async fn audit_and_commit(
+    mut tx: Tx,
+    actor: UserId,
+    org_id: &OrgId,
+    user_id: UserId,
+) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         Some(actor),
@@ -126,8 +126,7 @@ pub(crate) async fn add_with_credentials(
     .map_err(internal("auditing"))?;
     tx.commit()
         .await
-        .map_err(internal("committing a new member"))?;
-    Ok(creds)
+        .map_err(internal("committing a new member"))
 }
 
 /// The checks and the membership row shared by both ways of adding: the
