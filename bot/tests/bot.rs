@@ -1,32 +1,16 @@
 //! The real bot against testkit's fake Bot API, over real HTTP.
 
-use secrecy::SecretString;
-use services::{AppState, Config, Store};
+use services::AppState;
 use std::time::Duration;
 use testkit::db::TestDb;
 use testkit::telegram::{FakeTelegram, TEST_TOKEN};
 
 async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
     let pairs = [
-        ("DATABASE_URL", db.url.clone()),
         ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
         ("TELEGRAM_API_URL", fake.api_url.clone()),
-        (
-            "TABLETALK_SECRET_KEY",
-            testkit::db::TEST_SECRET_KEY.to_owned(),
-        ),
     ];
-    let config = Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("valid configuration");
-    let store = Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .expect("store opens");
-    AppState::new(store, config).expect("state")
+    testkit::app::state(db, &pairs).await
 }
 
 #[tokio::test]
@@ -133,7 +117,7 @@ async fn an_invitation_deep_link_joins_the_organization() {
         .await
         .expect("organization");
     drop(owner_creds);
-    let owner = services::users::caller(&store, 1).await.expect("owner");
+    let owner = services::access::caller(&store, 1).await.expect("owner");
     let invite = services::orgs::invitations::create(&store, &owner, 1, 7)
         .await
         .expect("invite");

@@ -105,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let store = Store::connect(&SecretString::from(url.clone())).await?;
     let state = AppState::new(store, config)?;
+    let uncached = AppState {
+        answers: services::costs::answers::Answers::none(),
+        ..state.clone()
+    };
 
     let today = Day::of_unix(services::clock::now());
     let conversations = synthetic::conversations_for_stages(stage_rows);
@@ -122,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The first organization's owner signs in like a person would.
     let owner_id = options.first_user_id;
-    let owner = services::users::caller(&state.store, owner_id)
+    let owner = services::access::caller(&state.store, owner_id)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let creds = services::auth::credentials::reset(&state.store, &owner)
@@ -173,20 +177,17 @@ async fn main() -> anyhow::Result<()> {
         ("costs/by-model", Grouping::Model),
         ("costs/per-user", Grouping::User),
     ] {
-        // The bare rollup query behind the endpoint, no HTTP, nothing remembered:
-        // once alone, then under the same concurrency as the HTTP clients.
+        // The service's rollup query behind the endpoint, no HTTP, nothing
+        // remembered (a state whose answers cache is off; the usage counter
+        // is still read): once alone, then under the same concurrency as the
+        // HTTP clients.
         let bare = || {
-            let (store, caller) = (state.store.clone(), caller.clone());
+            let (state, caller) = (uncached.clone(), caller.clone());
             async move {
-                analytics::grouped_uncached_for_benchmark(
-                    &store,
-                    &caller,
-                    &DayRange::all(),
-                    grouping,
-                )
-                .await
-                .map(drop)
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))
+                analytics::grouped(&state, &caller, &DayRange::all(), grouping)
+                    .await
+                    .map(drop)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))
             }
         };
         let alone = closed_loop(1, 300.min(requests), |_| bare()).await?;
@@ -233,13 +234,13 @@ async fn main() -> anyhow::Result<()> {
         // What the server does per request besides HTTP: the service function
         // as the endpoint calls it (answer remembered), one caller.
         let service = closed_loop(1, 300.min(requests), |_| {
-            let (store, caller) = (state.store.clone(), caller.clone());
+            let (state, caller) = (state.clone(), caller.clone());
             async move {
                 let range = DayRange::all();
                 let done = if grouping == Grouping::Model {
-                    analytics::by_model(&store, &caller, &range).await.map(drop)
+                    analytics::by_model(&state, &caller, &range).await.map(drop)
                 } else {
-                    analytics::per_user(&store, &caller, &range).await.map(drop)
+                    analytics::per_user(&state, &caller, &range).await.map(drop)
                 };
                 done.map_err(|e| anyhow::anyhow!("{}", e.message()))
             }

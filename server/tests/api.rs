@@ -4,82 +4,30 @@ use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use services::{AppState, Config, Store};
 use testkit::db::TestDb;
+use testkit::server::{spawn, spawn_with, TestServer};
 
-struct TestApp {
-    url: String,
-    http: reqwest::Client,
-    state: AppState,
-    _db: TestDb,
+/// The server with one operator account.
+async fn with_user(db: TestDb, username: &str, password: &str) -> TestServer {
+    let app = spawn(db).await;
+    services::auth::create_account(
+        &app.state.store,
+        username,
+        SecretString::from(password.to_owned()),
+    )
+    .await
+    .expect("test user created");
+    app
 }
 
-async fn spawn_app(db: TestDb) -> TestApp {
-    spawn_app_with(db, &[], |_| {}).await
+/// The sign-in endpoint's requests, as these tests send them.
+trait SignIn {
+    async fn login(&self, body: Value) -> reqwest::Response;
+    async fn login_via(&self, body: Value, forwarded_for: &str) -> reqwest::Response;
+    async fn verify(&self, token: Option<&str>, cookie: Option<&str>) -> reqwest::Response;
 }
 
-/// [`spawn_app`] with more configuration variables and other Leptos options
-/// (a site root of test files, hashed file names).
-async fn spawn_app_with(
-    db: TestDb,
-    env: &[(&str, &str)],
-    site: impl FnOnce(&mut leptos::prelude::LeptosOptions),
-) -> TestApp {
-    services::telemetry::init_for_tests();
-    let url = db.url.clone();
-    let config = Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "TABLETALK_SECRET_KEY" => Some(testkit::db::TEST_SECRET_KEY.to_owned()),
-        _ => env
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned()),
-    })
-    .expect("valid");
-    let store = Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .expect("store opens");
-    let state = AppState::new(store, config).expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("bound");
-    let mut options = server::site::options().expect("default options");
-    options.site_addr = addr;
-    site(&mut options);
-    let router = server::router(state.clone(), options);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    TestApp {
-        url: format!("http://{addr}"),
-        http,
-        state,
-        _db: db,
-    }
-}
-
-impl TestApp {
-    async fn with_user(db: TestDb, username: &str, password: &str) -> TestApp {
-        let app = spawn_app(db).await;
-        services::auth::create_account(
-            &app.state.store,
-            username,
-            SecretString::from(password.to_owned()),
-        )
-        .await
-        .expect("test user created");
-        app
-    }
-
+impl SignIn for TestServer {
     async fn login(&self, body: Value) -> reqwest::Response {
         self.http
             .post(format!("{}/dashboard/login", self.url))
@@ -122,7 +70,7 @@ async fn json_of(response: reqwest::Response) -> Value {
 async fn login_answers_the_seed_fields_and_opens_a_session() {
     for db in TestDb::all().await {
         let kind = db.kind;
-        let app = TestApp::with_user(db, "alice", "alice's password").await;
+        let app = with_user(db, "alice", "alice's password").await;
         let response = app
             .login(json!({"username": "alice", "password": "alice's password"}))
             .await;
@@ -173,7 +121,7 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
 
 #[tokio::test]
 async fn bad_logins_get_clear_messages_and_the_right_status() {
-    let app = TestApp::with_user(TestDb::sqlite(), "bob", "bob's long password").await;
+    let app = with_user(TestDb::sqlite(), "bob", "bob's long password").await;
     let cases = [
         (
             json!({"username": "bob", "password": "nope"}),
@@ -239,7 +187,7 @@ async fn bad_logins_get_clear_messages_and_the_right_status() {
 async fn operator_accounts_see_what_they_are() {
     for db in TestDb::all().await {
         let kind = db.kind;
-        let app = TestApp::with_user(db, "operator", "operator's password").await;
+        let app = with_user(db, "operator", "operator's password").await;
         let login = json_of(
             app.login(json!({"username": "operator", "password": "operator's password"}))
                 .await,
@@ -273,7 +221,7 @@ async fn operator_accounts_see_what_they_are() {
 
 #[tokio::test]
 async fn verify_without_a_session_is_401_json() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     let response = app.verify(None, None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "unauthorized");
@@ -285,7 +233,7 @@ async fn verify_without_a_session_is_401_json() {
 
 #[tokio::test]
 async fn pages_render_on_the_server() {
-    let app = TestApp::with_user(TestDb::sqlite(), "carol", "carol's password").await;
+    let app = with_user(TestDb::sqlite(), "carol", "carol's password").await;
     let login_page = app
         .http
         .get(format!("{}/login", app.url))
@@ -348,7 +296,7 @@ async fn pages_render_on_the_server() {
 
 #[tokio::test]
 async fn health_endpoints_answer() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     let live = app
         .http
         .get(format!("{}/healthz", app.url))
@@ -403,7 +351,7 @@ async fn assert_throttled(response: reqwest::Response) {
 async fn parallel_wrong_passwords_are_checked_at_most_five_times() {
     for db in TestDb::all().await {
         let kind = db.kind;
-        let app = TestApp::with_user(db, "dora", "dora's long password").await;
+        let app = with_user(db, "dora", "dora's long password").await;
         let mut attempts = tokio::task::JoinSet::new();
         for i in 0..50 {
             let request = app
@@ -435,7 +383,7 @@ async fn parallel_wrong_passwords_are_checked_at_most_five_times() {
 async fn successful_logins_do_not_count_against_the_limit() {
     for db in TestDb::all().await {
         let kind = db.kind;
-        let app = TestApp::with_user(db, "erin", "erin's long password").await;
+        let app = with_user(db, "erin", "erin's long password").await;
         for attempt in 0..6 {
             let response = app
                 .login(json!({"username": "erin", "password": "erin's long password"}))
@@ -458,7 +406,7 @@ async fn successful_logins_do_not_count_against_the_limit() {
 async fn the_per_address_limit_follows_trusted_proxies_only() {
     let wrong = |i: usize| json!({"username": format!("ghost{i}"), "password": "nope"});
     // Without the setting: every request is 127.0.0.1, whatever it claims.
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     for i in 0..20 {
         let response = app.login_via(wrong(i), &format!("203.0.113.{i}")).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
@@ -466,9 +414,14 @@ async fn the_per_address_limit_follows_trusted_proxies_only() {
     assert_throttled(app.login_via(wrong(99), "198.51.100.1").await).await;
 
     // With the peer trusted: addresses come from X-Forwarded-For.
-    let app = spawn_app_with(
+    let app = spawn_with(
         TestDb::sqlite(),
-        &[("TABLETALK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")],
+        |_| {
+            vec![(
+                "TABLETALK_TRUSTED_PROXIES",
+                "127.0.0.1/32, 10.0.0.0/8".into(),
+            )]
+        },
         |_| {},
     )
     .await;
@@ -497,7 +450,7 @@ async fn the_per_address_limit_follows_trusted_proxies_only() {
 async fn password_changes_are_throttled_and_failures_audited() {
     for db in TestDb::all().await {
         let kind = db.kind;
-        let app = TestApp::with_user(db, "fay", "fay's long password").await;
+        let app = with_user(db, "fay", "fay's long password").await;
         let login = json_of(
             app.login(json!({"username": "fay", "password": "fay's long password"}))
                 .await,
@@ -545,7 +498,7 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     for path in ["/login", "/dashboard/verify", "/healthz", "/no/such/page"] {
         let response = app
             .http
@@ -594,9 +547,9 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn https_public_url_adds_hsts() {
-    let app = spawn_app_with(
+    let app = spawn_with(
         TestDb::sqlite(),
-        &[("TABLETALK_PUBLIC_URL", "https://tt.example.com")],
+        |_| vec![("TABLETALK_PUBLIC_URL", "https://tt.example.com".into())],
         |_| {},
     )
     .await;
@@ -617,7 +570,7 @@ async fn https_public_url_adds_hsts() {
 
 #[tokio::test]
 async fn an_8_mb_body_is_refused_with_413_json() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     let password = "x".repeat(8 * 1024 * 1024);
     let response = app
         .login(json!({"username": "alice", "password": password}))
@@ -633,7 +586,7 @@ async fn an_8_mb_body_is_refused_with_413_json() {
 
 #[tokio::test]
 async fn request_ids_are_kept_or_made_and_answered() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     let given = app
         .http
         .get(format!("{}/healthz", app.url))
@@ -649,7 +602,7 @@ async fn request_ids_are_kept_or_made_and_answered() {
 
 #[tokio::test]
 async fn anonymous_requests_get_401_before_their_body_is_read() {
-    let app = spawn_app(TestDb::sqlite()).await;
+    let app = spawn(TestDb::sqlite()).await;
     let response = app
         .http
         .post(format!("{}/dashboard/budget/set", app.url))
@@ -674,7 +627,7 @@ async fn anonymous_requests_get_401_before_their_body_is_read() {
 
 #[tokio::test]
 async fn unknown_fields_are_refused_by_name() {
-    let app = TestApp::with_user(TestDb::sqlite(), "dave", "dave's password").await;
+    let app = with_user(TestDb::sqlite(), "dave", "dave's password").await;
     let token = json_of(
         app.login(json!({"username": "dave", "password": "dave's password"}))
             .await,
@@ -750,7 +703,7 @@ async fn unknown_fields_are_refused_by_name() {
 
 #[tokio::test]
 async fn json_answers_are_compressed_when_asked() {
-    let app = TestApp::with_user(TestDb::sqlite(), "erin", "erin's password").await;
+    let app = with_user(TestDb::sqlite(), "erin", "erin's password").await;
     let token = json_of(
         app.login(json!({"username": "erin", "password": "erin's password"}))
             .await,
@@ -792,10 +745,14 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
     std::fs::write(pkg.join("tabletalk.AbC123.wasm.gz"), b"gzip bytes").expect("write");
     std::fs::write(site.path().join("echarts.min.js"), b"var echarts;").expect("write");
     let root = site.path().display().to_string();
-    let app = spawn_app_with(TestDb::sqlite(), &[], move |options| {
-        options.site_root = root.into();
-        options.hash_files = true;
-    })
+    let app = spawn_with(
+        TestDb::sqlite(),
+        |_| Vec::new(),
+        move |options| {
+            options.site_root = root.into();
+            options.hash_files = true;
+        },
+    )
     .await;
     let get = |path: &str, encodings: &str| {
         app.http

@@ -4,122 +4,18 @@
 
 use models::{allowed, Action, Role};
 use reqwest::StatusCode;
-use secrecy::SecretString;
 use serde_json::{json, Value};
-use services::{operator, users, AppState, Config, Store};
+use services::{access, operator, users};
 use testkit::db::TestDb;
+use testkit::server::{spawn, spawn_with, Session, TestServer};
 
-struct App {
-    url: String,
-    http: reqwest::Client,
-    state: AppState,
-    targets_dir: tempfile::TempDir,
-    _db: TestDb,
+/// The people of these tests, on top of the harness.
+trait Fixtures {
+    async fn people(&self) -> People;
+    fn sqlite_target(&self, owner: &str, name: &str) -> String;
 }
 
-async fn spawn(db: TestDb) -> App {
-    spawn_with(db, |_| Vec::new()).await
-}
-
-/// [`spawn`] with more configuration variables, which may name the address.
-async fn spawn_with(
-    db: TestDb,
-    extra: impl Fn(std::net::SocketAddr) -> Vec<(&'static str, String)>,
-) -> App {
-    services::telemetry::init_for_tests();
-    let targets_dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("bound");
-    let mut pairs = vec![
-        ("DATABASE_URL", db.url.clone()),
-        (
-            "TABLETALK_SECRET_KEY",
-            testkit::db::TEST_SECRET_KEY.to_owned(),
-        ),
-        (
-            "TABLETALK_SQLITE_DIR",
-            targets_dir.path().display().to_string(),
-        ),
-    ];
-    pairs.extend(extra(addr));
-    let config = Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("valid");
-    let store = Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .expect("store opens");
-    let state = AppState::new(store, config).expect("state");
-    let mut options = server::site::options().expect("options");
-    options.site_addr = addr;
-    let router = server::router(state.clone(), options);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    App {
-        url: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        state,
-        targets_dir,
-        _db: db,
-    }
-}
-
-/// A signed-in person: their token and password.
-struct Session {
-    token: String,
-    password: String,
-}
-
-impl App {
-    async fn sign_in(&self, creds: &models::org::Credentials) -> Session {
-        let response = self
-            .http
-            .post(format!("{}/dashboard/login", self.url))
-            .json(&json!({"username": creds.username, "password": creds.password}))
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.expect("json");
-        Session {
-            token: body["token"].as_str().expect("token").to_owned(),
-            password: creds.password.clone(),
-        }
-    }
-
-    async fn call(
-        &self,
-        session: &Session,
-        method: &str,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        let url = format!("{}/dashboard/{path}", self.url);
-        let request = match method {
-            "GET" => self.http.get(url),
-            _ => self.http.post(url).json(&body),
-        };
-        let response = request
-            .bearer_auth(&session.token)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, json)
-    }
-
+impl Fixtures for TestServer {
     /// Org "Acme" (owner 1001, member 1002), org "Globex" (owner 2001, member
     /// 2002) and an individual (3001), each signed in.
     async fn people(&self) -> People {
@@ -147,7 +43,7 @@ impl App {
         )
         .await
         .expect("individual");
-        let ida = users::caller(store, 3001).await.expect("caller");
+        let ida = access::caller(store, 3001).await.expect("caller");
         let individual = services::auth::credentials::reset(store, &ida)
             .await
             .expect("credentials");
@@ -361,7 +257,7 @@ async fn an_owner_cannot_reach_another_organization() {
         )
         .await;
     let code = json["code"].as_str().expect("a code").to_owned();
-    let globex = users::caller(&app.state.store, 2001)
+    let globex = access::caller(&app.state.store, 2001)
         .await
         .expect("caller")
         .org_id
@@ -633,9 +529,11 @@ async fn only_a_bearer_token_skips_the_cross_site_check() {
 /// the host was compared and the cookie had no prefix: test fails before).
 #[tokio::test]
 async fn over_https_the_cookie_is_host_prefixed_and_the_scheme_is_checked() {
-    let app = spawn_with(TestDb::sqlite(), |addr| {
-        vec![("TABLETALK_PUBLIC_URL", format!("https://{addr}"))]
-    })
+    let app = spawn_with(
+        TestDb::sqlite(),
+        |addr| vec![("TABLETALK_PUBLIC_URL", format!("https://{addr}"))],
+        |_| {},
+    )
     .await;
     let people = app.people().await;
     let host = app.url.trim_start_matches("http://").to_owned();

@@ -7,13 +7,14 @@
 use models::costs::{Channel, ConversationStatus, Stage, Usage};
 use models::org::Caller;
 use models::{Day, DayRange, Role};
-use secrecy::SecretString;
 use services::costs::analytics::{self, Grouping};
+use services::costs::answers::Answers;
 use services::costs::ledger::{self, NewConversation, NewStage};
-use services::costs::{raw, synthetic, PriceTable};
-use services::Store;
+use services::costs::{synthetic, PriceTable};
+use services::AppState;
 use std::time::{Duration, Instant};
 use testkit::db::TestDb;
+use testkit::raw;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -32,7 +33,14 @@ async fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("set TABLETALK_TEST_POSTGRES_URL"))?,
         _ => TestDb::sqlite(),
     };
-    let store = Store::connect(&SecretString::from(db.url.clone())).await?;
+    // Two states on one store: one remembers answers (as the server does),
+    // the other remembers nothing, so its reads time the rollup query itself.
+    let kept = testkit::app::state(&db, &[]).await;
+    let fresh = AppState {
+        answers: Answers::none(),
+        ..kept.clone()
+    };
+    let store = kept.store.clone();
     let prices = PriceTable::defaults();
     let today = Day::parse("2026-11-25").map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
 
@@ -64,17 +72,29 @@ async fn main() -> anyhow::Result<()> {
     let year = DayRange::between(models::Day(today.0 - 364), today);
     let month = DayRange::between(models::Day(today.0 - 29), today);
 
-    println!("| query (one org, ~{} stage rows) | range | rollup p50 | rollup p99 | raw GROUP BY p50 | raw p99 | p99 ratio raw/rollup |", summary.stages / 5);
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| query (one org, ~{} stage rows) | range | rollup query p50 | rollup query p99 | remembered p50 | remembered p99 | raw GROUP BY p50 | raw p99 | p99 ratio raw/rollup query |",
+        summary.stages / 5
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let err = |e: models::AppError| anyhow::anyhow!(e.message().to_owned());
     for (range_name, range) in [("365 days", year), ("30 days", month)] {
         let (from, to) = range.bounds();
-        let rolled = measure(300, || async {
-            analytics::overview(&store, &owner, &range)
-                .await
-                .map(drop)
-                .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
-        })
-        .await?;
+        let overview = |state: &AppState| {
+            let state = state.clone();
+            let owner = owner.clone();
+            move || {
+                let (state, owner) = (state.clone(), owner.clone());
+                async move {
+                    analytics::overview(&state, &owner, &range)
+                        .await
+                        .map(drop)
+                        .map_err(err)
+                }
+            }
+        };
+        let queried = measure(300, overview(&fresh)).await?;
+        let remembered = measure(300, overview(&kept)).await?;
         let counted = measure(3, || async {
             raw::overview(&store, org.as_str(), from, to)
                 .await
@@ -82,15 +102,23 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(anyhow::Error::from)
         })
         .await?;
-        row("overview", range_name, rolled, counted);
+        row("overview", range_name, queried, remembered, Some(counted));
         for grouping in Grouping::ALL {
-            let rolled = measure(300, || async {
-                analytics::grouped(&store, &owner, &range, grouping)
-                    .await
-                    .map(drop)
-                    .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
-            })
-            .await?;
+            let grouped = |state: &AppState| {
+                let state = state.clone();
+                let owner = owner.clone();
+                move || {
+                    let (state, owner) = (state.clone(), owner.clone());
+                    async move {
+                        analytics::grouped(&state, &owner, &range, grouping)
+                            .await
+                            .map(drop)
+                            .map_err(err)
+                    }
+                }
+            };
+            let queried = measure(300, grouped(&fresh)).await?;
+            let remembered = measure(300, grouped(&kept)).await?;
             let counted = measure(3, || async {
                 raw::grouped(&store, org.as_str(), from, to, grouping)
                     .await
@@ -101,21 +129,32 @@ async fn main() -> anyhow::Result<()> {
             row(
                 &format!("by {grouping:?}").to_lowercase(),
                 range_name,
-                rolled,
-                counted,
+                queried,
+                remembered,
+                Some(counted),
             );
         }
-        let per_user = measure(300, || async {
-            analytics::per_user(&store, &owner, &range)
-                .await
-                .map(drop)
-                .map_err(|e| anyhow::anyhow!(e.message().to_owned()))
-        })
-        .await?;
-        println!(
-            "| per_user (with names, members) | {range_name} | {} | {} | | | |",
-            ms(per_user.0),
-            ms(per_user.1)
+        let per_user = |state: &AppState| {
+            let state = state.clone();
+            let owner = owner.clone();
+            move || {
+                let (state, owner) = (state.clone(), owner.clone());
+                async move {
+                    analytics::per_user(&state, &owner, &range)
+                        .await
+                        .map(drop)
+                        .map_err(err)
+                }
+            }
+        };
+        let queried = measure(300, per_user(&fresh)).await?;
+        let remembered = measure(300, per_user(&kept)).await?;
+        row(
+            "per_user (with names, members)",
+            range_name,
+            queried,
+            remembered,
+            None,
         );
     }
 
@@ -139,7 +178,6 @@ async fn main() -> anyhow::Result<()> {
             call(Stage::SqlResponse, "gemini-2.5-flash-lite", i),
         ],
     };
-    let err = |e: models::AppError| anyhow::anyhow!(e.message().to_owned());
     let sequential = 2_000;
     let started = Instant::now();
     for i in 0..sequential {
@@ -181,14 +219,17 @@ async fn main() -> anyhow::Result<()> {
     let all: Vec<NewConversation> = (0..n).map(|i| sample(2_000_000 + i)).collect();
     let started = Instant::now();
     for chunk in all.chunks(max) {
-        ledger::record_without_rollup_for_benchmark(&store, &prices, chunk)
+        // The ledger's own insert, committed without the rollup step.
+        let mut tx = store.begin_write().await?;
+        ledger::insert_rows(&mut tx, store.backend(), &prices, chunk)
             .await
             .map_err(err)?;
+        tx.commit().await?;
     }
     let without = n as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     for chunk in all.chunks(max) {
-        ledger::write_batch(&store, &prices, chunk, true)
+        ledger::write_batch(&store, &prices, chunk)
             .await
             .map_err(err)?;
     }
@@ -252,13 +293,26 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn row(name: &str, range: &str, rolled: (Duration, Duration), counted: (Duration, Duration)) {
+fn row(
+    name: &str,
+    range: &str,
+    queried: (Duration, Duration),
+    remembered: (Duration, Duration),
+    counted: Option<(Duration, Duration)>,
+) {
+    let (raw50, raw99, ratio) = match counted {
+        Some(c) => (
+            ms(c.0),
+            ms(c.1),
+            format!("{:.0}x", c.1.as_secs_f64() / queried.1.as_secs_f64()),
+        ),
+        None => (String::new(), String::new(), String::new()),
+    };
     println!(
-        "| {name} | {range} | {} | {} | {} | {} | {:.0}x |",
-        ms(rolled.0),
-        ms(rolled.1),
-        ms(counted.0),
-        ms(counted.1),
-        counted.1.as_secs_f64() / rolled.1.as_secs_f64()
+        "| {name} | {range} | {} | {} | {} | {} | {raw50} | {raw99} | {ratio} |",
+        ms(queried.0),
+        ms(queried.1),
+        ms(remembered.0),
+        ms(remembered.1),
     );
 }

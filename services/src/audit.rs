@@ -92,7 +92,7 @@ pub async fn record_alone(
 /// The newest rows of the caller's organization (owners).
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn list(store: &Store, caller: &Caller, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
-    let org_id = crate::orgs::require(caller, Action::ViewAuditLog)?;
+    let org_id = crate::access::require(caller, Action::ViewAuditLog)?;
     let rows = sqlx::query(
         "SELECT created_at, actor_id, org_id, action, target FROM audit_log \
          WHERE org_id = $1 ORDER BY id DESC LIMIT $2",

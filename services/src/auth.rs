@@ -135,7 +135,7 @@ pub async fn session_caller(store: &Store, token: &str) -> Result<Caller, AppErr
         .await
         .map_err(internal("reading a session"))?
         .ok_or_else(not_signed_in)?;
-    let (org_id, role) = crate::users::membership(org_id, role)?;
+    let (org_id, role) = crate::access::membership(org_id, role)?;
     Ok(Caller {
         user_id,
         role,

@@ -6,7 +6,6 @@ pub mod budget;
 pub mod export;
 pub mod ledger;
 pub mod pricing;
-pub mod raw;
 pub mod recorder;
 pub mod rollup;
 pub mod synthetic;

@@ -6,7 +6,7 @@
 
 use crate::costs::synthetic;
 use crate::targets::databases;
-use crate::{operator, users, AppState};
+use crate::{access, operator, users, AppState};
 use anyhow::Context;
 use models::org::Credentials;
 use models::targets::NewDatabase;
@@ -62,7 +62,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
     // In the demo organization's own folder, like every organization's files.
     let folder = state.config.sqlite_targets_dir.join(org.org_id.as_str());
     write_sales_database(&folder.join(SALES_FILE)).await?;
-    let caller = users::caller(store, OWNER_ID)
+    let caller = access::caller(store, OWNER_ID)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     databases::add(

@@ -3,6 +3,7 @@
 //! Handlers stay thin: they parse input, call one function here and shape the
 //! output. Business rules live here once.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -4,7 +4,7 @@
 
 use crate::error::internal;
 use crate::orgs::{self, members};
-use crate::{users, Store};
+use crate::{access, users, Store};
 use models::org::{validate_name, Credentials, Organization, TelegramProfile};
 use models::{AppError, OrgId, UserId};
 use sqlx::Row;
@@ -47,7 +47,7 @@ pub async fn create_org(
 ) -> Result<(Organization, Credentials), AppError> {
     validate_name("organization name", name)?;
     ensure_user(store, owner_id, owner_name).await?;
-    let owner = users::caller(store, owner_id).await?;
+    let owner = access::caller(store, owner_id).await?;
     orgs::create(store, &owner, name).await
 }
 
@@ -70,6 +70,6 @@ pub async fn add_member(
         .try_get(0)
         .map_err(internal("decoding an organization"))?;
     ensure_user(store, user_id, name).await?;
-    let owner = users::caller(store, owner_id).await?;
+    let owner = access::caller(store, owner_id).await?;
     members::add_with_credentials(store, &owner, user_id).await
 }

@@ -6,78 +6,14 @@
 pub mod invitations;
 pub mod members;
 
+use crate::access::{self, membership_of, require, require_in_tx, Who};
 use crate::audit::{self, Event};
 use crate::auth::credentials;
 use crate::error::internal;
-use crate::store::Tx;
 use crate::Store;
 use models::org::{validate_name, Caller, Credentials, Organization};
 use models::{allowed, Action, AppError, OrgId, Role, UserId};
 use sqlx::Row;
-
-/// Checks the matrix for the caller's role and returns their organization.
-pub fn require(caller: &Caller, action: Action) -> Result<&OrgId, AppError> {
-    if !allowed(caller.role, action) {
-        return Err(forbidden(action));
-    }
-    caller
-        .org_id
-        .as_ref()
-        .ok_or_else(|| AppError::forbidden("You do not belong to an organization."))
-}
-
-pub(crate) fn forbidden(action: Action) -> AppError {
-    AppError::forbidden(format!(
-        "Your role does not allow you to {}.",
-        action.describe()
-    ))
-}
-
-/// Re-reads the caller's membership inside `tx` and checks `action` against it,
-/// so a caller removed or demoted a moment ago cannot act on a stale identity.
-pub(crate) async fn require_in_tx(
-    tx: &mut Tx,
-    caller: &Caller,
-    action: Action,
-) -> Result<(OrgId, UserId), AppError> {
-    let user_id = caller
-        .user_id
-        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))?;
-    let org_id = require(caller, action)?.clone();
-    let role =
-        sqlx::query("SELECT role FROM organization_members WHERE org_id = $1 AND user_id = $2")
-            .bind(org_id.as_str())
-            .bind(user_id)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(internal("re-reading a membership"))?
-            .map(|row| row.try_get::<String, _>(0))
-            .transpose()
-            .map_err(internal("decoding a membership"))?
-            .and_then(|r| Role::parse(&r));
-    match role {
-        Some(role) if allowed(role, action) => Ok((org_id, user_id)),
-        Some(_) => Err(forbidden(action)),
-        None => Err(AppError::forbidden(
-            "You no longer belong to this organization.",
-        )),
-    }
-}
-
-/// The caller's organization id, if they belong to one, read inside `tx`.
-pub(crate) async fn membership_of(
-    tx: &mut Tx,
-    user_id: UserId,
-) -> Result<Option<String>, AppError> {
-    sqlx::query("SELECT org_id FROM organization_members WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(internal("reading a membership"))?
-        .map(|row| row.try_get::<String, _>(0))
-        .transpose()
-        .map_err(internal("decoding a membership"))
-}
 
 /// Founds an organization: the caller (without one) becomes its owner and gets
 /// dashboard credentials, shown once.
@@ -88,11 +24,7 @@ pub async fn create(
     name: &str,
 ) -> Result<(Organization, Credentials), AppError> {
     let name = validate_name("organization name", name)?;
-    if !allowed(caller.role, Action::CreateOrg) {
-        return Err(AppError::conflict(
-            "You already belong to an organization. Leave it (or delete it, as its owner) first.",
-        ));
-    }
+    access::allow(caller, Action::CreateOrg)?;
     let owner = caller.user_id.ok_or_else(|| {
         AppError::forbidden("An organization needs a Telegram user as its owner.")
     })?;
@@ -104,14 +36,7 @@ pub async fn create(
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    if !crate::users::exists(&mut tx, owner)
-        .await
-        .map_err(internal("reading a user"))?
-    {
-        return Err(AppError::not_found(format!(
-            "Telegram user {owner} is not known to Tabletalk yet: they must send /start to the bot first."
-        )));
-    }
+    access::require_known(&mut tx, owner, Who::Named).await?;
     if membership_of(&mut tx, owner).await?.is_some() {
         return Err(AppError::conflict(
             "You already belong to an organization. Leave it (or delete it, as its owner) first.",
@@ -171,9 +96,7 @@ pub async fn overview(
     caller: &Caller,
     today: models::Day,
 ) -> Result<models::org::OrgOverview, AppError> {
-    if !allowed(caller.role, Action::ViewOverview) {
-        return Err(forbidden(Action::ViewOverview));
-    }
+    access::allow(caller, Action::ViewOverview)?;
     let Some(user_id) = caller.user_id else {
         return Ok(models::org::OrgOverview {
             organization: None,
@@ -319,6 +242,7 @@ where
 /// their dashboard sign-in, its invitations and databases go with it.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn delete(store: &Store, caller: &Caller) -> Result<(), AppError> {
+    require(caller, Action::DeleteOrg)?;
     let mut tx = store
         .begin_write()
         .await

@@ -1,18 +1,20 @@
 //! What server functions and bot handlers get from start-up: built once.
 
+use crate::costs::answers::Answers;
 use crate::costs::PriceTable;
 use crate::targets::Targets;
 use crate::{Config, Store};
 use std::sync::Arc;
 
-/// The shared context: the store, the configuration, the price table and the
-/// pools of users' databases.
+/// The shared context: the store, the configuration, the price table, the
+/// pools of users' databases and the analytics answers this process remembers.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub prices: Arc<PriceTable>,
     pub targets: Arc<Targets>,
+    pub answers: Answers,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             config: Arc::new(config),
             prices: Arc::new(prices),
             targets: Arc::new(targets),
+            answers: Answers::default(),
         })
     }
 }

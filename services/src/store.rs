@@ -8,14 +8,12 @@
 pub mod dashboard_users;
 pub mod sessions;
 
-use crate::costs::answers::Answers;
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -50,8 +48,6 @@ impl FromStr for Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// Cost analytics answers this process has computed (see `costs::answers`).
-    answers: Arc<Answers>,
 }
 
 impl Store {
@@ -102,11 +98,7 @@ impl Store {
             .run(&pool)
             .await
             .context("could not bring the store's schema up to date")?;
-        Ok(Store {
-            pool,
-            backend,
-            answers: Arc::default(),
-        })
+        Ok(Store { pool, backend })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -115,11 +107,6 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// The analytics answers remembered by this process.
-    pub fn answers(&self) -> &Answers {
-        &self.answers
     }
 
     /// Starts a transaction that will write.

@@ -4,15 +4,10 @@ use models::auth::LoginRequest;
 use models::{AppError, Role};
 use secrecy::SecretString;
 use services::auth::{self, password, token::SessionToken};
+use services::clock;
 use services::store::{dashboard_users, sessions};
-use services::{clock, Store};
+use testkit::app::store as open;
 use testkit::db::TestDb;
-
-async fn open(db: &TestDb) -> Store {
-    Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
-}
 
 fn login_request(username: &str, password: &str) -> LoginRequest {
     LoginRequest {

@@ -2,40 +2,16 @@
 //! raw rows, analytics scoping, budgets, CSV.
 
 use models::costs::{BudgetVerdict, Channel, ConversationStatus, CostTotals, Stage, Usage};
-use models::org::{Caller, TelegramProfile};
+use models::org::Caller;
 use models::{Day, DayRange, OrgId, Usd};
-use secrecy::SecretString;
 use services::costs::analytics::{self, Grouping};
+use services::costs::answers::Answers;
 use services::costs::ledger::{self, NewConversation, NewStage};
-use services::costs::{budget, export, raw, synthetic, PriceTable};
-use services::{orgs, users, Store};
+use services::costs::{budget, export, synthetic, PriceTable};
+use services::{access, orgs, AppState};
+use testkit::app::{org, person, store as open};
 use testkit::db::TestDb;
-
-async fn open(db: &TestDb) -> Store {
-    Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
-}
-
-async fn person(store: &Store, id: i64, name: &str) -> Caller {
-    let profile = TelegramProfile {
-        user_id: id,
-        username: None,
-        first_name: name.into(),
-        last_name: None,
-    };
-    users::register(store, &profile).await.expect("registers");
-    users::caller(store, id).await.expect("resolves")
-}
-
-async fn org(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId) {
-    let founder = person(store, owner_id, "Owner").await;
-    let (org, _) = orgs::create(store, &founder, name).await.expect("created");
-    (
-        users::caller(store, owner_id).await.expect("resolves"),
-        org.org_id,
-    )
-}
+use testkit::raw;
 
 fn stage(stage: Stage, model: &str, prompt: i64, cached: i64, out: i64, thoughts: i64) -> NewStage {
     NewStage {
@@ -89,17 +65,17 @@ fn conversation(user_id: i64, org_id: Option<&OrgId>, at: i64, i: i64) -> NewCon
 
 /// The rollup and the raw rows give the same answer for every breakdown.
 async fn assert_rollup_matches_raw(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     org: &OrgId,
     range: DayRange,
     what: &str,
 ) {
     let (from, to) = range.bounds();
-    let rolled = analytics::overview(store, caller, &range)
+    let rolled = analytics::overview(state, caller, &range)
         .await
         .expect("overview");
-    let counted = raw::overview(store, org.as_str(), from, to)
+    let counted = raw::overview(&state.store, org.as_str(), from, to)
         .await
         .expect("raw overview");
     assert_eq!(rolled, counted, "{what}: overview");
@@ -111,7 +87,7 @@ async fn assert_rollup_matches_raw(
     .bind(org.as_str())
     .bind(from)
     .bind(to)
-    .fetch_one(store.pool())
+    .fetch_one(state.store.pool())
     .await
     .expect("full-grain sums");
     assert_eq!(
@@ -124,10 +100,10 @@ async fn assert_rollup_matches_raw(
         "{what}: usage_daily"
     );
     for grouping in Grouping::ALL {
-        let mut a = analytics::grouped(store, caller, &range, grouping)
+        let mut a = analytics::grouped(state, caller, &range, grouping)
             .await
             .expect("rollup");
-        let mut b = raw::grouped(store, org.as_str(), from, to, grouping)
+        let mut b = raw::grouped(&state.store, org.as_str(), from, to, grouping)
             .await
             .expect("raw");
         a.sort_by(|x, y| x.0.cmp(&y.0));
@@ -140,7 +116,8 @@ async fn assert_rollup_matches_raw(
 async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         person(&store, 2, "Bea").await;
         orgs::members::add(&store, &owner, 2).await.expect("added");
@@ -161,12 +138,12 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
             .expect("recorded");
 
         let all = DayRange::all();
-        let totals = analytics::overview(&store, &owner, &all)
+        let totals = analytics::overview(&state, &owner, &all)
             .await
             .expect("overview");
         assert_eq!(totals.conversations, 61, "{}", db.kind);
         assert_eq!(totals.calls, 123);
-        let by_model = analytics::by_model(&store, &owner, &all)
+        let by_model = analytics::by_model(&state, &owner, &all)
             .await
             .expect("by model");
         let mystery = by_model
@@ -177,7 +154,7 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
             (mystery.totals.calls, mystery.totals.total_cost),
             (1, Usd::ZERO)
         );
-        let by_stage = analytics::by_stage(&store, &owner, &all)
+        let by_stage = analytics::by_stage(&state, &owner, &all)
             .await
             .expect("by stage");
         let names: Vec<&str> = by_stage.iter().map(|r| r.key.as_str()).collect();
@@ -186,10 +163,10 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
             ["Analysis", "SQL Response", "Email Generation"],
             "pipeline order"
         );
-        let daily = analytics::daily(&store, &owner, &all).await.expect("daily");
+        let daily = analytics::daily(&state, &owner, &all).await.expect("daily");
         assert_eq!(daily.len(), 10);
         assert_eq!(daily[0].key, "2026-03-01");
-        let per_user = analytics::per_user(&store, &owner, &all)
+        let per_user = analytics::per_user(&state, &owner, &all)
             .await
             .expect("per user");
         assert_eq!(per_user.members, 2);
@@ -207,10 +184,10 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
             Usd((totals.total_cost.units() + 1) / 2)
         );
 
-        assert_rollup_matches_raw(&store, &owner, &org_id, all, db.kind.to_string().as_str()).await;
+        assert_rollup_matches_raw(&state, &owner, &org_id, all, db.kind.to_string().as_str()).await;
         let week = DayRange::between(Day(day0.0 + 2), Day(day0.0 + 8));
-        assert_rollup_matches_raw(&store, &owner, &org_id, week, "a week").await;
-        let in_week = analytics::overview(&store, &owner, &week)
+        assert_rollup_matches_raw(&state, &owner, &org_id, week, "a week").await;
+        let in_week = analytics::overview(&state, &owner, &week)
             .await
             .expect("overview");
         assert!(in_week.conversations > 0 && in_week.conversations < totals.conversations);
@@ -231,7 +208,8 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
 async fn a_bad_conversation_writes_nothing() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (_, org_id) = org(&store, 1, "Acme").await;
         let mut bad = conversation(1, Some(&org_id), 0, 1);
         bad.stages[1].usage.prompt_tokens = -5;
@@ -275,7 +253,8 @@ async fn a_bad_conversation_writes_nothing() {
 async fn fifty_tasks_recording_concurrently_keep_the_rollup_exact() {
     let prices = std::sync::Arc::new(PriceTable::defaults());
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         for u in 2..=5 {
             person(&store, u, "M").await;
@@ -312,12 +291,12 @@ async fn fifty_tasks_recording_concurrently_keep_the_rollup_exact() {
             db.kind,
             10_000.0 / elapsed.as_secs_f64()
         );
-        let totals = analytics::overview(&store, &owner, &DayRange::all())
+        let totals = analytics::overview(&state, &owner, &DayRange::all())
             .await
             .expect("overview");
         assert_eq!(totals.conversations, 10_000, "{}", db.kind);
         assert_eq!(totals.calls, 20_000);
-        assert_rollup_matches_raw(&store, &owner, &org_id, DayRange::all(), "concurrent").await;
+        assert_rollup_matches_raw(&state, &owner, &org_id, DayRange::all(), "concurrent").await;
     }
 }
 
@@ -325,14 +304,15 @@ async fn fifty_tasks_recording_concurrently_keep_the_rollup_exact() {
 async fn analytics_are_for_owners_of_their_own_organization_only() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner_a, org_a) = org(&store, 1, "A").await;
         let (owner_b, org_b) = org(&store, 2, "B").await;
         person(&store, 3, "Member").await;
         orgs::members::add(&store, &owner_a, 3)
             .await
             .expect("added");
-        let member = users::caller(&store, 3).await.expect("resolves");
+        let member = access::caller(&store, 3).await.expect("resolves");
         let loner = person(&store, 4, "Loner").await;
         ledger::record(&store, &prices, &conversation(1, Some(&org_a), 0, 1))
             .await
@@ -346,7 +326,7 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
 
         let all = DayRange::all();
         assert_eq!(
-            analytics::overview(&store, &owner_a, &all)
+            analytics::overview(&state, &owner_a, &all)
                 .await
                 .expect("a")
                 .conversations,
@@ -355,21 +335,21 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
             db.kind
         );
         assert_eq!(
-            analytics::overview(&store, &owner_b, &all)
+            analytics::overview(&state, &owner_b, &all)
                 .await
                 .expect("b")
                 .conversations,
             2
         );
         assert_eq!(
-            analytics::overview(&store, &member, &all)
+            analytics::overview(&state, &member, &all)
                 .await
                 .unwrap_err()
                 .status(),
             403
         );
         assert_eq!(
-            analytics::per_user(&store, &loner, &all)
+            analytics::per_user(&state, &loner, &all)
                 .await
                 .unwrap_err()
                 .status(),
@@ -382,7 +362,7 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
                 .status(),
             403
         );
-        let a_users = analytics::per_user(&store, &owner_a, &all)
+        let a_users = analytics::per_user(&state, &owner_a, &all)
             .await
             .expect("a");
         assert!(a_users.users.iter().all(|u| u.key == "1"), "{a_users:?}");
@@ -391,7 +371,7 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
             to: Some(Day(9)),
         };
         assert_eq!(
-            analytics::by_model(&store, &owner_a, &backwards)
+            analytics::by_model(&state, &owner_a, &backwards)
                 .await
                 .unwrap_err()
                 .status(),
@@ -404,11 +384,12 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
 async fn budgets_warn_at_80_and_refuse_at_100_percent() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         person(&store, 2, "M").await;
         orgs::members::add(&store, &owner, 2).await.expect("added");
-        let member = users::caller(&store, 2).await.expect("resolves");
+        let member = access::caller(&store, 2).await.expect("resolves");
         let today = Day::parse("2026-11-25").expect("date");
         assert_eq!(
             budget::check(&store, Some(&org_id), today)
@@ -504,7 +485,8 @@ async fn budgets_warn_at_80_and_refuse_at_100_percent() {
 async fn concurrent_questions_overshoot_the_budget_by_at_most_those_in_flight() {
     let prices = std::sync::Arc::new(PriceTable::defaults());
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         let today = Day::parse("2026-11-25").expect("date");
         let probe = conversation(1, Some(&org_id), today.start_unix(), 7);
@@ -568,7 +550,8 @@ async fn concurrent_questions_overshoot_the_budget_by_at_most_those_in_flight() 
 async fn csv_export_lists_each_conversation_once() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         let day = Day::parse("2026-02-10").expect("date");
         for i in 0..3 {
@@ -606,7 +589,7 @@ async fn csv_export_lists_each_conversation_once() {
             .iter()
             .map(|l| Usd::parse(l.rsplit(',').nth(2).unwrap_or_default()).expect("an amount"))
             .sum();
-        let rolled = analytics::overview(&store, &owner, &DayRange::between(day, day))
+        let rolled = analytics::overview(&state, &owner, &DayRange::between(day, day))
             .await
             .expect("overview");
         assert_eq!(total, rolled.total_cost);
@@ -617,7 +600,8 @@ async fn csv_export_lists_each_conversation_once() {
 async fn own_totals_cover_today_and_this_week() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         person(&store, 5, "Solo").await;
         let today = Day::parse("2026-11-25").expect("a Wednesday");
         for (offset, i) in [(0, 1), (-1, 2), (-2, 3), (-3, 4)] {
@@ -643,7 +627,8 @@ async fn own_totals_cover_today_and_this_week() {
 async fn synthetic_usage_is_consistent() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let mut options = synthetic::Options::new(3_000, Day::parse("2026-11-25").expect("date"));
         options.orgs = 2;
         options.users_per_org = 4;
@@ -652,18 +637,18 @@ async fn synthetic_usage_is_consistent() {
             .await
             .expect("generated");
         assert!(summary.stages >= 6_000, "{summary:?}");
-        let owner = users::caller(&store, options.first_user_id)
+        let owner = access::caller(&store, options.first_user_id)
             .await
             .expect("owner");
         assert_rollup_matches_raw(
-            &store,
+            &state,
             &owner,
             &summary.org_ids[0],
             DayRange::all(),
             "synthetic",
         )
         .await;
-        let totals = analytics::overview(&store, &owner, &DayRange::all())
+        let totals = analytics::overview(&state, &owner, &DayRange::all())
             .await
             .expect("overview");
         assert!(
@@ -689,10 +674,10 @@ async fn synthetic_usage_is_consistent() {
 async fn remembered_answers_follow_every_write_from_any_process() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let server = open(&db).await;
+        let server = testkit::app::state(&db, &[]).await;
         let bot = open(&db).await;
-        let (owner, org_id) = org(&server, 1, "Acme").await;
-        let (other_owner, other_org) = org(&server, 2, "Globex").await;
+        let (owner, org_id) = org(&server.store, 1, "Acme").await;
+        let (other_owner, other_org) = org(&server.store, 2, "Globex").await;
         let day = Day::parse("2026-03-02").expect("date");
         let all = DayRange::all();
         let week = DayRange::between(day, Day(day.0 + 6));
@@ -723,7 +708,7 @@ async fn remembered_answers_follow_every_write_from_any_process() {
                 .expect("by model"),
             models_one
         );
-        assert!(!server.answers().is_empty(), "{}: answers kept", db.kind);
+        assert!(server.answers.remembered().await > 0, "{}: answers kept", db.kind);
 
         // Another organization's usage leaves Acme's answers as they are.
         ledger::record(
@@ -766,11 +751,15 @@ async fn remembered_answers_follow_every_write_from_any_process() {
             |rows: &[models::costs::CostRow]| -> i64 { rows.iter().map(|r| r.totals.calls).sum() };
         assert!(calls(&models_two) > calls(&models_one), "{}", db.kind);
         // And the remembered answer equals the rollup read straight.
+        let nothing_kept = AppState {
+            answers: Answers::none(),
+            ..server.clone()
+        };
         for grouping in Grouping::ALL {
             let remembered = analytics::grouped(&server, &owner, &all, grouping)
                 .await
                 .expect("grouped");
-            let straight = analytics::grouped_uncached_for_benchmark(&bot, &owner, &all, grouping)
+            let straight = analytics::grouped(&nothing_kept, &owner, &all, grouping)
                 .await
                 .expect("grouped");
             let sorted = |mut v: Vec<(String, CostTotals)>| {
@@ -793,14 +782,15 @@ async fn remembered_answers_follow_every_write_from_any_process() {
 async fn conversation_pages_cover_every_conversation_once() {
     let prices = PriceTable::defaults();
     for db in TestDb::all().await {
-        let store = open(&db).await;
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
         let (owner, org_id) = org(&store, 1, "Acme").await;
         let day = Day::parse("2026-02-10").expect("date");
         // 230 conversations over 23 distinct seconds: ten share each second.
         let batch: Vec<NewConversation> = (0..230)
             .map(|i| conversation(1, Some(&org_id), day.start_unix() + i / 10, i))
             .collect();
-        ledger::write_batch(&store, &prices, &batch, true)
+        ledger::write_batch(&store, &prices, &batch)
             .await
             .expect("recorded");
         let all = DayRange::all();

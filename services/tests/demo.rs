@@ -2,7 +2,7 @@
 
 use models::DayRange;
 use services::targets::databases;
-use services::{demo, users, AppState, Config, Store};
+use services::{access, demo, AppState, Config, Store};
 
 async fn state(dir: &std::path::Path, with_database_url: bool) -> AppState {
     let data_dir = dir.display().to_string();
@@ -41,7 +41,7 @@ async fn a_first_run_gets_a_labelled_demo_with_a_database_and_usage() {
     .await
     .expect("signs in");
     assert_eq!(login.org_name.as_deref(), Some(demo::ORG_NAME));
-    let owner = users::caller(&state.store, demo::OWNER_ID)
+    let owner = access::caller(&state.store, demo::OWNER_ID)
         .await
         .expect("owner");
     let members = services::orgs::members::list(&state.store, &owner)
@@ -66,12 +66,12 @@ async fn a_first_run_gets_a_labelled_demo_with_a_database_and_usage() {
     assert_eq!(result.rows[0][0].render(), "300");
 
     // 90 days of usage, spread over the members.
-    let totals = services::costs::analytics::overview(&state.store, &owner, &DayRange::all())
+    let totals = services::costs::analytics::overview(&state, &owner, &DayRange::all())
         .await
         .expect("totals");
     assert_eq!(totals.conversations as u64, seeded.conversations);
     assert!(totals.total_cost > models::Usd::ZERO);
-    let daily = services::costs::analytics::daily(&state.store, &owner, &DayRange::all())
+    let daily = services::costs::analytics::daily(&state, &owner, &DayRange::all())
         .await
         .expect("daily");
     assert!(

@@ -2,33 +2,17 @@
 //! credentials, throttling, permissions and tenant isolation.
 
 use models::auth::LoginRequest;
-use models::org::{Caller, Credentials, InviteStatus, TelegramProfile};
+use models::org::{Caller, Credentials, InviteStatus};
 use models::{AppError, OrgId, Role};
 use secrecy::SecretString;
 use services::orgs::{self, invitations, members};
-use services::{auth, users, Store};
+use services::{access, auth, Store};
 use std::time::Instant;
+use testkit::app::{person, store as open};
 use testkit::db::TestDb;
 
-async fn open(db: &TestDb) -> Store {
-    Store::connect(&SecretString::from(db.url.clone()))
-        .await
-        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
-}
-
-async fn person(store: &Store, id: i64, name: &str) -> Caller {
-    let profile = TelegramProfile {
-        user_id: id,
-        username: Some(format!("{name}_tg")),
-        first_name: name.to_owned(),
-        last_name: None,
-    };
-    users::register(store, &profile).await.expect("registers");
-    users::caller(store, id).await.expect("resolves")
-}
-
 async fn refresh(store: &Store, caller: &Caller) -> Caller {
-    users::caller(store, caller.user_id.expect("a user"))
+    access::caller(store, caller.user_id.expect("a user"))
         .await
         .expect("resolves")
 }
@@ -473,7 +457,7 @@ async fn deleting_an_organization_ends_everyones_access() {
         let (owner, _, owner_creds) = org_with_owner(&store, 1, "Acme").await;
         person(&store, 30, "Eve").await;
         members::add(&store, &owner, 30).await.expect("added");
-        let member = users::caller(&store, 30).await.expect("resolves");
+        let member = access::caller(&store, 30).await.expect("resolves");
         let member_creds = auth::credentials::reset(&store, &member)
             .await
             .expect("credentials");
@@ -665,7 +649,7 @@ async fn roles_are_enforced_by_every_function() {
         let (owner, _, _) = org_with_owner(&store, 1, "Acme").await;
         person(&store, 2, "Member").await;
         members::add(&store, &owner, 2).await.expect("added");
-        let member = users::caller(&store, 2).await.expect("resolves");
+        let member = access::caller(&store, 2).await.expect("resolves");
         let loner = person(&store, 3, "Loner").await;
         let code = invitations::create(&store, &owner, 2, 2)
             .await

@@ -9,9 +9,8 @@
 use models::org::{Caller, TelegramProfile};
 use models::targets::{DatabaseScope, NewDatabase, QueryResult, TableKind, TargetKind, Value};
 use models::AppError;
-use secrecy::SecretString;
 use services::targets::{databases, TargetErrorKind};
-use services::{operator, users, AppState, Config, Store};
+use services::{access, operator, users, AppState};
 use sqlx::Connection;
 use std::collections::BTreeSet;
 use testkit::db::TestDb;
@@ -38,31 +37,15 @@ async fn fixture(store_db: TestDb) -> Fixture {
 
 /// A fixture allowing `probes` database tests/adds/refreshes per person per minute.
 async fn fixture_with(store_db: TestDb, probes: u32) -> Fixture {
-    services::telemetry::init_for_tests();
     let dir = tempfile::tempdir().expect("a directory for SQLite targets");
     let pairs = [
-        ("DATABASE_URL", store_db.url.clone()),
-        (
-            "TABLETALK_SECRET_KEY",
-            testkit::db::TEST_SECRET_KEY.to_owned(),
-        ),
         ("TABLETALK_SQLITE_DIR", dir.path().display().to_string()),
         ("TABLETALK_QUERY_TIMEOUT_SECS", "2".to_owned()),
         ("TABLETALK_QUERY_ROW_LIMIT", ROW_LIMIT.to_string()),
         ("TABLETALK_QUERY_MAX_MB", "1".to_owned()),
         ("TABLETALK_DATABASE_PROBES_PER_MINUTE", probes.to_string()),
     ];
-    let config = Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("valid configuration");
-    let store = Store::connect(&SecretString::from(store_db.url.clone()))
-        .await
-        .expect("store opens");
-    let state = AppState::new(store, config).expect("state");
+    let state = testkit::app::state(&store_db, &pairs).await;
     let (org, _) = operator::create_org(&state.store, "Acme", 1001, Some("Olga"))
         .await
         .expect("org");
@@ -85,7 +68,7 @@ async fn fixture_with(store_db: TestDb, probes: u32) -> Fixture {
     .expect("individual");
     let caller = |id| {
         let store = state.store.clone();
-        async move { users::caller(&store, id).await.expect("caller") }
+        async move { access::caller(&store, id).await.expect("caller") }
     };
     Fixture {
         owner: caller(1001).await,

@@ -1,12 +1,21 @@
-//! Test support for Tabletalk (dev only).
+//! Test support for Tabletalk (dev only): the one way tests start things.
 //!
-//! - [`telegram::FakeTelegram`]: a local Telegram Bot API server speaking the real
-//!   HTTP/JSON wire format, so the real bot can be driven and observed.
 //! - [`db::TestDb`]: a fresh store database per test, on SQLite always and on
 //!   PostgreSQL when `TABLETALK_TEST_POSTGRES_URL` is set.
+//! - [`app`]: a store, an `AppState` from a test configuration, a person, an
+//!   organization.
+//! - [`server`] (feature `server`): the real server on port 0 with a client
+//!   and signed-in sessions.
+//! - [`telegram::FakeTelegram`]: a local Telegram Bot API server speaking the real
+//!   HTTP/JSON wire format, so the real bot can be driven and observed.
 //! - [`mysql::TestMysql`]: a fresh MySQL/MariaDB database per test when
 //!   `TABLETALK_TEST_MYSQL_URL` is set (users'-databases tests).
+//! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
 
+pub mod app;
 pub mod db;
 pub mod mysql;
+pub mod raw;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod telegram;

@@ -23,7 +23,7 @@ pub async fn costs_overview(
     #[server(default)] to: Option<String>,
 ) -> Result<CostTotals, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::overview(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::overview(&state, &caller, &range(from, to)?).await
 }
 
 /// By model, most expensive first.
@@ -33,7 +33,7 @@ pub async fn costs_by_model(
     #[server(default)] to: Option<String>,
 ) -> Result<Vec<CostRow>, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::by_model(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::by_model(&state, &caller, &range(from, to)?).await
 }
 
 /// By pipeline stage, in pipeline order.
@@ -43,7 +43,7 @@ pub async fn costs_by_stage(
     #[server(default)] to: Option<String>,
 ) -> Result<Vec<CostRow>, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::by_stage(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::by_stage(&state, &caller, &range(from, to)?).await
 }
 
 /// Input versus output tokens and cost.
@@ -53,7 +53,7 @@ pub async fn costs_input_output(
     #[server(default)] to: Option<String>,
 ) -> Result<InputOutputSplit, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::input_output(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::input_output(&state, &caller, &range(from, to)?).await
 }
 
 /// Per user, most expensive first, with the average per member.
@@ -63,7 +63,7 @@ pub async fn costs_per_user(
     #[server(default)] to: Option<String>,
 ) -> Result<PerUserCosts, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::per_user(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::per_user(&state, &caller, &range(from, to)?).await
 }
 
 /// Per day, oldest first.
@@ -73,7 +73,7 @@ pub async fn costs_daily(
     #[server(default)] to: Option<String>,
 ) -> Result<Vec<CostRow>, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::costs::analytics::daily(&state.store, &caller, &range(from, to)?).await
+    services::costs::analytics::daily(&state, &caller, &range(from, to)?).await
 }
 
 /// Conversations, newest first, a page at a time (`before_time`/`before_id`:
@@ -132,12 +132,11 @@ pub async fn costs_page(
     use services::costs::analytics;
     let (state, caller) = super::context::caller().await?;
     let range = range(from, to)?;
-    let store = &state.store;
-    let totals = analytics::overview(store, &caller, &range).await?;
-    let by_model = analytics::by_model(store, &caller, &range).await?;
-    let by_stage = analytics::by_stage(store, &caller, &range).await?;
-    let per_user = analytics::per_user(store, &caller, &range).await?;
-    let daily = analytics::daily(store, &caller, &range).await?;
+    let totals = analytics::overview(&state, &caller, &range).await?;
+    let by_model = analytics::by_model(&state, &caller, &range).await?;
+    let by_stage = analytics::by_stage(&state, &caller, &range).await?;
+    let per_user = analytics::per_user(&state, &caller, &range).await?;
+    let daily = analytics::daily(&state, &caller, &range).await?;
     Ok(CostsPageData {
         daily_chart: crate::charts::daily(&daily),
         by_model_chart: crate::charts::rows_pie(&by_model, "by model"),

@@ -12,7 +12,7 @@ pub async fn join(state: &AppState, msg: &Message, code: &str) -> Result<String,
     let Some(user_id) = user_id else {
         return Ok(text::private_only().to_owned());
     };
-    let caller = services::users::caller(&state.store, user_id).await?;
+    let caller = services::access::caller(&state.store, user_id).await?;
     let (org, creds) = services::orgs::invitations::join(&state.store, &caller, code).await?;
     Ok(text::joined(&org.name, &creds))
 }

@@ -1,6 +1,7 @@
 //! Dashboard credentials for Telegram users: a readable username and a
 //! generated high-entropy password, returned once and stored only as a hash.
 
+use crate::access::{self, Who};
 use crate::audit::{self, Event};
 use crate::error::internal;
 use crate::store::Tx;
@@ -8,7 +9,7 @@ use crate::Store;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use models::org::{Caller, Credentials};
-use models::{allowed, Action, AppError, UserId};
+use models::{Action, AppError, UserId};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 
@@ -164,9 +165,7 @@ async fn end_sessions(tx: &mut Tx, account_id: i64) -> Result<(), AppError> {
 /// Issues the caller new dashboard credentials; every existing session ends.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn reset(store: &Store, caller: &Caller) -> Result<Credentials, AppError> {
-    if !allowed(caller.role, Action::ManageOwnCredentials) {
-        return Err(crate::orgs::forbidden(Action::ManageOwnCredentials));
-    }
+    access::allow(caller, Action::ManageOwnCredentials)?;
     let user_id = caller.user_id.ok_or_else(|| {
         AppError::forbidden("Only Telegram users have dashboard credentials to reset.")
     })?;
@@ -175,14 +174,9 @@ pub async fn reset(store: &Store, caller: &Caller) -> Result<Credentials, AppErr
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    if !crate::users::exists(&mut tx, user_id)
-        .await
-        .map_err(internal("reading a user"))?
-    {
-        return Err(AppError::not_found("Send /start to the bot first."));
-    }
+    access::require_known(&mut tx, user_id, Who::Caller).await?;
     let creds = issue(&mut tx, user_id, prepared).await?;
-    let org = crate::orgs::membership_of(&mut tx, user_id).await?;
+    let org = access::membership_of(&mut tx, user_id).await?;
     audit::record(
         &mut tx,
         Some(user_id),

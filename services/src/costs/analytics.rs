@@ -2,9 +2,9 @@
 //! caller's organization, owners only (the access matrix's ViewCosts).
 
 use super::answers::{self, Key, Rows};
+use crate::access::require;
 use crate::error::internal;
-use crate::orgs::require;
-use crate::Store;
+use crate::{AppState, Store};
 use models::costs::{CostRow, CostTotals, InputOutputSplit, OwnTotals, PerUserCosts, Stage};
 use models::org::{display_name, Caller};
 use models::{Action, AppError, Day, DayRange, Usd, UserId};
@@ -18,8 +18,9 @@ pub(crate) const TOTALS: &str = "CAST(COALESCE(SUM(conversations), 0) AS BIGINT)
      CAST(COALESCE(SUM(input_cost), 0) AS BIGINT), CAST(COALESCE(SUM(output_cost), 0) AS BIGINT), \
      CAST(COALESCE(SUM(total_cost), 0) AS BIGINT)";
 
-/// Reads the eight sums starting at column `at`.
-pub(crate) fn totals_at(row: &AnyRow, at: usize) -> Result<CostTotals, sqlx::Error> {
+/// Reads the eight sums starting at column `at` (of `TOTALS` or a query
+/// with the same columns).
+pub fn totals_at(row: &AnyRow, at: usize) -> Result<CostTotals, sqlx::Error> {
     Ok(CostTotals {
         conversations: row.try_get(at)?,
         calls: row.try_get(at + 1)?,
@@ -67,7 +68,7 @@ impl Grouping {
     }
 
     /// Reads the group key at column 0 as text (ids and days as their numbers).
-    pub(crate) fn key(self, row: &AnyRow) -> Result<String, sqlx::Error> {
+    pub fn key(self, row: &AnyRow) -> Result<String, sqlx::Error> {
         match self {
             Grouping::Model | Grouping::Stage => row.try_get(0),
             Grouping::User => row.try_get::<i64, _>(0).map(|v| v.to_string()),
@@ -86,22 +87,22 @@ fn scope<'a>(caller: &'a Caller, range: &DayRange) -> Result<(&'a str, i64, i64)
 /// Totals of the caller's organization over `range`.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn overview(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<CostTotals, AppError> {
-    let rows = remembered(store, caller, range, None).await?;
+    let rows = remembered(state, caller, range, None).await?;
     Ok(rows.first().map(|(_, t)| *t).unwrap_or_default())
 }
 
 /// Input versus output tokens and cost.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn input_output(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<InputOutputSplit, AppError> {
-    let t = overview(store, caller, range).await?;
+    let t = overview(state, caller, range).await?;
     Ok(InputOutputSplit {
         input_tokens: t.input_tokens,
         output_tokens: t.output_tokens,
@@ -113,12 +114,12 @@ pub async fn input_output(
 /// Rows grouped by `grouping` (key, totals), in no particular order.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn grouped(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
     grouping: Grouping,
 ) -> Result<Vec<(String, CostTotals)>, AppError> {
-    let rows = remembered(store, caller, range, Some(grouping)).await?;
+    let rows = remembered(state, caller, range, Some(grouping)).await?;
     Ok(rows.as_ref().clone())
 }
 
@@ -126,12 +127,13 @@ pub async fn grouped(
 /// the organization's usage counter stands still (see `answers`). `None`
 /// asks for the totals (one row).
 async fn remembered(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
     grouping: Option<Grouping>,
 ) -> Result<Rows, AppError> {
     let (org, from, to) = scope(caller, range)?;
+    let store = &state.store;
     let version = answers::version(store, org)
         .await
         .map_err(internal("reading the usage counter"))?;
@@ -141,8 +143,8 @@ async fn remembered(
         from,
         to,
     };
-    store
-        .answers()
+    state
+        .answers
         .get_or_compute(key, version, || {
             rollup_query(store, org, from, to, grouping)
         })
@@ -189,20 +191,6 @@ async fn rollup_query(
         .map_err(internal("decoding a cost breakdown"))
 }
 
-/// The bare rollup query behind a breakdown, without remembering: for
-/// benchmarks that compare the HTTP answer with the query it stands on.
-#[doc(hidden)]
-#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
-pub async fn grouped_uncached_for_benchmark(
-    store: &Store,
-    caller: &Caller,
-    range: &DayRange,
-    grouping: Grouping,
-) -> Result<Vec<(String, CostTotals)>, AppError> {
-    let (org, from, to) = scope(caller, range)?;
-    rollup_query(store, org, from, to, Some(grouping)).await
-}
-
 fn labelled(rows: Vec<(String, CostTotals)>) -> Vec<CostRow> {
     rows.into_iter()
         .map(|(key, totals)| CostRow {
@@ -216,11 +204,11 @@ fn labelled(rows: Vec<(String, CostTotals)>) -> Vec<CostRow> {
 /// By model, most expensive first.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn by_model(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
-    let mut rows = labelled(grouped(store, caller, range, Grouping::Model).await?);
+    let mut rows = labelled(grouped(state, caller, range, Grouping::Model).await?);
     rows.sort_by(|a, b| {
         b.totals
             .total_cost
@@ -233,11 +221,11 @@ pub async fn by_model(
 /// By stage, in pipeline order.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn by_stage(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
-    let mut rows = labelled(grouped(store, caller, range, Grouping::Stage).await?);
+    let mut rows = labelled(grouped(state, caller, range, Grouping::Stage).await?);
     rows.sort_by_key(|r| {
         (
             Stage::parse(&r.key).map_or(usize::MAX, |s| s as usize),
@@ -250,11 +238,11 @@ pub async fn by_stage(
 /// Per day, oldest first (days without usage are absent).
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn daily(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
-    let mut rows = labelled(grouped(store, caller, range, Grouping::Day).await?);
+    let mut rows = labelled(grouped(state, caller, range, Grouping::Day).await?);
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(rows)
 }
@@ -262,19 +250,21 @@ pub async fn daily(
 /// Per user (most expensive first, with names) and the average per current member.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn per_user(
-    store: &Store,
+    state: &AppState,
     caller: &Caller,
     range: &DayRange,
 ) -> Result<PerUserCosts, AppError> {
-    let rows = grouped(store, caller, range, Grouping::User).await?;
+    let rows = grouped(state, caller, range, Grouping::User).await?;
     let org = require(caller, Action::ViewCosts)?;
     let ids: Vec<UserId> = rows
         .iter()
         .filter_map(|(key, _)| key.parse().ok())
         .collect();
-    let found = store
-        .answers()
-        .people_or_read(org.as_str(), &ids, || people(store, org.as_str(), &ids))
+    let found = state
+        .answers
+        .people_or_read(org.as_str(), &ids, || {
+            people(&state.store, org.as_str(), &ids)
+        })
         .await?;
     let (names, members) = (&found.0, found.1);
     let name_of = |id: UserId| -> String {

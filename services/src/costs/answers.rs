@@ -18,12 +18,15 @@
 
 use crate::Store;
 use models::costs::CostTotals;
+use models::AppError;
+use moka::future::Cache;
+use moka::ops::compute::Op;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Most questions remembered at once.
-const CAPACITY: usize = 2_048;
+/// Most questions remembered at once (least valuable forgotten first).
+const CAPACITY: u64 = 2_048;
 
 /// Rows of one breakdown: group key and sums.
 pub type Rows = Arc<Vec<(String, CostTotals)>>;
@@ -37,11 +40,6 @@ pub struct Key {
     pub to: i64,
 }
 
-/// One question's answer and the counter it was computed at. Its lock is
-/// held while the answer is computed, so callers asking the same question at
-/// once wait for one query instead of each running it.
-type Slot = Arc<tokio::sync::Mutex<Option<(i64, Rows)>>>;
-
 /// Display names by user id, and the organization's member count: what the
 /// per-user answer shows beside its numbers.
 pub type People = Arc<(HashMap<i64, String>, i64)>;
@@ -51,104 +49,135 @@ pub type People = Arc<(HashMap<i64, String>, i64)>;
 /// for them; reading them costs as much as the rest of a per-user request.
 pub const PEOPLE_TTL: Duration = Duration::from_secs(2);
 
-/// The remembered answers of one process.
-#[derive(Default)]
-pub struct Answers {
-    slots: Mutex<HashMap<Key, Slot>>,
-    people: Mutex<HashMap<PeopleKey, (Instant, People)>>,
-}
-
 /// An organization and the users of one per-user answer.
 type PeopleKey = (String, Vec<i64>);
+
+/// The remembered answers of one process (held by `AppState`), bounded moka
+/// caches: each answer with the counter it was computed at, and names.
+#[derive(Clone)]
+pub struct Answers {
+    /// `None`: remember nothing (see [`Answers::none`]).
+    rows: Option<Cache<Key, (i64, Rows)>>,
+    people: Option<Cache<PeopleKey, People>>,
+}
+
+impl Default for Answers {
+    fn default() -> Self {
+        Answers::new(PEOPLE_TTL)
+    }
+}
 
 impl std::fmt::Debug for Answers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Answers")
-            .field("questions", &self.len())
+            .field("questions", &self.rows.as_ref().map(Cache::entry_count))
             .finish()
     }
 }
 
 impl Answers {
+    /// Empty caches; names are kept for `people_ttl`.
+    pub fn new(people_ttl: Duration) -> Self {
+        Answers {
+            rows: Some(Cache::new(CAPACITY)),
+            people: Some(
+                Cache::builder()
+                    .max_capacity(CAPACITY)
+                    .time_to_live(people_ttl)
+                    .build(),
+            ),
+        }
+    }
+
+    /// Remembers nothing: every read runs its query. The benchmarks time the
+    /// rollup queries themselves with this, beside the remembered answers.
+    pub fn none() -> Self {
+        Answers {
+            rows: None,
+            people: None,
+        }
+    }
+
     /// The answer to `key` at `version`: remembered, or computed by `compute`
-    /// (once, however many ask at the same time) and remembered. An error is
+    /// and remembered. Callers asking for the same key at once are served one
+    /// after the other (moka's compute runs one closure per key at a time), so
+    /// the first computes and the others find its answer. An error is
     /// returned to the caller that ran the query and remembers nothing.
-    pub async fn get_or_compute<F, Fut, E>(
+    pub async fn get_or_compute<F, Fut>(
         &self,
         key: Key,
         version: i64,
         compute: F,
-    ) -> Result<Rows, E>
+    ) -> Result<Rows, AppError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<(String, CostTotals)>, E>>,
+        Fut: std::future::Future<Output = Result<Vec<(String, CostTotals)>, AppError>>,
     {
-        let slot = self.slot(key);
-        let mut answer = slot.lock().await;
-        if let Some((at, rows)) = answer.as_ref() {
-            if *at == version {
-                return Ok(rows.clone());
+        let Some(cache) = &self.rows else {
+            return compute().await.map(Rows::new);
+        };
+        if let Some((at, rows)) = cache.get(&key).await {
+            if at == version {
+                return Ok(rows);
             }
         }
-        let rows = Rows::new(compute().await?);
-        *answer = Some((version, rows.clone()));
-        Ok(rows)
-    }
-
-    fn slot(&self, key: Key) -> Slot {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = slots.get(&key) {
-            return slot.clone();
+        let mut fresh = None;
+        let result = cache
+            .entry(key)
+            .and_try_compute_with(|entry| async {
+                if let Some(entry) = entry {
+                    if entry.value().0 == version {
+                        return Ok(Op::Nop);
+                    }
+                }
+                let rows = Rows::new(compute().await?);
+                fresh = Some(rows.clone());
+                Ok::<_, AppError>(Op::Put((version, rows)))
+            })
+            .await?;
+        if let Some(rows) = fresh {
+            return Ok(rows);
         }
-        if slots.len() >= CAPACITY {
-            // Forget everything: answers are cheap to recompute, memory must
-            // stay bounded. Callers holding a slot still finish with it.
-            slots.clear();
+        match result.into_entry() {
+            Some(entry) => Ok(entry.into_value().1),
+            None => Err(AppError::internal()),
         }
-        slots.entry(key).or_default().clone()
     }
 
     /// Names and member count for `ids` of `org`: reused if read less than
-    /// [`PEOPLE_TTL`] ago, else read by `read` and kept.
-    pub async fn people_or_read<F, Fut, E>(
+    /// [`PEOPLE_TTL`] ago, else read by `read` (once, however many ask at the
+    /// same time) and kept.
+    pub async fn people_or_read<F, Fut>(
         &self,
         org: &str,
         ids: &[i64],
         read: F,
-    ) -> Result<People, E>
+    ) -> Result<People, AppError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<(HashMap<i64, String>, i64), E>>,
+        Fut: std::future::Future<Output = Result<(HashMap<i64, String>, i64), AppError>>,
     {
-        let key = (org.to_owned(), ids.to_vec());
-        let kept = {
-            let people = self.people.lock().unwrap_or_else(|e| e.into_inner());
-            people
-                .get(&key)
-                .filter(|(at, _)| at.elapsed() < PEOPLE_TTL)
-                .map(|(_, found)| found.clone())
+        let Some(cache) = &self.people else {
+            return read().await.map(People::new);
         };
-        if let Some(found) = kept {
-            return Ok(found);
-        }
-        let found = People::new(read().await?);
-        let mut people = self.people.lock().unwrap_or_else(|e| e.into_inner());
-        if people.len() >= CAPACITY {
-            people.retain(|_, (at, _)| at.elapsed() < PEOPLE_TTL);
-        }
-        if people.len() < CAPACITY {
-            people.insert(key, (Instant::now(), found.clone()));
-        }
-        Ok(found)
+        cache
+            .try_get_with((org.to_owned(), ids.to_vec()), async {
+                read().await.map(People::new)
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
     }
 
-    /// How many questions have a place here.
-    pub fn len(&self) -> usize {
-        self.slots.lock().map_or(0, |s| s.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// How many questions are remembered (moka counts lazily: run pending
+    /// maintenance first for an exact number).
+    pub async fn remembered(&self) -> u64 {
+        match &self.rows {
+            Some(cache) => {
+                cache.run_pending_tasks().await;
+                cache.entry_count()
+            }
+            None => 0,
+        }
     }
 }
 
@@ -190,7 +219,7 @@ mod tests {
         let got = answers
             .get_or_compute(key, version, || async {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ()>(rows(n))
+                Ok(rows(n))
             })
             .await
             .expect("computed");
@@ -224,10 +253,11 @@ mod tests {
             "other range"
         );
         assert_eq!(runs.load(Ordering::SeqCst), 4);
+        let down = AppError::bad_request("down");
         let failed = answers
-            .get_or_compute(key("c", 0), 1, || async { Err::<Vec<_>, _>("down") })
+            .get_or_compute(key("c", 0), 1, || async { Err(down.clone()) })
             .await;
-        assert_eq!(failed.err(), Some("down"));
+        assert_eq!(failed.err(), Some(down));
         assert_eq!(
             ask(&answers, key("c", 0), 1, 9, &runs).await,
             9,
@@ -237,7 +267,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_asking_at_once_share_one_query() {
-        let answers = Arc::new(Answers::default());
+        let answers = Answers::default();
         let runs = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..50)
             .map(|_| {
@@ -246,8 +276,8 @@ mod tests {
                     answers
                         .get_or_compute(key("a", 0), 1, || async {
                             runs.fetch_add(1, Ordering::SeqCst);
-                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                            Ok::<_, ()>(rows(1))
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Ok(rows(1))
                         })
                         .await
                 })
@@ -261,7 +291,8 @@ mod tests {
 
     #[tokio::test]
     async fn names_are_reused_only_briefly() {
-        let answers = Answers::default();
+        let ttl = Duration::from_millis(300);
+        let answers = Answers::new(ttl);
         let reads = AtomicUsize::new(0);
         let people = |org: &'static str, ids: &'static [i64]| {
             let (answers, reads) = (&answers, &reads);
@@ -269,7 +300,7 @@ mod tests {
                 answers
                     .people_or_read(org, ids, || async {
                         let n = reads.fetch_add(1, Ordering::SeqCst) + 1;
-                        Ok::<_, ()>((HashMap::new(), n as i64))
+                        Ok((HashMap::new(), n as i64))
                     })
                     .await
                     .expect("read")
@@ -280,16 +311,7 @@ mod tests {
         assert_eq!(people("a", &[1, 2]).await, 1, "reused");
         assert_eq!(people("a", &[1]).await, 2, "other users");
         assert_eq!(people("b", &[1, 2]).await, 3, "other organization");
-        if let Some((at, _)) = answers
-            .people
-            .lock()
-            .expect("lock")
-            .get_mut(&("a".to_owned(), vec![1, 2]))
-        {
-            *at = Instant::now()
-                .checked_sub(PEOPLE_TTL)
-                .expect("a clock past boot");
-        }
+        tokio::time::sleep(ttl + Duration::from_millis(100)).await;
         assert_eq!(people("a", &[1, 2]).await, 4, "too old: read again");
     }
 
@@ -299,7 +321,18 @@ mod tests {
         let runs = AtomicUsize::new(0);
         for i in 0..(CAPACITY as i64 * 3) {
             ask(&answers, key("a", i), 1, i, &runs).await;
-            assert!(answers.len() <= CAPACITY);
         }
+        assert!(answers.remembered().await <= CAPACITY);
+        assert_eq!(runs.load(Ordering::SeqCst), CAPACITY as usize * 3);
+    }
+
+    #[tokio::test]
+    async fn none_remembers_nothing() {
+        let answers = Answers::none();
+        let runs = AtomicUsize::new(0);
+        assert_eq!(ask(&answers, key("a", 0), 1, 5, &runs).await, 5);
+        assert_eq!(ask(&answers, key("a", 0), 1, 6, &runs).await, 6);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(answers.remembered().await, 0);
     }
 }

@@ -7,8 +7,8 @@
 //! most the cost of the questions that were in flight when it was reached; no
 //! question admitted afterwards can add to it. (Months are UTC calendar months.)
 
+use crate::access::{require, require_in_tx};
 use crate::error::internal;
-use crate::orgs::{require, require_in_tx};
 use crate::Store;
 use models::costs::BudgetVerdict;
 use models::org::Caller;

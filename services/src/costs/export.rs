@@ -1,7 +1,7 @@
 //! The per-conversation ledger as CSV (owners), for a date range.
 
+use crate::access::require;
 use crate::error::internal;
-use crate::orgs::require;
 use crate::Store;
 use models::costs::{ConversationPage, LedgerEntry};
 use models::org::Caller;

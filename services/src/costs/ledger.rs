@@ -56,20 +56,8 @@ pub async fn record(
     conversation: &NewConversation,
 ) -> Result<i64, AppError> {
     validate(conversation)?;
-    let ids = write_batch(store, prices, std::slice::from_ref(conversation), true).await?;
+    let ids = write_batch(store, prices, std::slice::from_ref(conversation)).await?;
     ids.into_iter().next().ok_or_else(AppError::internal)
-}
-
-/// The same rows without the rollup: only the benchmark uses this, to measure
-/// what the rollup costs. Dashboards would then disagree with the ledger.
-#[doc(hidden)]
-pub async fn record_without_rollup_for_benchmark(
-    store: &Store,
-    prices: &PriceTable,
-    conversations: &[NewConversation],
-) -> Result<Vec<i64>, AppError> {
-    conversations.iter().try_for_each(validate)?;
-    write_batch(store, prices, conversations, false).await
 }
 
 /// Checks a conversation before it is queued or written.
@@ -101,13 +89,13 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 const CONVERSATION_COLUMNS: usize = 13;
 const STAGE_COLUMNS: usize = 15;
 
-/// Writes already-validated conversations in one transaction; returns their
-/// ids in order. All or nothing: on any error none of them is written.
+/// Writes already-validated conversations and their rollups in one
+/// transaction; returns their ids in order. All or nothing: on any error none
+/// of them is written.
 pub async fn write_batch(
     store: &Store,
     prices: &PriceTable,
     batch: &[NewConversation],
-    with_rollup: bool,
 ) -> Result<Vec<i64>, AppError> {
     if batch.is_empty() {
         return Ok(Vec::new());
@@ -116,7 +104,28 @@ pub async fn write_batch(
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    let ids = reserve_ids(&mut tx, store.backend(), batch.len()).await?;
+    let (ids, rollups) = insert_rows(&mut tx, store.backend(), prices, batch).await?;
+    rollups
+        .write(&mut tx, store.backend())
+        .await
+        .map_err(internal("updating the usage rollups"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing conversations"))?;
+    Ok(ids)
+}
+
+/// The first half of [`write_batch`]: reserves ids and inserts the
+/// conversations and their priced stage rows inside `tx`, and returns the ids
+/// with the rollup changes those rows make (which the caller must write in the
+/// same transaction, or the dashboards disagree with the ledger).
+pub async fn insert_rows(
+    tx: &mut Tx,
+    backend: Backend,
+    prices: &PriceTable,
+    batch: &[NewConversation],
+) -> Result<(Vec<i64>, Rollups), AppError> {
+    let ids = reserve_ids(tx, backend, batch.len()).await?;
 
     for (chunk, chunk_ids) in batch
         .chunks(ROWS_PER_STATEMENT)
@@ -125,7 +134,7 @@ pub async fn write_batch(
         let sql = format!(
             "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
              database_id, channel, status, error, day, timestamp, row_count) VALUES {}",
-            placeholders(store.backend(), chunk.len(), CONVERSATION_COLUMNS)
+            placeholders(backend, chunk.len(), CONVERSATION_COLUMNS)
         );
         // Placeholders only: the SQL text holds no input.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -149,7 +158,7 @@ pub async fn write_batch(
                 .bind(c.row_count);
         }
         query
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(internal("recording conversations"))?;
     }
@@ -185,7 +194,7 @@ pub async fn write_batch(
             "INSERT INTO conversation_stages (conversation_id, chat_id, stage_number, stage_name, model_name, \
              input_tokens, cached_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, \
              latency_ms, generated_sql, error) VALUES {}",
-            placeholders(store.backend(), chunk.len(), STAGE_COLUMNS)
+            placeholders(backend, chunk.len(), STAGE_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
@@ -209,41 +218,32 @@ pub async fn write_batch(
                 .bind(p.stage.error.as_deref());
         }
         query
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(internal("recording conversation stages"))?;
     }
 
-    if with_rollup {
-        let mut rollups = Rollups::default();
-        for p in &priced {
-            let c = p.conversation;
-            rollups.add(
-                c.org_id.as_ref().map_or("", OrgId::as_str),
-                Day::of_unix(c.at).0,
-                c.user_id,
-                &p.stage.model,
-                p.stage.stage.as_str(),
-                Delta {
-                    conversations: i64::from(p.number == 1),
-                    calls: 1,
-                    input_tokens: p.stage.usage.prompt_tokens,
-                    cached_tokens: p.stage.usage.cached_tokens,
-                    output_tokens: p.stage.usage.billable_output(),
-                    input_cost: p.input_cost.units(),
-                    output_cost: p.output_cost.units(),
-                },
-            );
-        }
-        rollups
-            .write(&mut tx, store.backend())
-            .await
-            .map_err(internal("updating the usage rollups"))?;
+    let mut rollups = Rollups::default();
+    for p in &priced {
+        let c = p.conversation;
+        rollups.add(
+            c.org_id.as_ref().map_or("", OrgId::as_str),
+            Day::of_unix(c.at).0,
+            c.user_id,
+            &p.stage.model,
+            p.stage.stage.as_str(),
+            Delta {
+                conversations: i64::from(p.number == 1),
+                calls: 1,
+                input_tokens: p.stage.usage.prompt_tokens,
+                cached_tokens: p.stage.usage.cached_tokens,
+                output_tokens: p.stage.usage.billable_output(),
+                input_cost: p.input_cost.units(),
+                output_cost: p.output_cost.units(),
+            },
+        );
     }
-    tx.commit()
-        .await
-        .map_err(internal("committing conversations"))?;
-    Ok(ids)
+    Ok((ids, rollups))
 }
 
 /// Reserves `n` new conversation ids inside `tx`.

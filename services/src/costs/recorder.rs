@@ -69,7 +69,7 @@ async fn write_batches(store: Store, prices: Arc<PriceTable>, mut jobs: mpsc::Re
         }
         let conversations: Vec<NewConversation> =
             batch.iter().map(|j| j.conversation.clone()).collect();
-        let outcome = ledger::write_batch(&store, &prices, &conversations, true).await;
+        let outcome = ledger::write_batch(&store, &prices, &conversations).await;
         match outcome {
             Ok(ids) => {
                 for (job, id) in batch.drain(..).zip(ids) {

@@ -5,7 +5,7 @@
 //! database serializes the claims (SQLite's write lock, PostgreSQL's row lock
 //! with the condition re-checked on the locked row).
 
-use super::{membership_of, require, require_in_tx};
+use crate::access::{self, membership_of, require, require_in_tx, require_known, Who};
 use crate::audit::{self, Event};
 use crate::auth::credentials;
 use crate::error::internal;
@@ -13,7 +13,7 @@ use crate::Store;
 use models::org::{
     validate_invite_limits, Caller, Credentials, Invitation, InviteStatus, Organization,
 };
-use models::{allowed, Action, AppError, InviteCode, OrgId, Role};
+use models::{Action, AppError, InviteCode, OrgId, Role};
 use sqlx::Row;
 
 const DAY_SECS: i64 = 24 * 60 * 60;
@@ -184,12 +184,7 @@ pub async fn join(
     code: &str,
 ) -> Result<(Organization, Credentials), AppError> {
     let code = InviteCode::parse(code)?;
-    let already = || {
-        AppError::conflict("You already belong to an organization. Leave it first to join another.")
-    };
-    if !allowed(caller.role, Action::JoinOrg) {
-        return Err(already());
-    }
+    access::allow(caller, Action::JoinOrg)?;
     let user_id = caller
         .user_id
         .ok_or_else(|| AppError::forbidden("Joining needs a Telegram user."))?;
@@ -200,16 +195,9 @@ pub async fn join(
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    if !crate::users::exists(&mut tx, user_id)
-        .await
-        .map_err(internal("reading a user"))?
-    {
-        return Err(AppError::not_found(
-            "Send /start to the bot first, then join.",
-        ));
-    }
+    require_known(&mut tx, user_id, Who::Caller).await?;
     if membership_of(&mut tx, user_id).await?.is_some() {
-        return Err(already());
+        return Err(access::forbidden(Action::JoinOrg));
     }
     let claimed = sqlx::query(
         "UPDATE invitations SET current_uses = current_uses + 1, \

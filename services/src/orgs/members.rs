@@ -1,6 +1,6 @@
 //! Members of an organization: list, add, remove, leave.
 
-use super::{membership_of, require, require_in_tx};
+use crate::access::{membership_of, require, require_in_tx, require_known, Who};
 use crate::audit::{self, Event};
 use crate::auth::credentials;
 use crate::error::internal;
@@ -133,14 +133,7 @@ async fn audit_and_commit(
 /// caller may add members, the person is known and in no organization.
 async fn admit(tx: &mut Tx, caller: &Caller, user_id: UserId) -> Result<(OrgId, UserId), AppError> {
     let (org_id, actor) = require_in_tx(tx, caller, Action::AddMembers).await?;
-    if !crate::users::exists(tx, user_id)
-        .await
-        .map_err(internal("reading a user"))?
-    {
-        return Err(AppError::not_found(format!(
-            "Telegram user {user_id} is not known to Tabletalk: they must send /start to the bot first."
-        )));
-    }
+    require_known(tx, user_id, Who::Named).await?;
     match membership_of(tx, user_id).await? {
         Some(org) if org == org_id.as_str() => {
             return Err(AppError::conflict(format!(
@@ -216,6 +209,7 @@ pub async fn leave(store: &Store, caller: &Caller) -> Result<(), AppError> {
             "As the owner you cannot leave your organization; delete it instead.",
         ));
     }
+    require(caller, Action::LeaveOrg)?;
     let mut tx = store
         .begin_write()
         .await

@@ -9,16 +9,16 @@ use super::engine::Engine;
 use super::guard;
 use super::registry::Entry;
 use super::TargetError;
+use crate::access;
 use crate::audit::{self, Event};
 use crate::error::internal;
-use crate::orgs;
 use crate::AppState;
 use models::org::Caller;
 use models::targets::{
     validate_database_name, AddedDatabase, ConnectionSummary, ConnectionTest, DatabaseInfo,
     DatabaseScope, NewDatabase, QueryResult, Schema, TableKind,
 };
-use models::{allowed, Action, AppError, ConnectionId, Role, UserId};
+use models::{Action, AppError, ConnectionId, Role, UserId};
 use sqlx::Row;
 use std::sync::Arc;
 
@@ -62,17 +62,11 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
     })
 }
 
-fn user_of(caller: &Caller) -> Result<UserId, AppError> {
-    caller
-        .user_id
-        .ok_or_else(|| AppError::forbidden("This needs a Telegram user."))
-}
-
+/// The matrix for `action`, and the caller's Telegram user (databases belong
+/// to people or their organization, never to an operator account).
 fn check(caller: &Caller, action: Action) -> Result<UserId, AppError> {
-    if !allowed(caller.role, action) {
-        return Err(orgs::forbidden(action));
-    }
-    user_of(caller)
+    access::allow(caller, action)?;
+    access::user(caller)
 }
 
 fn not_found() -> AppError {
@@ -93,7 +87,7 @@ fn placement(
     });
     match scope {
         DatabaseScope::Organization => {
-            let org = orgs::require(caller, Action::AddDatabases)?;
+            let org = access::require(caller, Action::AddDatabases)?;
             Ok((scope, org.as_str().to_owned()))
         }
         DatabaseScope::Personal => Ok((scope, user_id.to_string())),
@@ -173,7 +167,7 @@ pub async fn test(
 ) -> Result<ConnectionTest, AppError> {
     let (_, owner_id) = placement(caller, None)?;
     let spec = parse(connection_string)?;
-    take_probe(state, user_of(caller)?).await?;
+    take_probe(state, access::user(caller)?).await?;
     let (engine, _, test) = probe(state, &spec, &owner_id).await?;
     engine.close().await;
     Ok(test)
@@ -187,7 +181,7 @@ pub async fn add(
     new: &NewDatabase,
 ) -> Result<AddedDatabase, AppError> {
     let (scope, owner_id) = placement(caller, new.scope)?;
-    let user_id = user_of(caller)?;
+    let user_id = access::user(caller)?;
     let name = validate_database_name(&new.name)?;
     let spec = parse(&new.connection_string)?;
     take_probe(state, user_id).await?;
@@ -252,7 +246,7 @@ async fn store_new(
     let org_id = if scope == DatabaseScope::Organization {
         // Re-read the owner's membership inside the transaction.
         Some(
-            orgs::require_in_tx(&mut tx, caller, Action::AddDatabases)
+            access::require_in_tx(&mut tx, caller, Action::AddDatabases)
                 .await?
                 .0,
         )
@@ -411,7 +405,8 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Res
         .map_err(internal("starting to remove a database"))?;
     let org_id = match s.scope {
         DatabaseScope::Organization => {
-            let (org_id, _) = orgs::require_in_tx(&mut tx, caller, Action::RemoveDatabases).await?;
+            let (org_id, _) =
+                access::require_in_tx(&mut tx, caller, Action::RemoveDatabases).await?;
             if org_id.as_str() != s.owner_id {
                 return Err(not_found());
             }

@@ -1,10 +1,11 @@
-//! The same answers as [`super::analytics`], computed by GROUP BY over the raw
-//! stage rows. Tests use it to prove the rollup exact; the benchmark compares
-//! the two for speed. Not for the dashboard: it scans the history.
+//! The same answers as `services::costs::analytics`, computed by GROUP BY over
+//! the raw stage rows. Tests use it to prove the rollup exact; the cost
+//! benchmark compares the two for speed. Never for the dashboard: it scans the
+//! whole history.
 
-use super::analytics::{totals_at, Grouping};
-use crate::Store;
 use models::costs::CostTotals;
+use services::costs::analytics::{totals_at, Grouping};
+use services::Store;
 
 const RAW_TOTALS: &str = "CAST(COALESCE(SUM(CASE WHEN s.stage_number = 1 THEN 1 ELSE 0 END), 0) AS BIGINT), \
      CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \

@@ -1,0 +1,65 @@
+//! The one way tests start Tabletalk's parts: a store, an [`AppState`] from a
+//! test configuration, people and organizations.
+
+use crate::db::TestDb;
+use models::org::{Caller, TelegramProfile};
+use models::OrgId;
+use secrecy::SecretString;
+use services::{access, orgs, users, AppState, Config, Store};
+
+/// Opens the store of `db`, running the migrations.
+pub async fn store(db: &TestDb) -> Store {
+    Store::connect(&SecretString::from(db.url.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{}: store opens: {e:#}", db.kind))
+}
+
+/// The configuration a test runs with: the store of `db`, the test key for
+/// stored connection strings, and `env` (which wins over both).
+pub fn config(db: &TestDb, env: &[(&str, String)]) -> Config {
+    let defaults = [
+        ("DATABASE_URL", db.url.clone()),
+        (
+            "TABLETALK_SECRET_KEY",
+            crate::db::TEST_SECRET_KEY.to_owned(),
+        ),
+    ];
+    Config::from_lookup(|name| {
+        env.iter()
+            .chain(defaults.iter())
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap_or_else(|e| panic!("a valid test configuration: {e:#}"))
+}
+
+/// The shared state of a server or bot over `db`, configured by [`config`].
+pub async fn state(db: &TestDb, env: &[(&str, String)]) -> AppState {
+    services::telemetry::init_for_tests();
+    AppState::new(store(db).await, config(db, env)).expect("the state builds")
+}
+
+/// A Telegram user who has sent /start (registered), as a caller.
+pub async fn person(store: &Store, id: i64, name: &str) -> Caller {
+    let profile = TelegramProfile {
+        user_id: id,
+        username: Some(format!("{name}_tg")),
+        first_name: name.to_owned(),
+        last_name: None,
+    };
+    users::register(store, &profile).await.expect("registers");
+    access::caller(store, id).await.expect("resolves")
+}
+
+/// The caller `user_id` is now (after joining, leaving or a role change).
+pub async fn caller(store: &Store, user_id: i64) -> Caller {
+    access::caller(store, user_id).await.expect("resolves")
+}
+
+/// A new organization `name` founded by a new person `owner_id`: the owner
+/// as a caller, and the organization's id.
+pub async fn org(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId) {
+    let founder = person(store, owner_id, "Owner").await;
+    let (org, _) = orgs::create(store, &founder, name).await.expect("created");
+    (caller(store, owner_id).await, org.org_id)
+}
