@@ -708,7 +708,11 @@ async fn remembered_answers_follow_every_write_from_any_process() {
                 .expect("by model"),
             models_one
         );
-        assert!(server.answers.remembered().await > 0, "{}: answers kept", db.kind);
+        assert!(
+            server.answers.remembered().await > 0,
+            "{}: answers kept",
+            db.kind
+        );
 
         // Another organization's usage leaves Acme's answers as they are.
         ledger::record(

@@ -91,6 +91,7 @@ pub async fn overview(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<CostTotals, AppError> {
+    require(caller, Action::ViewCosts)?;
     let rows = remembered(state, caller, range, None).await?;
     Ok(rows.first().map(|(_, t)| *t).unwrap_or_default())
 }
@@ -102,6 +103,7 @@ pub async fn input_output(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<InputOutputSplit, AppError> {
+    require(caller, Action::ViewCosts)?;
     let t = overview(state, caller, range).await?;
     Ok(InputOutputSplit {
         input_tokens: t.input_tokens,
@@ -119,6 +121,7 @@ pub async fn grouped(
     range: &DayRange,
     grouping: Grouping,
 ) -> Result<Vec<(String, CostTotals)>, AppError> {
+    require(caller, Action::ViewCosts)?;
     let rows = remembered(state, caller, range, Some(grouping)).await?;
     Ok(rows.as_ref().clone())
 }
@@ -208,6 +211,7 @@ pub async fn by_model(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
+    require(caller, Action::ViewCosts)?;
     let mut rows = labelled(grouped(state, caller, range, Grouping::Model).await?);
     rows.sort_by(|a, b| {
         b.totals
@@ -225,6 +229,7 @@ pub async fn by_stage(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
+    require(caller, Action::ViewCosts)?;
     let mut rows = labelled(grouped(state, caller, range, Grouping::Stage).await?);
     rows.sort_by_key(|r| {
         (
@@ -242,6 +247,7 @@ pub async fn daily(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<Vec<CostRow>, AppError> {
+    require(caller, Action::ViewCosts)?;
     let mut rows = labelled(grouped(state, caller, range, Grouping::Day).await?);
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(rows)
@@ -254,8 +260,8 @@ pub async fn per_user(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<PerUserCosts, AppError> {
-    let rows = grouped(state, caller, range, Grouping::User).await?;
     let org = require(caller, Action::ViewCosts)?;
+    let rows = grouped(state, caller, range, Grouping::User).await?;
     let ids: Vec<UserId> = rows
         .iter()
         .filter_map(|(key, _)| key.parse().ok())

@@ -24,6 +24,7 @@ pub async fn page(
     user: Option<UserId>,
     before: Option<(i64, i64)>,
 ) -> Result<ConversationPage, AppError> {
+    require(caller, Action::ViewCosts)?;
     let mut entries = entries(store, caller, range, user, true, PAGE_SIZE + 1, before).await?;
     let more = entries.len() as i64 > PAGE_SIZE;
     entries.truncate(PAGE_SIZE as usize);
@@ -103,6 +104,7 @@ pub async fn ledger_csv(
     caller: &Caller,
     range: &DayRange,
 ) -> Result<String, AppError> {
+    require(caller, Action::ViewCosts)?;
     let rows = entries(store, caller, range, None, false, MAX_ROWS + 1, None).await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::bad_request(format!(

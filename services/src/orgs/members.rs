@@ -204,12 +204,15 @@ pub async fn remove(store: &Store, caller: &Caller, user_id: UserId) -> Result<(
 /// The caller (a member) leaves their organization. Owners delete it instead.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn leave(store: &Store, caller: &Caller) -> Result<(), AppError> {
-    if caller.role == Role::Owner {
-        return Err(AppError::conflict(
-            "As the owner you cannot leave your organization; delete it instead.",
-        ));
-    }
-    require(caller, Action::LeaveOrg)?;
+    require(caller, Action::LeaveOrg).map_err(|refused| {
+        if caller.role == Role::Owner {
+            AppError::conflict(
+                "As the owner you cannot leave your organization; delete it instead.",
+            )
+        } else {
+            refused
+        }
+    })?;
     let mut tx = store
         .begin_write()
         .await
