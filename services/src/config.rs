@@ -40,6 +40,8 @@ pub struct Config {
     pub database_probes: crate::rate::Limit,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TABLETALK_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// The language-model provider, models per stage, timeouts and retries.
+    pub llm: crate::llm::settings::LlmSettings,
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -83,7 +85,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
         ConfigError {
             variable,
             problem: problem.into(),
@@ -199,16 +201,7 @@ impl Config {
 
         let secret_key = get("TABLETALK_SECRET_KEY").map(SecretString::from);
 
-        let number = |name: &'static str, min: u64, max: u64, default: u64| match get(name) {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    ConfigError::new(name, format!("must be a whole number from {min} to {max}"))
-                }),
-        };
+        let number = |name, min, max, default| whole_number(&get, name, min, max, default);
         let query_limits = QueryLimits {
             timeout: std::time::Duration::from_secs(number(
                 "TABLETALK_QUERY_TIMEOUT_SECS",
@@ -271,7 +264,10 @@ impl Config {
             .map_err(|problem| ConfigError::new("TABLETALK_TRUSTED_PROXIES", problem))?
             .unwrap_or_default();
 
+        let llm = crate::llm::settings::LlmSettings::from_lookup(&get)?;
+
         Ok(Config {
+            llm,
             database_probes,
             target_hosts,
             trusted_proxies,
@@ -300,6 +296,26 @@ impl Config {
     /// The store URL with any password removed, fit for a log line.
     pub fn database_url_redacted(&self) -> String {
         redact_url(self.database_url.expose_secret())
+    }
+}
+
+/// The whole number in `name`, from `min` to `max`; `default` when unset.
+pub(crate) fn whole_number(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    min: u64,
+    max: u64,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(name, format!("must be a whole number from {min} to {max}"))
+            }),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod costs;
 pub mod demo;
 pub mod error;
+pub mod llm;
 pub mod notify;
 pub mod operator;
 pub mod orgs;

@@ -2,6 +2,7 @@
 
 use crate::costs::answers::Answers;
 use crate::costs::PriceTable;
+use crate::llm::Llm;
 use crate::targets::Targets;
 use crate::{Config, Store};
 use std::sync::Arc;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub prices: Arc<PriceTable>,
     pub targets: Arc<Targets>,
     pub answers: Answers,
+    /// The language-model client (configured or not: asking says which variable is missing).
+    pub llm: Llm,
 }
 
 impl AppState {
@@ -29,9 +32,12 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let prices = PriceTable::load(config.prices_file.as_deref())?;
         let targets = Targets::new(&config)?;
+        let config = Arc::new(config);
+        let llm = Llm::new(config.clone())?;
         Ok(AppState {
+            llm,
             store,
-            config: Arc::new(config),
+            config,
             prices: Arc::new(prices),
             targets: Arc::new(targets),
             answers: Answers::default(),

@@ -10,10 +10,13 @@
 //!   HTTP/JSON wire format, so the real bot can be driven and observed.
 //! - [`mysql::TestMysql`]: a fresh MySQL/MariaDB database per test when
 //!   `TABLETALK_TEST_MYSQL_URL` is set (users'-databases tests).
+//! - [`llm::StubLlm`]: a stub language-model server speaking Gemini's and
+//!   OpenAI's wire formats over real HTTP, scripted by the test.
 //! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
 
 pub mod app;
 pub mod db;
+pub mod llm;
 pub mod mysql;
 pub mod raw;
 #[cfg(feature = "server")]
