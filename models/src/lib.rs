@@ -3,6 +3,7 @@
 //! No IO lives here: ids, roles, the permission matrix, the DTOs of every
 //! endpoint, validation and the one error enum that crosses the wire.
 
+pub mod ask;
 pub mod auth;
 pub mod codec;
 pub mod costs;

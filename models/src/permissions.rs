@@ -37,11 +37,14 @@ pub enum Action {
     SelectDatabase,
     /// Set or clear the organization's monthly budget.
     ManageBudget,
+    // Added by the question pipeline.
+    /// Ask questions of a database one may use (the bot, the Ask page, `server ask`).
+    AskQuestions,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewMembers,
         Action::AddMembers,
         Action::RemoveMembers,
@@ -61,6 +64,7 @@ impl Action {
         Action::ManageOwnCredentials,
         Action::SelectDatabase,
         Action::ManageBudget,
+        Action::AskQuestions,
     ];
 
     /// A phrase for "you may not ..." messages.
@@ -85,6 +89,7 @@ impl Action {
             Action::ManageOwnCredentials => "manage dashboard credentials",
             Action::SelectDatabase => "select a database",
             Action::ManageBudget => "set the budget",
+            Action::AskQuestions => "ask questions",
         }
     }
 }
@@ -108,6 +113,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | LeaveOrg
                 | ManageOwnCredentials
                 | SelectDatabase
+                | AskQuestions
         ),
         Role::Individual => matches!(
             action,
@@ -119,6 +125,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | JoinOrg
                 | ManageOwnCredentials
                 | SelectDatabase
+                | AskQuestions
         ),
     }
 }
@@ -131,7 +138,7 @@ mod tests {
     /// The whole matrix, cell by cell: (action, owner, member, individual).
     /// The first nine rows are the seed's table; RemoveDatabases for an
     /// individual is added (their own personal databases).
-    const MATRIX: [(Action, bool, bool, bool); 19] = [
+    const MATRIX: [(Action, bool, bool, bool); 20] = [
         (ViewMembers, true, true, false),
         (AddMembers, true, false, false),
         (RemoveMembers, true, false, false),
@@ -151,6 +158,7 @@ mod tests {
         (ManageOwnCredentials, true, true, true),
         (SelectDatabase, true, true, true),
         (ManageBudget, true, false, false),
+        (AskQuestions, true, true, true),
     ];
 
     #[test]

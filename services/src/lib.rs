@@ -4,6 +4,7 @@
 //! output. Business rules live here once.
 
 pub mod access;
+pub mod ask;
 pub mod audit;
 pub mod auth;
 pub mod clock;

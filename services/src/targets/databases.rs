@@ -514,6 +514,29 @@ pub async fn schema(
     }
 }
 
+/// Why [`execute`] ran nothing or got no rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryError {
+    /// The guard refused the statement (recorded in the audit log); it never ran.
+    Refused(String),
+    /// The engine could not run it (the SQL, the connection, a limit).
+    Target(TargetError),
+    /// Anything else: access, an unknown database, the store.
+    Other(AppError),
+}
+
+impl From<QueryError> for AppError {
+    fn from(err: QueryError) -> AppError {
+        match err {
+            QueryError::Refused(reason) => AppError::bad_request(format!(
+                "Tabletalk only runs one read-only query, and refused this one: {reason}."
+            )),
+            QueryError::Target(e) => e.into(),
+            QueryError::Other(e) => e,
+        }
+    }
+}
+
 /// Runs one read-only query on a database the caller may use: the guard
 /// first (a refusal is recorded), then the engine's read-only mode.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
@@ -523,8 +546,23 @@ pub async fn query(
     id: &ConnectionId,
     sql: &str,
 ) -> Result<QueryResult, AppError> {
-    let user_id = check(caller, Action::ViewDatabases)?;
-    let s = visible(state, caller, user_id, id).await?;
+    execute(state, caller, id, sql)
+        .await
+        .map_err(AppError::from)
+}
+
+/// [`query`] with the reason it failed kept apart (the question pipeline
+/// repairs SQL the engine rejected, never SQL the guard refused).
+pub async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    id: &ConnectionId,
+    sql: &str,
+) -> Result<QueryResult, QueryError> {
+    let user_id = check(caller, Action::ViewDatabases).map_err(QueryError::Other)?;
+    let s = visible(state, caller, user_id, id)
+        .await
+        .map_err(QueryError::Other)?;
     let allowed = match guard::check(s.kind, sql) {
         Ok(allowed) => allowed,
         Err(reason) => {
@@ -537,13 +575,12 @@ pub async fn query(
                 Some(&format!("{id}: {reason}")),
             )
             .await
-            .map_err(internal("recording a refused query"))?;
-            return Err(AppError::bad_request(format!(
-                "Tabletalk only runs one read-only query, and refused this one: {reason}."
-            )));
+            .map_err(internal("recording a refused query"))
+            .map_err(QueryError::Other)?;
+            return Err(QueryError::Refused(reason.to_string()));
         }
     };
-    let entry = entry_for(state, &s).await?;
+    let entry = entry_for(state, &s).await.map_err(QueryError::Other)?;
     match entry.engine.run(&allowed.sql, state.targets.limits()).await {
         Ok(result) => {
             sqlx::query("UPDATE database_connections SET last_used = $1 WHERE connection_id = $2")
@@ -551,14 +588,15 @@ pub async fn query(
                 .bind(id.as_str())
                 .execute(state.store.pool())
                 .await
-                .map_err(internal("noting a database's use"))?;
+                .map_err(internal("noting a database's use"))
+                .map_err(QueryError::Other)?;
             Ok(result)
         }
         Err(e) => {
             if e.breaks_pool() {
                 state.targets.forget(id).await;
             }
-            Err(e.into())
+            Err(QueryError::Target(e))
         }
     }
 }

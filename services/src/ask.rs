@@ -1,0 +1,398 @@
+//! The question pipeline (DESIGN.md §6): one function for the bot, the web
+//! page and the CLI.
+//!
+//! Budget first; then `Analysis` (question + schema -> intent and SQL), the
+//! guard and the read-only run, up to two `SQL Repair` calls when the engine
+//! rejects the SQL (never when the guard refused it: that SQL never runs and
+//! the person gets the reason), and `SQL Response` (a bounded sample of the
+//! rows -> the answer in words). Every call to the model is a stage row; the
+//! conversation and its stages are recorded in one transaction whatever the
+//! outcome — failed and refused ones included, since their calls cost money.
+//!
+//! Not here yet (issue 13 continues): schema pruning (the schema is cut at
+//! [`prompts::SCHEMA_CHARS`]), conversation memory, per-user rate limits and
+//! one question in flight, email.
+
+pub mod prompts;
+
+use crate::access;
+use crate::costs::budget;
+use crate::costs::ledger::{self, NewConversation, NewStage};
+use crate::llm::{LlmError, Request};
+use crate::targets::databases::{self, QueryError};
+use crate::targets::TargetErrorKind;
+use crate::AppState;
+use models::ask::{Answer, AskRequest, Progress, StageCost};
+use models::costs::{BudgetVerdict, Channel, ConversationStatus, Stage, Usage};
+use models::org::Caller;
+use models::targets::QueryResult;
+use models::{Action, AppError, Day};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// SQL Repair calls after the engine rejects the SQL.
+pub const MAX_REPAIRS: usize = 2;
+/// Most output tokens per stage.
+const ANALYSIS_TOKENS: u32 = 2_048;
+const REPAIR_TOKENS: u32 = 2_048;
+const RESPONSE_TOKENS: u32 = 1_024;
+
+/// Asks `request` of one of the caller's databases. `Err` only when nothing
+/// was asked of the model (no access, budget reached, no database, no
+/// provider); every outcome after that is an [`Answer`], recorded.
+#[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
+pub async fn ask(
+    state: &AppState,
+    caller: &Caller,
+    request: &AskRequest,
+    channel: Channel,
+    progress: Option<&UnboundedSender<Progress>>,
+) -> Result<Answer, AppError> {
+    access::allow(caller, Action::AskQuestions)?;
+    let user_id = access::user(caller)?;
+    let question = request.validated_question()?;
+    let today = Day::of_unix(crate::clock::now());
+    if let BudgetVerdict::Refuse { spent, budget } =
+        budget::check(&state.store, caller.org_id.as_ref(), today).await?
+    {
+        return Err(AppError::conflict(format!(
+            "Your organization has used its monthly budget ({spent} of {budget}). Questions are \
+             refused until next month, or until an owner raises the budget."
+        )));
+    }
+    if !state.llm.is_configured() {
+        return Err(AppError::Unavailable {
+            message: crate::llm::settings::NOT_CONFIGURED.to_owned(),
+        });
+    }
+    let database = match &request.database_id {
+        Some(id) => id.clone(),
+        None => databases::active(state, caller)
+            .await?
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
+                )
+            })?
+            .connection_id,
+    };
+    let schema = databases::schema(state, caller, &database, false).await?;
+    let kind = databases::list(state, caller)
+        .await?
+        .into_iter()
+        .find(|d| d.connection_id == database)
+        .map(|d| d.summary.kind)
+        .ok_or_else(|| {
+            AppError::not_found("There is no such database, or it is not yours to use.")
+        })?;
+    let schema_text = prompts::schema_text(&schema, prompts::SCHEMA_CHARS);
+
+    let mut run = Run {
+        state,
+        progress,
+        stages: Vec::new(),
+    };
+    let outcome = pipeline(
+        &mut run,
+        caller,
+        &database,
+        kind,
+        &today.to_string(),
+        &schema_text,
+        question,
+    )
+    .await;
+
+    let conversation = NewConversation {
+        chat_id: user_id,
+        user_id,
+        username: None,
+        question: question.to_owned(),
+        org_id: caller.org_id.clone(),
+        database_id: Some(database.as_str().to_owned()),
+        channel,
+        status: outcome.status,
+        error: (outcome.status != ConversationStatus::Answered).then(|| outcome.text.clone()),
+        row_count: outcome
+            .result
+            .as_ref()
+            .map(|r| i64::try_from(r.rows.len()).unwrap_or(i64::MAX)),
+        at: crate::clock::now(),
+        stages: run.stages.iter().map(|(stage, _)| stage.clone()).collect(),
+    };
+    let stages: Vec<StageCost> = run.stages.into_iter().map(|(_, cost)| cost).collect();
+    let conversation_id = if conversation.stages.is_empty() {
+        0
+    } else {
+        ledger::record(&state.store, &state.prices, &conversation).await?
+    };
+    Ok(Answer {
+        conversation_id,
+        status: outcome.status,
+        text: outcome.text,
+        sql: outcome.sql,
+        result: outcome.result,
+        total_cost: stages.iter().map(|s| s.cost).sum(),
+        stages,
+    })
+}
+
+/// How the stages ended, before recording.
+struct Outcome {
+    status: ConversationStatus,
+    text: String,
+    sql: Option<String>,
+    result: Option<QueryResult>,
+}
+
+impl Outcome {
+    fn failed(text: impl Into<String>, sql: Option<String>) -> Outcome {
+        Outcome {
+            status: ConversationStatus::Failed,
+            text: text.into(),
+            sql,
+            result: None,
+        }
+    }
+}
+
+/// The calls made so far and where progress goes.
+struct Run<'a> {
+    state: &'a AppState,
+    progress: Option<&'a UnboundedSender<Progress>>,
+    /// Each call as the ledger records it, and as the answer shows it.
+    stages: Vec<(NewStage, StageCost)>,
+}
+
+impl Run<'_> {
+    fn emit(&self, event: Progress) {
+        if let Some(tx) = self.progress {
+            // A listener that went away does not stop the question.
+            let _ = tx.send(event);
+        }
+    }
+
+    /// One call, recorded whatever it returns; the answer parsed as `T`
+    /// (one more call when it is not valid JSON of that shape).
+    async fn call<T: DeserializeOwned>(
+        &mut self,
+        stage: Stage,
+        system: &str,
+        input: &str,
+        schema: Option<&serde_json::Value>,
+        max_output_tokens: u32,
+    ) -> Result<T, String> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.emit(Progress::Started { stage });
+            let result = self
+                .state
+                .llm
+                .call(&Request {
+                    stage,
+                    system,
+                    prompt: input,
+                    schema,
+                    max_output_tokens,
+                })
+                .await;
+            let (text, usage, model, latency_ms) = match result {
+                Ok(reply) => (reply.text, reply.usage, reply.model, reply.latency_ms),
+                Err(LlmError {
+                    message,
+                    usage,
+                    model,
+                    latency_ms,
+                    ..
+                }) => {
+                    self.record(stage, model, usage, latency_ms, None, Some(message.clone()));
+                    return Err(message);
+                }
+            };
+            let parsed = match schema {
+                Some(_) => serde_json::from_str::<T>(&text).map_err(|e| e.to_string()),
+                None => serde_json::from_value::<T>(serde_json::Value::String(text.clone()))
+                    .map_err(|e| e.to_string()),
+            };
+            match parsed {
+                Ok(value) => {
+                    self.record(stage, model, usage, latency_ms, None, None);
+                    return Ok(value);
+                }
+                Err(why) => {
+                    let message = format!(
+                        "The language model's answer was not in the expected form ({why})."
+                    );
+                    self.record(stage, model, usage, latency_ms, None, Some(message.clone()));
+                    if tries >= 2 {
+                        return Err(message);
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        stage: Stage,
+        model: String,
+        usage: Usage,
+        latency_ms: i64,
+        sql: Option<String>,
+        error: Option<String>,
+    ) {
+        let cost = self.state.prices.cost(&model, &usage);
+        self.stages.push((
+            NewStage {
+                stage,
+                model: model.clone(),
+                usage,
+                latency_ms,
+                generated_sql: sql,
+                error: error.clone(),
+            },
+            StageCost {
+                stage,
+                model,
+                usage,
+                cost: cost.input_cost + cost.output_cost,
+                latency_ms,
+                error,
+            },
+        ));
+    }
+
+    /// Notes the SQL a stage wrote on its (last) stage row.
+    fn note_sql(&mut self, sql: &str) {
+        if let Some((stage, _)) = self.stages.last_mut() {
+            stage.generated_sql = Some(sql.to_owned());
+        }
+    }
+}
+
+async fn pipeline(
+    run: &mut Run<'_>,
+    caller: &Caller,
+    database: &models::ConnectionId,
+    kind: models::targets::TargetKind,
+    today: &str,
+    schema: &str,
+    question: &str,
+) -> Outcome {
+    let analysis_schema = prompts::analysis_schema();
+    let analysis: prompts::Analysis = match run
+        .call(
+            Stage::Analysis,
+            prompts::ANALYSIS_SYSTEM,
+            &prompts::analysis_input(kind, today, schema, question),
+            Some(&analysis_schema),
+            ANALYSIS_TOKENS,
+        )
+        .await
+    {
+        Ok(analysis) => analysis,
+        Err(message) => return Outcome::failed(message, None),
+    };
+    let sql = match (analysis.intent.as_str(), analysis.sql) {
+        ("data", Some(sql)) if !sql.trim().is_empty() => sql,
+        (_, _) => {
+            return match analysis.answer.filter(|a| !a.trim().is_empty()) {
+                Some(answer) => Outcome {
+                    status: ConversationStatus::Answered,
+                    text: answer,
+                    sql: None,
+                    result: None,
+                },
+                None => Outcome::failed(
+                    "The language model gave neither SQL nor an answer. Try rephrasing the question.",
+                    None,
+                ),
+            };
+        }
+    };
+    run.note_sql(&sql);
+
+    let repair_schema = prompts::repair_schema();
+    let mut sql = sql;
+    let mut repairs = 0;
+    let result = loop {
+        run.emit(Progress::SqlReady { sql: sql.clone() });
+        match databases::execute(run.state, caller, database, &sql).await {
+            Ok(result) => break result,
+            Err(QueryError::Refused(reason)) => {
+                return Outcome {
+                    status: ConversationStatus::Refused,
+                    text: format!(
+                        "Tabletalk only runs one read-only query, and refused the one the model \
+                         wrote: {reason}."
+                    ),
+                    sql: Some(sql),
+                    result: None,
+                }
+            }
+            Err(QueryError::Target(e))
+                if e.kind == TargetErrorKind::Query && repairs < MAX_REPAIRS =>
+            {
+                repairs += 1;
+                let repaired: Result<prompts::Repair, String> = run
+                    .call(
+                        Stage::SqlRepair,
+                        prompts::REPAIR_SYSTEM,
+                        &prompts::repair_input(kind, schema, question, &sql, &e.message),
+                        Some(&repair_schema),
+                        REPAIR_TOKENS,
+                    )
+                    .await;
+                match repaired {
+                    Ok(repair) => {
+                        run.note_sql(&repair.sql);
+                        sql = repair.sql;
+                    }
+                    Err(message) => return Outcome::failed(message, Some(sql)),
+                }
+            }
+            Err(QueryError::Target(e)) => {
+                let text = if e.kind == TargetErrorKind::Query {
+                    format!(
+                        "The database rejected the SQL even after {MAX_REPAIRS} repairs: {}",
+                        e.message
+                    )
+                } else {
+                    e.message
+                };
+                return Outcome::failed(text, Some(sql));
+            }
+            Err(QueryError::Other(e)) => return Outcome::failed(e.message(), Some(sql)),
+        }
+    };
+    run.emit(Progress::RowsReady {
+        rows: result.rows.len(),
+        truncated: result.truncated,
+    });
+
+    let text: Result<String, String> = run
+        .call(
+            Stage::SqlResponse,
+            prompts::RESPONSE_SYSTEM,
+            &prompts::response_input(question, &sql, &result),
+            None,
+            RESPONSE_TOKENS,
+        )
+        .await;
+    match text {
+        Ok(text) => Outcome {
+            status: ConversationStatus::Answered,
+            text: text.trim().to_owned(),
+            sql: Some(sql),
+            result: Some(result),
+        },
+        // The rows are there even when the words are not.
+        Err(message) => Outcome {
+            status: ConversationStatus::Failed,
+            text: message,
+            sql: Some(sql),
+            result: Some(result),
+        },
+    }
+}
