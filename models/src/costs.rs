@@ -156,6 +156,8 @@ impl ModelPrice {
 pub enum Channel {
     Telegram,
     Web,
+    /// `server ask` on the operator's terminal.
+    Cli,
 }
 
 /// How a conversation ended.

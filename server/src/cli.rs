@@ -75,6 +75,23 @@ pub enum Command {
     /// Seed the demo organization (what a first run on the embedded default
     /// does by itself) into this store, and print the owner's credentials.
     SeedDemo,
+    /// Ask a question as a Telegram user, through the whole pipeline (the
+    /// configured language model, the user's database), and print the
+    /// answer, the SQL, the rows and the cost of each stage. Recorded in the
+    /// ledger like any question (channel `cli`).
+    Ask {
+        /// The question.
+        question: String,
+        /// Whose question: a Telegram user id (their role, organization and databases apply).
+        #[arg(long)]
+        user: i64,
+        /// The database (conn_...); the user's selected one when left out.
+        #[arg(long)]
+        database: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.
@@ -110,4 +127,64 @@ pub fn print_credentials(whose: &str, creds: &models::org::Credentials) {
     println!("{whose} dashboard credentials (shown once, keep them safe):");
     println!("  username: {}", creds.username);
     println!("  password: {}", creds.password);
+}
+
+/// An answer as text for a terminal: the words, the SQL, the rows (up to
+/// 20, as a table) and each stage's model, tokens and cost.
+pub fn render_answer(answer: &models::ask::Answer) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", answer.text);
+    if let Some(sql) = &answer.sql {
+        let _ = writeln!(out, "\nSQL:\n{sql}");
+    }
+    if let Some(result) = &answer.result {
+        let header: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
+        let _ = writeln!(out, "\n{}", header.join(" | "));
+        for row in result.rows.iter().take(20) {
+            let cells: Vec<String> = row.iter().map(|v| v.render()).collect();
+            let _ = writeln!(out, "{}", cells.join(" | "));
+        }
+        let more = result.rows.len().saturating_sub(20);
+        if more > 0 || result.truncated {
+            let _ = writeln!(
+                out,
+                "({} rows{})",
+                result.rows.len(),
+                if result.truncated {
+                    ", more not read"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nstage | model | input | cached | output | thinking | cost | ms"
+    );
+    for s in &answer.stages {
+        let _ = writeln!(
+            out,
+            "{} | {} | {} | {} | {} | {} | {} | {}{}",
+            s.stage.as_str(),
+            s.model,
+            s.usage.prompt_tokens,
+            s.usage.cached_tokens,
+            s.usage.candidates_tokens,
+            s.usage.thoughts_tokens,
+            s.cost,
+            s.latency_ms,
+            s.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "total: {} ({:?}, conversation {})",
+        answer.total_cost, answer.status, answer.conversation_id
+    );
+    out
 }

@@ -41,6 +41,12 @@ async fn main() -> ExitCode {
             days,
         } => generate_usage(config, conversations, orgs, users_per_org, days).await,
         Command::SeedDemo => seed_demo(config).await,
+        Command::Ask {
+            question,
+            user,
+            database,
+            json,
+        } => ask(config, &question, user, database.as_deref(), json).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +172,48 @@ async fn generate_usage(
     println!(
         "Owners' Telegram ids start at {}; use `server add-member` or the bot to sign in as one.",
         options.first_user_id
+    );
+    Ok(())
+}
+
+async fn ask(
+    config: Config,
+    question: &str,
+    user: i64,
+    database: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let database_id = database
+        .map(models::ConnectionId::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--database: {}", e.message()))?;
+    let state = AppState::open(config).await?;
+    let answered = async {
+        let caller = services::access::caller(&state.store, user).await?;
+        services::ask::ask(
+            &state,
+            &caller,
+            &models::ask::AskRequest {
+                question: question.to_owned(),
+                database_id,
+            },
+            models::costs::Channel::Cli,
+            None,
+        )
+        .await
+    }
+    .await;
+    state.store.close().await;
+    let answer = answered.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        print!("{}", server::cli::render_answer(&answer));
+    }
+    anyhow::ensure!(
+        answer.status == models::costs::ConversationStatus::Answered,
+        "the question was not answered ({:?})",
+        answer.status
     );
     Ok(())
 }

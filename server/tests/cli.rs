@@ -214,3 +214,128 @@ fn check_sql_prints_the_verdict_and_exits_accordingly() {
     let unknown = run.server(&["check-sql", "--kind", "oracle"], "SELECT 1");
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// `server ask` runs the whole pipeline from a terminal: the stub LLM in this
+/// process, a SQLite sample database added for the user through the services.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_answers_from_the_terminal_as_text_and_json() {
+    use testkit::llm::{Scripted, StubLlm, STUB_KEY};
+    let db = testkit::db::TestDb::sqlite();
+    let targets = tempfile::tempdir().expect("tempdir");
+    let stub = StubLlm::start().await.expect("stub");
+    let env = vec![
+        ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+        ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+        ("GEMINI_API_URL", stub.url.clone()),
+    ];
+    let state = testkit::app::state(&db, &env).await;
+    let person = testkit::app::person(&state.store, 42, "Ada").await;
+    let folder = targets.path().join("42");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let file = folder.join("shop.db");
+    {
+        use sqlx::Connection;
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+                .await
+                .expect("sample");
+        sqlx::raw_sql(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
+             INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("rows");
+    }
+    let added = services::targets::databases::add(
+        &state,
+        &person,
+        &models::targets::NewDatabase {
+            name: "Shop".into(),
+            connection_string: "sqlite://shop.db".into(),
+            scope: None,
+        },
+    )
+    .await
+    .expect("added");
+    services::targets::databases::select(&state, &person, &added.database.connection_id)
+        .await
+        .expect("selected");
+    state.store.close().await;
+    stub.rule(|received| {
+        if received.texts().0.starts_with("You are Tabletalk, a careful") {
+            Scripted::answer(r#"{"intent":"data","sql":"SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders"}"#)
+        } else {
+            Scripted::answer("There are 3 orders worth 37.75 in all.")
+        }
+    });
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("TABLETALK_SECRET_KEY", testkit::db::TEST_SECRET_KEY)
+            .env("RUST_LOG", "warn");
+        for (name, value) in &env {
+            command.env(name, value);
+        }
+        tokio::task::block_in_place(|| command.output().expect("runs"))
+    };
+
+    let out = run(&[
+        "ask",
+        "--user",
+        "42",
+        "How many orders, and worth how much?",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("There are 3 orders worth 37.75 in all.\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders"));
+    assert!(stdout.contains("orders | total\n3 | 37.75\n"), "{stdout}");
+    assert!(
+        stdout.contains("Analysis | gemini-2.5-flash | 3127 | 1024 | 212 | 845 | $"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SQL Response | gemini-2.5-flash-lite |"),
+        "{stdout}"
+    );
+
+    let out = run(&[
+        "ask",
+        "--user",
+        "42",
+        "--database",
+        added.database.connection_id.as_str(),
+        "--json",
+        "How many orders?",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(answer["status"], "answered");
+    assert_eq!(answer["stages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(answer["result"]["rows"].as_array().map(Vec::len), Some(1));
+
+    // Someone without a database is told what to do, and nothing is asked.
+    let calls = stub.received().len();
+    let out = run(&["ask", "--user", "7", "How many orders?"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Choose a database first"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stub.received().len(), calls);
+}

@@ -150,6 +150,7 @@ pub async fn insert_rows(
                 .bind(match c.channel {
                     Channel::Telegram => "telegram",
                     Channel::Web => "web",
+                    Channel::Cli => "cli",
                 })
                 .bind(c.status.as_str())
                 .bind(c.error.as_deref())
