@@ -230,37 +230,15 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
     ];
     let state = testkit::app::state(&db, &env).await;
     let person = testkit::app::person(&state.store, 42, "Ada").await;
-    let folder = targets.path().join("42");
-    std::fs::create_dir_all(&folder).expect("folder");
-    let file = folder.join("shop.db");
-    {
-        use sqlx::Connection;
-        let mut conn =
-            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", file.display()))
-                .await
-                .expect("sample");
-        sqlx::raw_sql(
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
-             INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);",
-        )
-        .execute(&mut conn)
-        .await
-        .expect("rows");
-    }
-    let added = services::targets::databases::add(
+    let database = testkit::app::sqlite_database(
         &state,
         &person,
-        &models::targets::NewDatabase {
-            name: "Shop".into(),
-            connection_string: "sqlite://shop.db".into(),
-            scope: None,
-        },
+        targets.path(),
+        "shop.db",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
+         INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);",
     )
-    .await
-    .expect("added");
-    services::targets::databases::select(&state, &person, &added.database.connection_id)
-        .await
-        .expect("selected");
+    .await;
     state.store.close().await;
     stub.rule(|received| {
         if received.texts().0.starts_with("You are Tabletalk, a careful") {
@@ -314,7 +292,7 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
         "--user",
         "42",
         "--database",
-        added.database.connection_id.as_str(),
+        database.as_str(),
         "--json",
         "How many orders?",
     ]);

@@ -5,7 +5,6 @@
 use models::ask::{AskRequest, Progress};
 use models::costs::{Channel, ConversationStatus, Stage};
 use models::org::Caller;
-use models::targets::NewDatabase;
 use models::{AppError, Usd};
 use services::ask;
 use services::AppState;
@@ -38,12 +37,12 @@ async fn fixture(env: &[(&str, &str)]) -> Fixture {
     vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let state = testkit::app::state(&db, &vars).await;
     let person = testkit::app::person(&state.store, 42, "Ada").await;
-    let folder = targets.path().join("42");
-    std::fs::create_dir_all(&folder).expect("folder");
-    let sample = folder.join("shop.db").display().to_string();
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{sample}?mode=rwc"))
-        .await
-        .expect("sample database");
+    let sample = targets
+        .path()
+        .join("42")
+        .join("shop.db")
+        .display()
+        .to_string();
     let mut script = String::from(
         "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, country TEXT);\n\
          CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), \
@@ -58,25 +57,7 @@ async fn fixture(env: &[(&str, &str)]) -> Fixture {
             1 + i % 27
         ));
     }
-    sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-        .execute(&mut conn)
-        .await
-        .expect("sample data");
-    conn.close().await.expect("closed");
-    let added = services::targets::databases::add(
-        &state,
-        &person,
-        &NewDatabase {
-            name: "Shop".into(),
-            connection_string: "sqlite://shop.db".into(),
-            scope: None,
-        },
-    )
-    .await
-    .expect("added");
-    services::targets::databases::select(&state, &person, &added.database.connection_id)
-        .await
-        .expect("selected");
+    testkit::app::sqlite_database(&state, &person, targets.path(), "shop.db", &script).await;
     Fixture {
         state,
         person,

@@ -63,3 +63,49 @@ pub async fn org(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId) {
     let (org, _) = orgs::create(store, &founder, name).await.expect("created");
     (caller(store, owner_id).await, org.org_id)
 }
+
+/// A SQLite database `file` made by `script` in the caller's own folder under
+/// `targets_dir` (`TABLETALK_SQLITE_DIR`: `<dir>/<org id or user id>/`),
+/// added through the services for `caller` and selected as their active
+/// database. Returns its id.
+pub async fn sqlite_database(
+    state: &AppState,
+    caller: &Caller,
+    targets_dir: &std::path::Path,
+    file: &str,
+    script: &str,
+) -> models::ConnectionId {
+    use sqlx::Connection;
+    let owner = match (&caller.org_id, caller.user_id) {
+        (Some(org), _) => org.as_str().to_owned(),
+        (None, Some(user)) => user.to_string(),
+        (None, None) => panic!("an operator account has no databases"),
+    };
+    let folder = targets_dir.join(owner);
+    std::fs::create_dir_all(&folder).expect("the owner's folder");
+    let path = folder.join(file);
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .expect("a writable SQLite file");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_owned()))
+        .execute(&mut conn)
+        .await
+        .expect("the script runs");
+    conn.close().await.expect("closed");
+    let added = services::targets::databases::add(
+        state,
+        caller,
+        &models::targets::NewDatabase {
+            name: file.trim_end_matches(".db").to_owned(),
+            connection_string: format!("sqlite://{file}"),
+            scope: None,
+        },
+    )
+    .await
+    .expect("the database is added");
+    services::targets::databases::select(state, caller, &added.database.connection_id)
+        .await
+        .expect("selected");
+    added.database.connection_id
+}
