@@ -9,10 +9,13 @@
 //! conversation and its stages are recorded in one transaction whatever the
 //! outcome — failed and refused ones included, since their calls cost money.
 //!
+//! Per person: one question a second with a burst of three, and one in
+//! flight ([`limits`]), after the budget.
+//!
 //! Not here yet (issue 13 continues): schema pruning (the schema is cut at
-//! [`prompts::SCHEMA_CHARS`]), conversation memory, per-user rate limits and
-//! one question in flight, email.
+//! [`prompts::SCHEMA_CHARS`]), conversation memory, email.
 
+pub mod limits;
 pub mod prompts;
 
 use crate::access;
@@ -65,6 +68,28 @@ pub async fn ask(
             message: crate::llm::settings::NOT_CONFIGURED.to_owned(),
         });
     }
+    limits::admit(&state.store, user_id, state.config.question_rate).await?;
+    let in_flight = limits::start(&state.store, user_id).await?;
+    let answer = answer(
+        state, caller, request, channel, progress, user_id, question, today,
+    )
+    .await;
+    in_flight.finish().await;
+    answer
+}
+
+/// The question once admitted: the database, the stages, the record.
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    request: &AskRequest,
+    channel: Channel,
+    progress: Option<&UnboundedSender<Progress>>,
+    user_id: models::UserId,
+    question: &str,
+    today: Day,
+) -> Result<Answer, AppError> {
     let database = match &request.database_id {
         Some(id) => id.clone(),
         None => databases::active(state, caller)

@@ -42,6 +42,25 @@ pub struct Config {
     pub trusted_proxies: crate::proxies::TrustedProxies,
     /// The language-model provider, models per stage, timeouts and retries.
     pub llm: crate::llm::settings::LlmSettings,
+    /// How often one person may ask (`TABLETALK_QUESTION_INTERVAL_MS`, `TABLETALK_QUESTION_BURST`).
+    pub question_rate: QuestionRate,
+}
+
+/// One question per `interval_ms` on average, `burst` in a row at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuestionRate {
+    pub interval_ms: i64,
+    pub burst: i64,
+}
+
+impl Default for QuestionRate {
+    /// The seed's original: one question a second, three in a row.
+    fn default() -> Self {
+        QuestionRate {
+            interval_ms: 1_000,
+            burst: 3,
+        }
+    }
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
@@ -265,9 +284,20 @@ impl Config {
             .unwrap_or_default();
 
         let llm = crate::llm::settings::LlmSettings::from_lookup(&get)?;
+        let question_rate = QuestionRate {
+            interval_ms: i64::try_from(number(
+                "TABLETALK_QUESTION_INTERVAL_MS",
+                100,
+                600_000,
+                1_000,
+            )?)
+            .unwrap_or(1_000),
+            burst: i64::try_from(number("TABLETALK_QUESTION_BURST", 1, 1_000, 3)?).unwrap_or(3),
+        };
 
         Ok(Config {
             llm,
+            question_rate,
             database_probes,
             target_hosts,
             trusted_proxies,

@@ -274,7 +274,7 @@ async fn sql_the_database_rejects_is_repaired_up_to_twice() {
 
 #[tokio::test]
 async fn hostile_sql_from_the_model_is_refused_never_run_and_never_repaired() {
-    let fx = fixture(&[]).await;
+    let fx = fixture(&[("TABLETALK_QUESTION_BURST", "100")]).await;
     let current = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let writes = current.clone();
     fx.stub.rule(move |received| match stage_of(received) {
@@ -408,4 +408,120 @@ async fn a_failing_model_is_recorded_and_a_full_budget_asks_nothing() {
         refused.message()
     );
     assert_eq!(fx.stub.received().len(), calls, "no call to the model");
+}
+
+#[tokio::test]
+async fn three_questions_in_a_row_then_one_a_second_and_one_at_a_time() {
+    let fx = fixture(&[]).await;
+    fx.stub.rule(|received| match stage_of(received) {
+        Stage::Analysis => Scripted::answer(r#"{"intent":"conversation","answer":"Hello!"}"#),
+        _ => Scripted::answer("unused"),
+    });
+    for i in 0..3 {
+        let (answer, _) = ask_question(&fx, "Hello").await;
+        assert_eq!(answer.expect("admitted").text, "Hello!", "question {i}");
+    }
+    let (refused, _) = ask_question(&fx, "Hello").await;
+    match refused {
+        Err(AppError::TooManyRequests {
+            message,
+            retry_after_secs,
+        }) => {
+            assert!(
+                message.contains("one question every 1 s, 3 in a row"),
+                "{message}"
+            );
+            assert_eq!(retry_after_secs, 1);
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert!(ask_question(&fx, "Hello").await.0.is_ok(), "a second later");
+
+    // A slow question in flight: the next one is refused until it ends.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    fx.stub.push([Scripted::Slow {
+        delay: std::time::Duration::from_millis(800),
+        then: Box::new(Scripted::answer(
+            r#"{"intent":"conversation","answer":"Slow hello."}"#,
+        )),
+    }]);
+    let (state, person) = (fx.state.clone(), fx.person.clone());
+    let slow = tokio::spawn(async move {
+        let request = AskRequest {
+            question: "Hello, slowly".into(),
+            database_id: None,
+        };
+        ask::ask(&state, &person, &request, Channel::Telegram, None).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (busy, _) = ask_question(&fx, "Hello again").await;
+    let busy = busy.expect_err("one in flight");
+    assert!(
+        busy.message().contains("still being answered"),
+        "{}",
+        busy.message()
+    );
+    assert_eq!(
+        slow.await.expect("joined").expect("answered").text,
+        "Slow hello."
+    );
+    assert!(ask_question(&fx, "Hello").await.0.is_ok(), "free again");
+}
+
+/// The limits live in the store: a second process (another state on the
+/// same database) sees the first one's question in flight and its rate.
+#[tokio::test]
+async fn limits_hold_across_processes_on_every_backend() {
+    use services::ask::limits;
+    for db in TestDb::all().await {
+        let one = testkit::app::state(&db, &[]).await;
+        let two = testkit::app::state(&db, &[]).await;
+        let flight = limits::start(&one.store, 5).await.expect("first");
+        let err = limits::start(&two.store, 5)
+            .await
+            .expect_err("second process");
+        assert!(
+            err.message().contains("still being answered"),
+            "{}",
+            db.kind
+        );
+        assert!(
+            limits::start(&two.store, 6).await.is_ok(),
+            "{}: another person",
+            db.kind
+        );
+        flight.finish().await;
+        limits::start(&two.store, 5)
+            .await
+            .expect("free after finish")
+            .finish()
+            .await;
+
+        // Dropped without finishing (the caller went away): cleared in the background.
+        drop(limits::start(&one.store, 7).await.expect("taken"));
+        let mut freed = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if let Ok(flight) = limits::start(&two.store, 7).await {
+                flight.finish().await;
+                freed = true;
+                break;
+            }
+        }
+        assert!(freed, "{}: a dropped question is cleared", db.kind);
+
+        let rate = services::config::QuestionRate::default();
+        for _ in 0..rate.burst {
+            limits::admit(&one.store, 9, rate).await.expect("burst");
+        }
+        assert!(
+            matches!(
+                limits::admit(&two.store, 9, rate).await,
+                Err(AppError::TooManyRequests { .. })
+            ),
+            "{}: the other process counts the same bucket",
+            db.kind
+        );
+    }
 }
