@@ -16,6 +16,7 @@
 //! [`prompts::SCHEMA_CHARS`]), conversation memory, email.
 
 pub mod limits;
+pub mod memory;
 pub mod prompts;
 
 use crate::access;
@@ -117,16 +118,23 @@ async fn answer(
         progress,
         stages: Vec::new(),
     };
-    let outcome = pipeline(
-        &mut run,
-        caller,
-        &database,
+    let turns = memory::recent(&state.store, user_id, &database).await?;
+    let context = Context {
+        database: &database,
         kind,
-        &today.to_string(),
-        &schema_text,
-        question,
-    )
-    .await;
+        today: today.to_string(),
+        schema: schema_text,
+        turns,
+    };
+    let outcome = pipeline(&mut run, caller, &context, question).await;
+    if outcome.status == ConversationStatus::Answered {
+        let turn = memory::Turn {
+            question: question.to_owned(),
+            sql: outcome.sql.clone(),
+            answer: outcome.text.clone(),
+        };
+        memory::remember(&state.store, user_id, &database, &turn).await?;
+    }
 
     let conversation = NewConversation {
         chat_id: user_id,
@@ -296,21 +304,35 @@ impl Run<'_> {
     }
 }
 
+/// What every stage of one question is told besides the question.
+struct Context<'a> {
+    database: &'a models::ConnectionId,
+    kind: models::targets::TargetKind,
+    today: String,
+    schema: String,
+    /// The person's remembered turns with this database, oldest first.
+    turns: Vec<memory::Turn>,
+}
+
 async fn pipeline(
     run: &mut Run<'_>,
     caller: &Caller,
-    database: &models::ConnectionId,
-    kind: models::targets::TargetKind,
-    today: &str,
-    schema: &str,
+    context: &Context<'_>,
     question: &str,
 ) -> Outcome {
+    let Context {
+        database,
+        kind,
+        ref today,
+        ref schema,
+        ref turns,
+    } = *context;
     let analysis_schema = prompts::analysis_schema();
     let analysis: prompts::Analysis = match run
         .call(
             Stage::Analysis,
             prompts::ANALYSIS_SYSTEM,
-            &prompts::analysis_input(kind, today, schema, question),
+            &prompts::analysis_input(kind, today, schema, turns, question),
             Some(&analysis_schema),
             ANALYSIS_TOKENS,
         )

@@ -525,3 +525,86 @@ async fn limits_hold_across_processes_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_follow_up_sees_the_last_turns_for_five_minutes() {
+    let fx = fixture(&[]).await;
+    fx.stub.rule(|received| match stage_of(received) {
+        Stage::Analysis => data("SELECT COUNT(*) AS n FROM orders"),
+        _ => Scripted::answer("There are 120 orders."),
+    });
+    let (first, _) = ask_question(&fx, "How many orders are there?").await;
+    assert_eq!(
+        first.expect("answered").status,
+        ConversationStatus::Answered
+    );
+    let (second, _) = ask_question(&fx, "And how many of them shipped on the 5th?").await;
+    assert_eq!(
+        second.expect("answered").status,
+        ConversationStatus::Answered
+    );
+    let analyses: Vec<String> = fx
+        .stub
+        .received()
+        .iter()
+        .filter(|r| stage_of(r) == Stage::Analysis)
+        .map(|r| r.texts().1)
+        .collect();
+    assert!(
+        !analyses[0].contains("Earlier in this conversation"),
+        "{}",
+        analyses[0]
+    );
+    let follow_up = &analyses[1];
+    assert!(
+        follow_up.contains("Earlier in this conversation"),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.contains("- Question: How many orders are there?"),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.contains("  SQL: SELECT COUNT(*) AS n FROM orders"),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.contains("  Answer: There are 120 orders."),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.ends_with("Question: And how many of them shipped on the 5th?\n"),
+        "the question comes last: {follow_up}"
+    );
+
+    // Five minutes later the turns are forgotten.
+    sqlx::query("UPDATE memory_turns SET created_at = created_at - 301")
+        .execute(fx.state.store.pool())
+        .await
+        .expect("aged");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (third, _) = ask_question(&fx, "How many orders are there?").await;
+    assert_eq!(
+        third.expect("answered").status,
+        ConversationStatus::Answered
+    );
+    let last = fx
+        .stub
+        .received()
+        .iter()
+        .rev()
+        .find(|r| stage_of(r) == Stage::Analysis)
+        .expect("analysis")
+        .texts()
+        .1;
+    assert!(!last.contains("Earlier in this conversation"), "{last}");
+
+    // And /clear forgets on request.
+    let forgotten = services::ask::memory::forget(&fx.state.store, 42)
+        .await
+        .expect("forget");
+    assert_eq!(
+        forgotten, 1,
+        "only the fresh turn was left (the expired ones were dropped)"
+    );
+}
