@@ -25,8 +25,8 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         )
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some()).endpoint(
-                |bot: TgBot, msg: Message| async move {
-                    handlers::reply(&bot, &msg, Ok(questions::ask())).await
+                |bot: TgBot, state: AppState, msg: Message| async move {
+                    questions::ask(&bot, &state, &msg).await
                 },
             ),
         )

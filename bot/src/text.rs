@@ -22,9 +22,94 @@ pub fn unknown_command() -> &'static str {
     "I don't know that command. Send /help to see the ones I understand."
 }
 
-/// Plain text, before the question pipeline exists.
-pub fn questions_not_ready() -> &'static str {
-    "Questions in plain language are not available yet. Send /help to see what I can do today."
+/// The status message while a question starts.
+pub fn thinking() -> &'static str {
+    "Reading your question…"
+}
+
+/// The status line for a stage of the pipeline, if it changes what is shown.
+pub fn progress(event: &models::ask::Progress) -> Option<&'static str> {
+    use models::ask::Progress;
+    use models::costs::Stage;
+    match event {
+        Progress::Started {
+            stage: Stage::Analysis,
+        } => Some("Analysing your question…"),
+        Progress::Started {
+            stage: Stage::SqlRepair,
+        } => Some("The database rejected the SQL; repairing it…"),
+        Progress::Started {
+            stage: Stage::SqlResponse,
+        } => Some("Writing the answer…"),
+        Progress::Started {
+            stage: Stage::EmailGeneration,
+        } => Some("Writing the email…"),
+        Progress::SqlReady { .. } => Some("Running the SQL…"),
+        Progress::RowsReady { .. } => None,
+    }
+}
+
+/// Rows of a result shown in the chat.
+const ROWS_SHOWN: usize = 10;
+/// Telegram's limit on one message, in characters.
+const MESSAGE_CHARS: usize = 4_096;
+
+/// A finished question as an HTML message: the answer, the rows as a small
+/// monospace table, the SQL, and what it cost.
+pub fn answer(answer: &models::ask::Answer) -> String {
+    use teloxide::utils::html::escape;
+    let mut out = escape(&answer.text);
+    if let Some(result) = &answer.result {
+        if !result.rows.is_empty() && !result.columns.is_empty() {
+            let mut table = result
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ");
+            for row in result.rows.iter().take(ROWS_SHOWN) {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|v| v.render().chars().take(40).collect())
+                    .collect();
+                table.push('\n');
+                table.push_str(&cells.join(" | "));
+            }
+            if result.rows.len() > ROWS_SHOWN || result.truncated {
+                table.push_str(&format!(
+                    "\n… {} rows{}",
+                    result.rows.len(),
+                    if result.truncated {
+                        " (more not read)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            out.push_str(&format!("\n\n<pre>{}</pre>", escape(&table)));
+        }
+    }
+    if let Some(sql) = &answer.sql {
+        out.push_str(&format!(
+            "\n\n<blockquote expandable><code>{}</code></blockquote>",
+            escape(sql)
+        ));
+    }
+    let calls = answer.stages.len();
+    out.push_str(&format!(
+        "\n\nCost: {} ({calls} model call{})",
+        answer.total_cost,
+        if calls == 1 { "" } else { "s" }
+    ));
+    if out.chars().count() > MESSAGE_CHARS {
+        // Too long for one message: the words and the cost, without the table and SQL.
+        return format!(
+            "{}\n\n(The rows and the SQL are too long for one message.)\n\nCost: {} ({calls} model calls)",
+            escape(&answer.text.chars().take(3_500).collect::<String>()),
+            answer.total_cost
+        );
+    }
+    out
 }
 
 /// After joining an organization: the dashboard credentials, shown once.

@@ -167,3 +167,117 @@ async fn an_invitation_deep_link_joins_the_organization() {
     }
     running.await.expect("dispatcher stops cleanly");
 }
+
+/// Plain text is a question: a status message follows the stages and is
+/// replaced by the answer, with the rows, the SQL and the cost.
+#[tokio::test]
+async fn a_question_in_a_private_chat_is_answered_in_place() {
+    use testkit::llm::{StubLlm, STUB_KEY};
+    services::telemetry::init_for_tests();
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let stub = StubLlm::start().await.expect("stub LLM");
+    let targets = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let state = testkit::app::state(
+        &db,
+        &[
+            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", fake.api_url.clone()),
+            ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+            ("GEMINI_API_URL", stub.url.clone()),
+            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+        ],
+    )
+    .await;
+    let person = testkit::app::person(&state.store, 4242, "Ada").await;
+    testkit::app::sqlite_database(
+        &state,
+        &person,
+        targets.path(),
+        "shop.db",
+        testkit::app::TINY_SHOP,
+    )
+    .await;
+    stub.answer_with(
+        "SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders",
+        "You have 3 orders worth 37.75 <in all>.",
+    );
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+
+    fake.send_text(
+        4242,
+        "Ada",
+        "How many orders do we have, and worth how much?",
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let last = loop {
+        let sent: Vec<_> = fake
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == 4242)
+            .collect();
+        if let Some(last) = sent.last().filter(|s| s.text.contains("Cost:")) {
+            break (sent.clone(), last.clone());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no answer: {sent:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (sent, answer) = last;
+    // One message, edited in place: the status first, then the stages, then the answer.
+    assert_eq!(sent[0].method, "sendMessage");
+    assert_eq!(sent[0].text, "Reading your question…");
+    assert!(sent[1..]
+        .iter()
+        .all(|s| s.method == "editMessageText" && s.message_id == sent[0].message_id));
+    assert!(
+        sent.iter().any(|s| s.text == "Running the SQL…"),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().any(|s| s.text == "Writing the answer…"),
+        "{sent:?}"
+    );
+    assert!(
+        answer
+            .text
+            .starts_with("You have 3 orders worth 37.75 &lt;in all&gt;."),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("<pre>orders | total\n3 | 37.75</pre>"),
+        "{}",
+        answer.text
+    );
+    assert!(answer
+        .text
+        .contains("<code>SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders</code>"));
+    assert!(answer.text.contains("(2 model calls)"), "{}", answer.text);
+    assert_eq!(answer.body["parse_mode"], "HTML");
+    assert!(fake
+        .calls()
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case("sendChatAction")));
+
+    // Someone without a database is told how to choose one, in the same way.
+    fake.send_text(5151, "Bo", "How many orders?");
+    let sent = fake
+        .wait_for_sent(5151, 2, Duration::from_secs(20))
+        .await
+        .expect("a reply");
+    assert!(
+        sent[1].text.contains("Choose a database first"),
+        "{:?}",
+        sent[1].text
+    );
+
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    running.await.expect("dispatcher stops cleanly");
+}

@@ -219,7 +219,7 @@ fn check_sql_prints_the_verdict_and_exits_accordingly() {
 /// process, a SQLite sample database added for the user through the services.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_answers_from_the_terminal_as_text_and_json() {
-    use testkit::llm::{Scripted, StubLlm, STUB_KEY};
+    use testkit::llm::{StubLlm, STUB_KEY};
     let db = testkit::db::TestDb::sqlite();
     let targets = tempfile::tempdir().expect("tempdir");
     let stub = StubLlm::start().await.expect("stub");
@@ -235,18 +235,14 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
         &person,
         targets.path(),
         "shop.db",
-        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
-         INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);",
+        testkit::app::TINY_SHOP,
     )
     .await;
     state.store.close().await;
-    stub.rule(|received| {
-        if received.texts().0.starts_with("You are Tabletalk, a careful") {
-            Scripted::answer(r#"{"intent":"data","sql":"SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders"}"#)
-        } else {
-            Scripted::answer("There are 3 orders worth 37.75 in all.")
-        }
-    });
+    stub.answer_with(
+        "SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders",
+        "There are 3 orders worth 37.75 in all.",
+    );
     let run = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
         command

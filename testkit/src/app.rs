@@ -64,6 +64,10 @@ pub async fn org(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId) {
     (caller(store, owner_id).await, org.org_id)
 }
 
+/// A tiny shop for pipeline tests: three orders worth 37.75 in all.
+pub const TINY_SHOP: &str = "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
+     INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);";
+
 /// A SQLite database `file` made by `script` in the caller's own folder under
 /// `targets_dir` (`TABLETALK_SQLITE_DIR`: `<dir>/<org id or user id>/`),
 /// added through the services for `caller` and selected as their active

@@ -106,6 +106,15 @@ pub struct Received {
 }
 
 impl Received {
+    /// Whether the request wants a JSON answer with this property.
+    pub fn asks_for(&self, property: &str) -> bool {
+        let schema = match self.format {
+            Format::Gemini => &self.body["generationConfig"]["responseSchema"],
+            Format::OpenAi => &self.body["response_format"]["json_schema"]["schema"],
+        };
+        schema["properties"].get(property).is_some()
+    }
+
     /// The system instructions and the user's input, whatever the format.
     pub fn texts(&self) -> (String, String) {
         match self.format {
@@ -190,6 +199,21 @@ impl StubLlm {
     /// Answers every request the queue does not, by looking at it.
     pub fn rule(&self, rule: impl Fn(&Received) -> Scripted + Send + Sync + 'static) {
         *lock(&self.shared.rule) = Some(Arc::new(rule));
+    }
+
+    /// Plays a model that answers every question with `sql` (to requests for
+    /// the pipeline's analysis, whose JSON answer has an `intent`) and then
+    /// with `words` (every other request).
+    pub fn answer_with(&self, sql: &str, words: &str) {
+        let analysis = json!({"intent": "data", "sql": sql}).to_string();
+        let words = words.to_owned();
+        self.rule(move |received| {
+            if received.asks_for("intent") {
+                Scripted::answer(analysis.clone())
+            } else {
+                Scripted::answer(words.clone())
+            }
+        });
     }
 
     /// Every request received so far, in order.
