@@ -76,6 +76,22 @@ pub struct Answer {
     pub total_cost: Usd,
 }
 
+/// The Analysis prompt a question would get, without asking (`server ask
+/// --dry-run --json` prints exactly this object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisPreview {
+    /// Qualified names of the tables kept.
+    pub tables: Vec<String>,
+    /// (table, column) of every column kept.
+    pub columns: Vec<(String, String)>,
+    /// The whole prompt (instructions and input), in tokens.
+    pub prompt_tokens: usize,
+    /// The pruned schema in tokens, and the whole schema's.
+    pub schema_tokens: usize,
+    pub whole_schema_tokens: usize,
+    pub prompt: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,6 +91,10 @@ pub enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Ask nothing: print the Analysis prompt the question would get,
+        /// with the tables and columns pruning kept and its size in tokens.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

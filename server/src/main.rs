@@ -46,7 +46,8 @@ async fn main() -> ExitCode {
             user,
             database,
             json,
-        } => ask(config, &question, user, database.as_deref(), json).await,
+            dry_run,
+        } => ask(config, &question, user, database.as_deref(), json, dry_run).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,25 +183,44 @@ async fn ask(
     user: i64,
     database: Option<&str>,
     json: bool,
+    dry_run: bool,
 ) -> anyhow::Result<()> {
     let database_id = database
         .map(models::ConnectionId::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--database: {}", e.message()))?;
     let state = AppState::open(config).await?;
+    let request = models::ask::AskRequest {
+        question: question.to_owned(),
+        database_id,
+    };
+    if dry_run {
+        let previewed = async {
+            let caller = services::access::caller(&state.store, user).await?;
+            services::ask::preview(&state, &caller, &request).await
+        }
+        .await;
+        state.store.close().await;
+        let preview = previewed.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+        if json {
+            println!("{}", serde_json::to_string(&preview)?);
+        } else {
+            println!(
+                "{} of the schema's tables kept ({}), {} columns; schema {} tokens (whole schema {}), prompt {} tokens.\n",
+                preview.tables.len(),
+                preview.tables.join(", "),
+                preview.columns.len(),
+                preview.schema_tokens,
+                preview.whole_schema_tokens,
+                preview.prompt_tokens
+            );
+            println!("{}", preview.prompt);
+        }
+        return Ok(());
+    }
     let answered = async {
         let caller = services::access::caller(&state.store, user).await?;
-        services::ask::ask(
-            &state,
-            &caller,
-            &models::ask::AskRequest {
-                question: question.to_owned(),
-                database_id,
-            },
-            models::costs::Channel::Cli,
-            None,
-        )
-        .await
+        services::ask::ask(&state, &caller, &request, models::costs::Channel::Cli, None).await
     }
     .await;
     state.store.close().await;

@@ -302,6 +302,45 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
     assert_eq!(answer["stages"].as_array().map(Vec::len), Some(2));
     assert_eq!(answer["result"]["rows"].as_array().map(Vec::len), Some(1));
 
+    // A dry run asks nothing and prints the prompt's pruned schema and size.
+    let calls = stub.received().len();
+    let out = run(&[
+        "ask",
+        "--user",
+        "42",
+        "--dry-run",
+        "--json",
+        "Total of the orders?",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let preview: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(preview["tables"], serde_json::json!(["orders"]));
+    assert_eq!(
+        preview["columns"],
+        serde_json::json!([["orders", "id"], ["orders", "total"]])
+    );
+    let tokens = |name: &str| {
+        preview[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: {preview}"))
+    };
+    assert!(
+        tokens("schema_tokens") > 0 && tokens("schema_tokens") <= tokens("whole_schema_tokens")
+    );
+    assert!(
+        tokens("prompt_tokens") > tokens("schema_tokens"),
+        "{preview}"
+    );
+    assert!(preview["prompt"]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with("Question: Total of the orders?\n"));
+    assert_eq!(stub.received().len(), calls, "a dry run calls no model");
+
     // Someone without a database is told what to do, and nothing is asked.
     let calls = stub.received().len();
     let out = run(&["ask", "--user", "7", "How many orders?"]);

@@ -12,12 +12,16 @@
 //! Per person: one question a second with a burst of three, and one in
 //! flight ([`limits`]), after the budget.
 //!
-//! Not here yet (issue 13 continues): schema pruning (the schema is cut at
-//! [`prompts::SCHEMA_CHARS`]), conversation memory, email.
+//! The schema in the prompt is pruned to the question ([`prune`]) within
+//! [`ANALYSIS_TOKEN_BUDGET`]; the person's last turns come with it ([`memory`]).
+//!
+//! Not here yet (issue 13 continues): the value index and column comments in
+//! pruning, email.
 
 pub mod limits;
 pub mod memory;
 pub mod prompts;
+pub mod prune;
 
 use crate::access;
 use crate::costs::budget;
@@ -26,13 +30,18 @@ use crate::llm::{LlmError, Request};
 use crate::targets::databases::{self, QueryError};
 use crate::targets::TargetErrorKind;
 use crate::AppState;
-use models::ask::{Answer, AskRequest, Progress, StageCost};
+use models::ask::{AnalysisPreview, Answer, AskRequest, Progress, StageCost};
 use models::costs::{BudgetVerdict, Channel, ConversationStatus, Stage, Usage};
 use models::org::Caller;
 use models::targets::QueryResult;
 use models::{Action, AppError, Day};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
+
+/// Tokens the Analysis prompt may take (instructions, turns, schema, question).
+pub const ANALYSIS_TOKEN_BUDGET: usize = 6_000;
+/// Tokens of schema kept however long the rest of the prompt is.
+const MIN_SCHEMA_TOKENS: usize = 1_000;
 
 /// SQL Repair calls after the engine rejects the SQL.
 pub const MAX_REPAIRS: usize = 2;
@@ -91,40 +100,12 @@ async fn answer(
     question: &str,
     today: Day,
 ) -> Result<Answer, AppError> {
-    let database = match &request.database_id {
-        Some(id) => id.clone(),
-        None => databases::active(state, caller)
-            .await?
-            .ok_or_else(|| {
-                AppError::conflict(
-                    "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
-                )
-            })?
-            .connection_id,
-    };
-    let schema = databases::schema(state, caller, &database, false).await?;
-    let kind = databases::list(state, caller)
-        .await?
-        .into_iter()
-        .find(|d| d.connection_id == database)
-        .map(|d| d.summary.kind)
-        .ok_or_else(|| {
-            AppError::not_found("There is no such database, or it is not yours to use.")
-        })?;
-    let schema_text = prompts::schema_text(&schema, prompts::SCHEMA_CHARS);
-
+    let (context, _) = prepare(state, caller, request, user_id, question, today).await?;
+    let database = context.database.clone();
     let mut run = Run {
         state,
         progress,
         stages: Vec::new(),
-    };
-    let turns = memory::recent(&state.store, user_id, &database).await?;
-    let context = Context {
-        database: &database,
-        kind,
-        today: today.to_string(),
-        schema: schema_text,
-        turns,
     };
     let outcome = pipeline(&mut run, caller, &context, question).await;
     if outcome.status == ConversationStatus::Answered {
@@ -167,6 +148,87 @@ async fn answer(
         result: outcome.result,
         total_cost: stages.iter().map(|s| s.cost).sum(),
         stages,
+    })
+}
+
+/// The database, the context every stage gets (the pruned schema, the
+/// remembered turns) and the pruning's figures.
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    request: &AskRequest,
+    user_id: models::UserId,
+    question: &str,
+    today: Day,
+) -> Result<(Context, prune::Pruned), AppError> {
+    let database = match &request.database_id {
+        Some(id) => id.clone(),
+        None => databases::active(state, caller)
+            .await?
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
+                )
+            })?
+            .connection_id,
+    };
+    let schema = databases::schema(state, caller, &database, false).await?;
+    let kind = databases::list(state, caller)
+        .await?
+        .into_iter()
+        .find(|d| d.connection_id == database)
+        .map(|d| d.summary.kind)
+        .ok_or_else(|| {
+            AppError::not_found("There is no such database, or it is not yours to use.")
+        })?;
+    let turns = memory::recent(&state.store, user_id, &database).await?;
+    let today = today.to_string();
+    // What the prompt holds besides the schema, counted, leaves the schema's budget.
+    let rest = prune::tokens(prompts::ANALYSIS_SYSTEM)
+        + prune::tokens(&prompts::analysis_input(kind, &today, "", &turns, question));
+    let budget = ANALYSIS_TOKEN_BUDGET
+        .saturating_sub(rest)
+        .max(MIN_SCHEMA_TOKENS);
+    let earlier: Vec<&str> = turns.iter().map(|t| t.question.as_str()).collect();
+    let pruned = prune::prune(&schema, question, &earlier, budget);
+    let context = Context {
+        database,
+        kind,
+        today,
+        schema: pruned.text.clone(),
+        turns,
+    };
+    Ok((context, pruned))
+}
+
+/// What the Analysis prompt of `request` would be, without asking anything
+/// (`server ask --dry-run`): the tables and columns pruning kept, the
+/// prompt's size and the schema's with and without pruning.
+pub async fn preview(
+    state: &AppState,
+    caller: &Caller,
+    request: &AskRequest,
+) -> Result<AnalysisPreview, AppError> {
+    access::allow(caller, Action::AskQuestions)?;
+    let user_id = access::user(caller)?;
+    let question = request.validated_question()?;
+    let today = Day::of_unix(crate::clock::now());
+    let (context, pruned) = prepare(state, caller, request, user_id, question, today).await?;
+    let input = prompts::analysis_input(
+        context.kind,
+        &context.today,
+        &context.schema,
+        &context.turns,
+        question,
+    );
+    let prompt = format!("{}\n\n{input}", prompts::ANALYSIS_SYSTEM);
+    Ok(AnalysisPreview {
+        tables: pruned.tables,
+        columns: pruned.columns,
+        prompt_tokens: prune::tokens(prompts::ANALYSIS_SYSTEM) + prune::tokens(&input),
+        schema_tokens: pruned.schema_tokens,
+        whole_schema_tokens: pruned.whole_schema_tokens,
+        prompt,
     })
 }
 
@@ -305,8 +367,8 @@ impl Run<'_> {
 }
 
 /// What every stage of one question is told besides the question.
-struct Context<'a> {
-    database: &'a models::ConnectionId,
+struct Context {
+    database: models::ConnectionId,
     kind: models::targets::TargetKind,
     today: String,
     schema: String,
@@ -317,11 +379,11 @@ struct Context<'a> {
 async fn pipeline(
     run: &mut Run<'_>,
     caller: &Caller,
-    context: &Context<'_>,
+    context: &Context,
     question: &str,
 ) -> Outcome {
     let Context {
-        database,
+        ref database,
         kind,
         ref today,
         ref schema,

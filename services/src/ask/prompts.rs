@@ -9,9 +9,6 @@ use models::targets::{QueryResult, Schema, TargetKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Characters of schema description sent with a question (until pruning
-/// picks the relevant tables, the schema is cut here).
-pub const SCHEMA_CHARS: usize = 24_000;
 /// Rows of a result shown to the response stage.
 pub const SAMPLE_ROWS: usize = 50;
 /// Characters of one cell shown to the response stage.

@@ -1,0 +1,402 @@
+//! Schema pruning without a model call: the tables a question is about, the
+//! tables that join them, and nothing else, within a token budget.
+//!
+//! Tables are ranked by how many of the question's words (and the recent
+//! turns' words, weighted lower) their names and their columns' names carry,
+//! after splitting names on case and underscores and folding plurals. The
+//! best are taken, then the shortest foreign-key paths between them (so the
+//! join is always there), then more by rank while the budget lasts. With no
+//! word in common the schema is taken in order until the budget. Tokens are
+//! counted with a real BPE tokenizer (o200k_base); the provider's own counts
+//! are what the ledger records.
+
+use models::targets::{Schema, TableInfo};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+/// Tokens of `text` (o200k_base: close to what current models count).
+pub fn tokens(text: &str) -> usize {
+    tiktoken_rs::o200k_base_singleton()
+        .encode_ordinary(text)
+        .len()
+}
+
+/// The pruned schema: what the prompt shows and what it cost in tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// Qualified names, in the schema's order.
+    pub tables: Vec<String>,
+    /// (table, column) of every column shown.
+    pub columns: Vec<(String, String)>,
+    pub text: String,
+    pub schema_tokens: usize,
+    pub whole_schema_tokens: usize,
+}
+
+/// Words too common to say anything about a table.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "of", "in", "on", "for", "to", "by", "and", "or", "with", "from", "at", "is",
+    "are", "was", "were", "be", "how", "many", "much", "what", "which", "who", "whom", "when",
+    "where", "why", "show", "me", "list", "give", "get", "find", "all", "each", "per", "our", "we",
+    "my", "i", "you", "do", "does", "did", "have", "has", "had", "there", "their", "it", "its",
+    "this", "that", "these", "those", "top", "last", "first", "most", "least", "than", "more",
+    "less", "between", "about", "as", "any", "some", "total", "number", "count", "id", "ids",
+    "name", "names",
+];
+
+/// A word's comparable form: lower case, simple plurals folded.
+fn fold(word: &str) -> String {
+    let w = word.to_lowercase();
+    if w.len() > 4 && w.ends_with("ies") {
+        return format!("{}y", &w[..w.len() - 3]);
+    }
+    if w.len() > 4
+        && (w.ends_with("ses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    {
+        return w[..w.len() - 2].to_owned();
+    }
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        return w[..w.len() - 1].to_owned();
+    }
+    w
+}
+
+/// The words of a name or a sentence: split on anything not alphanumeric and
+/// on lower-to-upper case changes (`orderLines`, `order_lines` -> order, line).
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(fold(&current));
+                current.clear();
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !current.is_empty() {
+            out.push(fold(&current));
+            current.clear();
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.push(c);
+    }
+    if !current.is_empty() {
+        out.push(fold(&current));
+    }
+    out
+}
+
+fn terms(text: &str) -> HashSet<String> {
+    words(text)
+        .into_iter()
+        .filter(|w| w.len() > 1 && !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+/// One table's line in the prompt (as `prompts::schema_text` writes it).
+fn table_line(table: &TableInfo) -> String {
+    let single = Schema {
+        tables: vec![table.clone()],
+        read_at: 0,
+    };
+    super::prompts::schema_text(&single, usize::MAX)
+}
+
+/// Picks and renders the tables for `question` (with `context`, the recent
+/// turns' questions) within `budget` tokens.
+pub fn prune(schema: &Schema, question: &str, context: &[&str], budget: usize) -> Pruned {
+    let lines: Vec<String> = schema.tables.iter().map(table_line).collect();
+    let costs: Vec<usize> = lines.iter().map(|l| tokens(l)).collect();
+    let whole_schema_tokens = costs.iter().sum();
+
+    let asked = terms(question);
+    let earlier: HashSet<String> = context.iter().flat_map(|q| terms(q)).collect();
+    let score = |table: &TableInfo| -> f64 {
+        let name: HashSet<String> = words(&table.name).into_iter().collect();
+        let columns: HashSet<String> = table.columns.iter().flat_map(|c| words(&c.name)).collect();
+        let mut s = 0.0;
+        for (set, weight) in [(&asked, 1.0), (&earlier, 0.4)] {
+            for term in set.iter() {
+                if name.contains(term) {
+                    s += 3.0 * weight;
+                } else if columns.contains(term) {
+                    s += 1.0 * weight;
+                }
+            }
+        }
+        s
+    };
+    let scores: Vec<f64> = schema.tables.iter().map(score).collect();
+    let mut ranked: Vec<usize> = (0..schema.tables.len())
+        .filter(|&i| scores[i] > 0.0)
+        .collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+
+    let index: HashMap<String, usize> = schema
+        .tables
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            [
+                (t.qualified_name().to_lowercase(), i),
+                (t.name.to_lowercase(), i),
+            ]
+        })
+        .collect();
+    let mut neighbours: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); schema.tables.len()];
+    for (i, table) in schema.tables.iter().enumerate() {
+        for fk in &table.foreign_keys {
+            if let Some(&j) = index.get(&fk.references_table.to_lowercase()) {
+                if i != j {
+                    neighbours[i].insert(j);
+                    neighbours[j].insert(i);
+                }
+            }
+        }
+    }
+
+    let mut chosen: BTreeSet<usize> = BTreeSet::new();
+    let mut used = 0usize;
+    let take = |i: usize, chosen: &mut BTreeSet<usize>, used: &mut usize| -> bool {
+        if chosen.contains(&i) {
+            return true;
+        }
+        if *used + costs[i] > budget {
+            return false;
+        }
+        *used += costs[i];
+        chosen.insert(i);
+        true
+    };
+    // The best matches, each with its join path to those already taken.
+    for &i in &ranked {
+        if scores[i] < scores[ranked[0]] * 0.34 && chosen.len() >= 3 {
+            break;
+        }
+        let path = if chosen.is_empty() {
+            vec![i]
+        } else {
+            shortest_path(&neighbours, i, &chosen).unwrap_or_else(|| vec![i])
+        };
+        let extra: usize = path
+            .iter()
+            .filter(|j| !chosen.contains(j))
+            .map(|&j| costs[j])
+            .sum();
+        if used + extra > budget {
+            continue;
+        }
+        for j in path {
+            take(j, &mut chosen, &mut used);
+        }
+    }
+    // Then the neighbours of what was taken, and the rest by rank, while the budget lasts.
+    let frontier: Vec<usize> = chosen
+        .iter()
+        .flat_map(|&i| neighbours[i].iter().copied())
+        .collect();
+    for i in frontier {
+        take(i, &mut chosen, &mut used);
+    }
+    for &i in &ranked {
+        take(i, &mut chosen, &mut used);
+    }
+    if chosen.is_empty() {
+        for i in 0..schema.tables.len() {
+            if !take(i, &mut chosen, &mut used) {
+                break;
+            }
+        }
+    }
+
+    let mut text = String::new();
+    let mut tables = Vec::new();
+    let mut columns = Vec::new();
+    for &i in &chosen {
+        let table = &schema.tables[i];
+        text.push_str(&lines[i]);
+        tables.push(table.qualified_name());
+        columns.extend(
+            table
+                .columns
+                .iter()
+                .map(|c| (table.qualified_name(), c.name.clone())),
+        );
+    }
+    let left_out = schema.tables.len() - chosen.len();
+    if left_out > 0 {
+        text.push_str(&format!(
+            "({left_out} other tables of this database are not shown: they do not seem to be about the question.)\n"
+        ));
+    }
+    Pruned {
+        tables,
+        columns,
+        schema_tokens: tokens(&text),
+        text,
+        whole_schema_tokens,
+    }
+}
+
+/// The shortest foreign-key path from `from` to any table of `to` (both
+/// ends included), at most four tables long.
+fn shortest_path(
+    neighbours: &[BTreeSet<usize>],
+    from: usize,
+    to: &BTreeSet<usize>,
+) -> Option<Vec<usize>> {
+    let mut previous: HashMap<usize, usize> = HashMap::new();
+    let mut queue = VecDeque::from([(from, 0usize)]);
+    let mut seen = HashSet::from([from]);
+    while let Some((at, depth)) = queue.pop_front() {
+        if to.contains(&at) {
+            let mut path = vec![at];
+            let mut cursor = at;
+            while let Some(&p) = previous.get(&cursor) {
+                path.push(p);
+                cursor = p;
+            }
+            return Some(path);
+        }
+        if depth >= 3 {
+            continue;
+        }
+        for &next in &neighbours[at] {
+            if seen.insert(next) {
+                previous.insert(next, at);
+                queue.push_back((next, depth + 1));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::targets::{ColumnInfo, ForeignKey, TableKind};
+
+    fn table(name: &str, columns: &[&str], fks: &[(&str, &str)]) -> TableInfo {
+        TableInfo {
+            schema: None,
+            name: name.into(),
+            kind: TableKind::Table,
+            columns: columns
+                .iter()
+                .map(|c| ColumnInfo {
+                    name: (*c).into(),
+                    data_type: "integer".into(),
+                    nullable: true,
+                })
+                .collect(),
+            primary_key: vec!["id".into()],
+            foreign_keys: fks
+                .iter()
+                .map(|(col, target)| ForeignKey {
+                    columns: vec![(*col).into()],
+                    references_table: (*target).into(),
+                    references_columns: vec!["id".into()],
+                })
+                .collect(),
+            row_estimate: None,
+        }
+    }
+
+    fn shop(extra: usize) -> Schema {
+        let mut tables = vec![
+            table("customers", &["id", "name", "country"], &[]),
+            table(
+                "orders",
+                &["id", "customer_id", "ordered_at"],
+                &[("customer_id", "customers")],
+            ),
+            table(
+                "order_lines",
+                &["id", "order_id", "product_id", "quantity", "unitPrice"],
+                &[("order_id", "orders"), ("product_id", "products")],
+            ),
+            table("products", &["id", "title", "category"], &[]),
+        ];
+        for i in 0..extra {
+            tables.push(table(
+                &format!("audit_trail_{i}"),
+                &["id", "actor", "happened_at", "payload"],
+                &[],
+            ));
+        }
+        Schema { tables, read_at: 0 }
+    }
+
+    #[test]
+    fn names_split_on_case_and_underscores_and_plurals_fold() {
+        assert_eq!(words("order_lines"), ["order", "line"]);
+        assert_eq!(words("unitPrice"), ["unit", "price"]);
+        assert_eq!(
+            words("Categories of PRODUCTS"),
+            ["category", "of", "product"]
+        );
+        assert_eq!(words("addresses"), ["address"]);
+        assert_eq!(words("class"), ["class"]);
+    }
+
+    #[test]
+    fn the_asked_tables_and_their_join_path_are_kept_and_the_rest_left_out() {
+        let schema = shop(200);
+        let pruned = prune(
+            &schema,
+            "Revenue per customer country for each product category",
+            &[],
+            6_000,
+        );
+        for needed in ["customers", "orders", "order_lines", "products"] {
+            assert!(
+                pruned.tables.iter().any(|t| t == needed),
+                "{needed}: {:?}",
+                pruned.tables
+            );
+        }
+        assert!(
+            pruned.schema_tokens < pruned.whole_schema_tokens / 5,
+            "{pruned:?}"
+        );
+        assert!(pruned
+            .text
+            .contains("other tables of this database are not shown"));
+        assert!(pruned
+            .columns
+            .contains(&("order_lines".into(), "unitPrice".into())));
+    }
+
+    #[test]
+    fn the_budget_holds_and_earlier_turns_count() {
+        let schema = shop(200);
+        let pruned = prune(
+            &schema,
+            "and last month?",
+            &["How many products per category?"],
+            300,
+        );
+        assert!(
+            pruned.tables.iter().any(|t| t == "products"),
+            "{:?}",
+            pruned.tables
+        );
+        assert!(pruned.schema_tokens <= 300 + 40, "{}", pruned.schema_tokens);
+        let nothing = prune(&schema, "hello there", &[], 200);
+        assert!(
+            !nothing.tables.is_empty(),
+            "falls back to the schema's order"
+        );
+        assert!(nothing.schema_tokens <= 200 + 40);
+    }
+
+    #[test]
+    fn tokens_are_counted_by_bpe_not_characters() {
+        assert_eq!(tokens(""), 0);
+        let text = "SELECT customer_id, SUM(total) FROM orders GROUP BY customer_id";
+        let n = tokens(text);
+        assert!(n > 5 && n < text.len() / 2, "{n}");
+    }
+}
