@@ -156,13 +156,22 @@ pub(super) fn decode(row: &PgRow, i: usize) -> Value {
         ),
         "FLOAT4" => get!(row, i, t, f32, |v: f32| Value::Float(v.into())),
         "FLOAT8" => get!(row, i, t, f64, Value::Float),
-        "NUMERIC" => get!(
-            row,
-            i,
-            t,
-            bigdecimal::BigDecimal,
-            |v: bigdecimal::BigDecimal| { Value::Decimal(v.to_plain_string()) }
-        ),
+        // As the engine writes it (its display scale): sqlx's BigDecimal
+        // would show 10.50 as 10.5000 (the wire's base-10000 groups).
+        "NUMERIC" => match row.try_get_raw(i) {
+            Ok(raw) if sqlx::ValueRef::is_null(&raw) => Value::Null,
+            Ok(raw) => match (raw.format(), raw.as_bytes()) {
+                (sqlx::postgres::PgValueFormat::Text, Ok(bytes)) => {
+                    Value::Decimal(String::from_utf8_lossy(bytes).into_owned())
+                }
+                (sqlx::postgres::PgValueFormat::Binary, Ok(bytes)) => match numeric_text(bytes) {
+                    Some(text) => Value::Decimal(text),
+                    None => unreadable(t, "not a binary numeric"),
+                },
+                (_, Err(e)) => unreadable(t, e),
+            },
+            Err(e) => unreadable(t, e),
+        },
         "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "XML" => {
             get!(row, i, t, String, Value::text)
         }
@@ -195,6 +204,62 @@ pub(super) fn decode(row: &PgRow, i: usize) -> Value {
             Err(e) => unreadable(t, e),
         },
     }
+}
+
+/// A binary `numeric` (ndigits, weight, sign, display scale, then base-10000
+/// digits) as PostgreSQL prints it: exactly `dscale` decimals, `NaN`,
+/// `Infinity`, `-Infinity`.
+pub(super) fn numeric_text(bytes: &[u8]) -> Option<String> {
+    let word = |at: usize| -> Option<u16> {
+        Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
+    };
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(word(2)? as i16);
+    let sign = word(4)?;
+    let dscale = usize::from(word(6)?);
+    match sign {
+        0x0000 | 0x4000 => {}
+        0xC000 => return Some("NaN".into()),
+        0xD000 => return Some("Infinity".into()),
+        0xF000 => return Some("-Infinity".into()),
+        _ => return None,
+    }
+    let digits: Vec<u16> = (0..ndigits)
+        .map(|k| word(8 + 2 * k))
+        .collect::<Option<_>>()?;
+    if digits.iter().any(|d| *d > 9_999) {
+        return None;
+    }
+    let digit = |k: i32| -> u16 {
+        usize::try_from(k)
+            .ok()
+            .and_then(|k| digits.get(k).copied())
+            .unwrap_or(0)
+    };
+    let mut text = String::new();
+    if sign == 0x4000 {
+        text.push('-');
+    }
+    if weight < 0 {
+        text.push('0');
+    } else {
+        text.push_str(&digit(0).to_string());
+        for k in 1..=weight {
+            text.push_str(&format!("{:04}", digit(k)));
+        }
+    }
+    if dscale > 0 {
+        let mut fraction = String::new();
+        let mut k = weight + 1;
+        while fraction.len() < dscale {
+            fraction.push_str(&format!("{:04}", digit(k)));
+            k += 1;
+        }
+        fraction.truncate(dscale);
+        text.push('.');
+        text.push_str(&fraction);
+    }
+    Some(text)
 }
 
 const COLUMNS_SQL: &str = "\
@@ -292,6 +357,63 @@ pub(super) async fn introspect(pool: &PgPool) -> Result<Schema, TargetError> {
 mod tests {
     use super::*;
     use crate::targets::conn;
+
+    /// The wire form of a numeric: header words, then base-10000 digits.
+    fn numeric(weight: i16, sign: u16, dscale: u16, digits: &[u16]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for word in [digits.len() as u16, weight as u16, sign, dscale] {
+            out.extend(word.to_be_bytes());
+        }
+        for d in digits {
+            out.extend(d.to_be_bytes());
+        }
+        out
+    }
+
+    /// Numerics read as PostgreSQL prints them (found by the pipeline's
+    /// PostgreSQL test: 37.75 came back as 37.7500 through sqlx's BigDecimal).
+    #[test]
+    fn numerics_keep_the_engines_scale() {
+        assert_eq!(
+            numeric_text(&numeric(0, 0, 2, &[37, 7500])).as_deref(),
+            Some("37.75")
+        );
+        assert_eq!(
+            numeric_text(&numeric(0, 0x4000, 2, &[10, 5000])).as_deref(),
+            Some("-10.50")
+        );
+        assert_eq!(
+            numeric_text(&numeric(-1, 0, 4, &[1])).as_deref(),
+            Some("0.0001")
+        );
+        assert_eq!(
+            numeric_text(&numeric(1, 0, 0, &[1])).as_deref(),
+            Some("10000")
+        );
+        assert_eq!(
+            numeric_text(&numeric(1, 0, 3, &[12, 3456, 7800])).as_deref(),
+            Some("123456.780")
+        );
+        assert_eq!(numeric_text(&numeric(0, 0, 0, &[])).as_deref(), Some("0"));
+        assert_eq!(
+            numeric_text(&numeric(0, 0, 2, &[])).as_deref(),
+            Some("0.00")
+        );
+        assert_eq!(
+            numeric_text(&numeric(0, 0xC000, 0, &[])).as_deref(),
+            Some("NaN")
+        );
+        assert_eq!(
+            numeric_text(&numeric(0, 0xF000, 0, &[])).as_deref(),
+            Some("-Infinity")
+        );
+        assert_eq!(numeric_text(&[0, 1]), None, "too short");
+        assert_eq!(
+            numeric_text(&numeric(0, 0, 0, &[10_000])),
+            None,
+            "not a base-10000 digit"
+        );
+    }
 
     /// A connection string without a user or password must not pick up the
     /// server's own (PGUSER, PGPASSWORD, whoami) and send them to whatever host
