@@ -1,0 +1,170 @@
+//! The question pipeline's own overhead (everything but the model and the
+//! target query), and 200 concurrent questions through the stub LLM.
+//! Prints numbers; asserts nothing.
+//!
+//!   cargo bench -p services --bench ask
+//!
+//! A SQLite store and a SQLite target (the tiny shop), testkit's stub LLM on
+//! loopback answering at once. Overhead per question = its wall time minus
+//! the model calls' latency (as the stages record them, HTTP to the stub
+//! included) minus the target query's time.
+
+use models::ask::AskRequest;
+use models::costs::{Channel, ConversationStatus};
+use models::Usd;
+use std::time::{Duration, Instant};
+use testkit::db::TestDb;
+use testkit::llm::{StubLlm, STUB_KEY};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let db = TestDb::sqlite();
+    let stub = StubLlm::start().await?;
+    let targets = tempfile::tempdir()?;
+    let state = testkit::app::state(
+        &db,
+        &[
+            ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+            ("GEMINI_API_URL", stub.url.clone()),
+            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+            ("TABLETALK_QUESTION_INTERVAL_MS", "100".to_owned()),
+            ("TABLETALK_QUESTION_BURST", "1000".to_owned()),
+        ],
+    )
+    .await;
+    stub.answer_with(
+        "SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders",
+        "Three orders, 37.75 in all.",
+    );
+    let asker = testkit::app::person(&state.store, 1, "Ada").await;
+    testkit::app::sqlite_database(
+        &state,
+        &asker,
+        targets.path(),
+        "shop.db",
+        testkit::app::TINY_SHOP,
+    )
+    .await;
+
+    // One person, one question after the other.
+    let runs = 300;
+    let mut overheads = Vec::with_capacity(runs);
+    let mut walls = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let started = Instant::now();
+        let answer = services::ask::ask(
+            &state,
+            &asker,
+            &AskRequest {
+                question: format!("How many orders, worth how much? ({i})"),
+                database_id: None,
+            },
+            Channel::Web,
+            None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
+        let wall = started.elapsed();
+        anyhow::ensure!(
+            answer.status == ConversationStatus::Answered,
+            "{}",
+            answer.text
+        );
+        let model: i64 = answer.stages.iter().map(|s| s.latency_ms).sum();
+        let query = answer.result.as_ref().map_or(0, |r| r.elapsed_ms);
+        let outside = Duration::from_millis(u64::try_from(model).unwrap_or(0) + query);
+        overheads.push(wall.saturating_sub(outside));
+        walls.push(wall);
+    }
+    let (o50, o99) = percentiles(&mut overheads);
+    let (w50, w99) = percentiles(&mut walls);
+    println!("| what | p50 | p99 |\n|---|---|---|");
+    println!(
+        "| one question, wall time (stub answers at once) | {} | {} |",
+        ms(w50),
+        ms(w99)
+    );
+    println!(
+        "| pipeline overhead (wall - model calls - target query) | {} | {} |",
+        ms(o50),
+        ms(o99)
+    );
+
+    // 200 people asking at once.
+    let people = 200i64;
+    let mut callers = Vec::new();
+    for id in 0..people {
+        let caller = testkit::app::person(&state.store, 1_000 + id, "Bo").await;
+        testkit::app::sqlite_database(
+            &state,
+            &caller,
+            targets.path(),
+            "shop.db",
+            testkit::app::TINY_SHOP,
+        )
+        .await;
+        callers.push(caller);
+    }
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
+        .fetch_one(state.store.pool())
+        .await?;
+    let started = Instant::now();
+    let tasks: Vec<_> = callers
+        .into_iter()
+        .map(|caller| {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let request = AskRequest {
+                    question: "How many orders?".into(),
+                    database_id: None,
+                };
+                services::ask::ask(&state, &caller, &request, Channel::Telegram, None).await
+            })
+        })
+        .collect();
+    let mut expected = Usd::ZERO;
+    for task in tasks {
+        let answer = task
+            .await?
+            .map_err(|e| anyhow::anyhow!(e.message().to_owned()))?;
+        anyhow::ensure!(
+            answer.status == ConversationStatus::Answered,
+            "{}",
+            answer.text
+        );
+        expected += answer.total_cost;
+    }
+    let elapsed = started.elapsed();
+    let (count, recorded): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT c.conversation_id), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT) \
+         FROM conversations c JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
+         WHERE c.user_id >= 1000",
+    )
+    .fetch_one(state.store.pool())
+    .await?;
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
+        .fetch_one(state.store.pool())
+        .await?;
+    println!(
+        "\n{people} people asking at once: {} in {:.2?} ({:.0} questions/s); {count} conversations recorded \
+         ({} new in all), their stages cost {} in the ledger and {} in the answers ({}).",
+        people,
+        elapsed,
+        people as f64 / elapsed.as_secs_f64(),
+        after - before,
+        Usd(recorded),
+        expected,
+        if Usd(recorded) == expected { "equal" } else { "DIFFERENT" }
+    );
+    Ok(())
+}
+
+fn percentiles(times: &mut [Duration]) -> (Duration, Duration) {
+    times.sort();
+    let pick = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    (pick(0.50), pick(0.99))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
