@@ -161,26 +161,18 @@ async fn prepare(
     question: &str,
     today: Day,
 ) -> Result<(Context, prune::Pruned), AppError> {
-    let database = match &request.database_id {
-        Some(id) => id.clone(),
-        None => databases::active(state, caller)
-            .await?
-            .ok_or_else(|| {
+    let (database, kind) = match &request.database_id {
+        Some(id) => (id.clone(), databases::kind_of(state, caller, id).await?),
+        None => {
+            let active = databases::active(state, caller).await?.ok_or_else(|| {
                 AppError::conflict(
                     "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
                 )
-            })?
-            .connection_id,
+            })?;
+            (active.connection_id, active.summary.kind)
+        }
     };
     let schema = databases::schema(state, caller, &database, false).await?;
-    let kind = databases::list(state, caller)
-        .await?
-        .into_iter()
-        .find(|d| d.connection_id == database)
-        .map(|d| d.summary.kind)
-        .ok_or_else(|| {
-            AppError::not_found("There is no such database, or it is not yours to use.")
-        })?;
     let turns = memory::recent(&state.store, user_id, &database).await?;
     let today = today.to_string();
     // What the prompt holds besides the schema, counted, leaves the schema's budget.
@@ -301,7 +293,7 @@ impl Run<'_> {
                     latency_ms,
                     ..
                 }) => {
-                    self.record(stage, model, usage, latency_ms, None, Some(message.clone()));
+                    self.record(stage, model, usage, latency_ms, Some(message.clone()));
                     return Err(message);
                 }
             };
@@ -312,14 +304,14 @@ impl Run<'_> {
             };
             match parsed {
                 Ok(value) => {
-                    self.record(stage, model, usage, latency_ms, None, None);
+                    self.record(stage, model, usage, latency_ms, None);
                     return Ok(value);
                 }
                 Err(why) => {
                     let message = format!(
                         "The language model's answer was not in the expected form ({why})."
                     );
-                    self.record(stage, model, usage, latency_ms, None, Some(message.clone()));
+                    self.record(stage, model, usage, latency_ms, Some(message.clone()));
                     if tries >= 2 {
                         return Err(message);
                     }
@@ -334,7 +326,6 @@ impl Run<'_> {
         model: String,
         usage: Usage,
         latency_ms: i64,
-        sql: Option<String>,
         error: Option<String>,
     ) {
         let cost = self.state.prices.cost(&model, &usage);
@@ -344,7 +335,8 @@ impl Run<'_> {
                 model: model.clone(),
                 usage,
                 latency_ms,
-                generated_sql: sql,
+                // Set by `note_sql` when the stage wrote SQL.
+                generated_sql: None,
                 error: error.clone(),
             },
             StageCost {

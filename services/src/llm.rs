@@ -149,11 +149,6 @@ impl Llm {
         self.config.llm.provider.is_some()
     }
 
-    /// The model `stage` uses.
-    pub fn model(&self, stage: Stage) -> &str {
-        &self.config.llm.stage(stage).model
-    }
-
     /// Asks the stage's model, retrying 429s, server errors, timeouts and
     /// dropped connections with jittered exponential backoff (or the wait the
     /// provider names, if it is not longer than the configured maximum).

@@ -449,6 +449,16 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Res
     Ok(())
 }
 
+/// The engine of a database the caller may use (one lookup, nothing decrypted).
+pub async fn kind_of(
+    state: &AppState,
+    caller: &Caller,
+    id: &ConnectionId,
+) -> Result<models::targets::TargetKind, AppError> {
+    let user_id = check(caller, Action::ViewDatabases)?;
+    Ok(visible(state, caller, user_id, id).await?.kind)
+}
+
 /// Makes a database the caller's active one (what the bot queries).
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn select(
