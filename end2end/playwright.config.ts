@@ -11,11 +11,15 @@ export const databaseUrl =
 /** Where the server accepts SQLite target databases (tests put files here). */
 export const sqliteDir = path.join(__dirname, '.run/databases');
 export const botUsername = 'tabletalk_e2e_bot';
+/** The stand-in for Gemini (stub-gemini.mjs) the Ask page's questions go to. */
+const llmPort = Number(process.env.E2E_LLM_PORT ?? 3418);
 /** What the server and the operator commands run with. */
 export const serverEnv = {
   DATABASE_URL: databaseUrl,
   TABLETALK_SQLITE_DIR: sqliteDir,
   TELEGRAM_BOT_USERNAME: botUsername,
+  GEMINI_API_KEY: 'e2e-stub-key',
+  GEMINI_API_URL: `http://127.0.0.1:${llmPort}`,
   RUST_LOG: 'warn',
 };
 
@@ -47,18 +51,28 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
-    command: serverBin,
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      ...serverEnv,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target/site'),
-      LEPTOS_OUTPUT_NAME: 'tabletalk',
+  webServer: [
+    {
+      command: `node ${path.join(__dirname, 'stub-gemini.mjs')} ${llmPort}`,
+      port: llmPort,
+      reuseExistingServer: false,
+      timeout: 10_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
     },
-  },
+    {
+      command: serverBin,
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        ...serverEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target/site'),
+        LEPTOS_OUTPUT_NAME: 'tabletalk',
+      },
+    },
+  ],
 });

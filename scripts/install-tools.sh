@@ -39,6 +39,13 @@ if [ "$mode" = test ]; then
     say "installing Playwright (browsers are not downloaded: Debian's Chromium is used)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
+  if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing Debian's python3-aiosmtpd (the SMTP server of the email tests)"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-aiosmtpd >/dev/null
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     say "installing Debian's Chromium for the browser tests"
     sudo_cmd=""

@@ -2,6 +2,7 @@
 //! `/dashboard` (seed §4): reads are GET, writes POST, JSON in and out.
 
 pub mod account;
+pub mod ask;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -47,5 +48,6 @@ pub fn query_fields() -> Vec<(&'static str, &'static [&'static str])> {
         of::<org::Invitations>(),
         of::<org::AuditLog>(),
         of::<org::BotUsername>(),
+        (ask::STREAM_PATH, ask::STREAM_FIELDS),
     ]
 }

@@ -15,6 +15,15 @@ fn dollars(u: Usd) -> f64 {
     u.units() as f64 / 100_000_000.0
 }
 
+/// The plot area: small margins, the axis labels inside it.
+fn grid() -> Grid {
+    Grid::new()
+        .left("3%")
+        .right("4%")
+        .bottom("3%")
+        .contain_label(true)
+}
+
 fn json(chart: &Chart, what: &str, points: &[(String, f64)]) -> Option<ChartData> {
     let shown: Vec<String> = points
         .iter()
@@ -72,13 +81,7 @@ pub fn series(rows: &[CostRow], what: &str) -> Option<ChartData> {
     let chart = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().data(vec![COST]))
-        .grid(
-            Grid::new()
-                .left("3%")
-                .right("4%")
-                .bottom("3%")
-                .contain_label(true),
-        )
+        .grid(grid())
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(Axis::new().type_(AxisType::Value));
     let points: Vec<(String, f64)> = rows
@@ -130,9 +133,87 @@ pub fn split_pie(totals: &CostTotals) -> Option<ChartData> {
     )
 }
 
+/// A question's result as bars: one bar per label (dates in their order,
+/// which the query chose), one colour per number column; `None` when the
+/// result is not a label/number series ([`models::ask::chart_series`]).
+pub fn result(result: &models::targets::QueryResult) -> Option<ChartData> {
+    let chart_series = models::ask::chart_series(result)?;
+    let names: Vec<String> = chart_series.series.iter().map(|(n, _)| n.clone()).collect();
+    let mut chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().data(names.clone()))
+        .grid(grid())
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(chart_series.labels.clone()),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value));
+    for (name, values) in &chart_series.series {
+        // A NULL is `null`: ECharts leaves that bar out.
+        let data: Vec<charming::datatype::DataPoint> = values.iter().map(|v| (*v).into()).collect();
+        chart = chart.series(Bar::new().name(name.clone()).data(data));
+    }
+    let (_, values) = chart_series.series.first()?;
+    let shown: Vec<String> = chart_series
+        .labels
+        .iter()
+        .zip(values)
+        .take(12)
+        .map(|(label, v)| match v {
+            Some(x) => format!("{label} {x}"),
+            None => format!("{label} no value"),
+        })
+        .collect();
+    let more = chart_series.labels.len().saturating_sub(shown.len());
+    let mut description = format!(
+        "{} by {}: {}",
+        names.join(", "),
+        chart_series.label_column,
+        shown.join(", ")
+    );
+    if more > 0 {
+        description.push_str(&format!(" and {more} more"));
+    }
+    Some(ChartData {
+        option: serde_json::to_string(&chart).ok()?,
+        description,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_number_result_is_a_bar_chart_with_a_description() {
+        use models::targets::{QueryResult, ResultColumn, Value};
+        let column = |n: &str| ResultColumn {
+            name: n.into(),
+            type_name: String::new(),
+        };
+        let mut r = QueryResult {
+            columns: vec![column("product"), column("revenue")],
+            rows: vec![
+                vec![Value::text("Tea"), Value::Decimal("12.50".into())],
+                vec![Value::text("Cake"), Value::Null],
+            ],
+            truncated: false,
+            row_limit: 1000,
+            elapsed_ms: 1,
+        };
+        let chart = result(&r).expect("a chart");
+        assert_eq!(
+            chart.description,
+            "revenue by product: Tea 12.5, Cake no value"
+        );
+        let value: serde_json::Value = serde_json::from_str(&chart.option).expect("json");
+        assert_eq!(value["series"][0]["type"], "bar");
+        assert_eq!(value["series"][0]["data"], serde_json::json!([12.5, null]));
+        assert_eq!(value["xAxis"]["data"], serde_json::json!(["Tea", "Cake"]));
+        r.rows.truncate(1);
+        assert_eq!(result(&r), None, "one row is not a chart");
+    }
     use models::costs::CostTotals;
 
     fn row(label: &str, cost: i64) -> CostRow {

@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <ParentRoute path=StaticSegment("") view=components::layout::Layout ssr=SsrMode::Async>
                         <Route path=StaticSegment("") view=pages::overview::OverviewPage />
+                        <Route path=StaticSegment("ask") view=pages::ask::AskPage />
                         <Route path=StaticSegment("members") view=pages::members::MembersPage />
                         <Route path=StaticSegment("databases") view=pages::databases::DatabasesPage />
                         <Route path=StaticSegment("invitations") view=pages::invitations::InvitationsPage />

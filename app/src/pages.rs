@@ -1,5 +1,6 @@
 //! One page per file.
 
+pub mod ask;
 pub mod audit;
 pub mod conversations;
 pub mod costs;

@@ -5,6 +5,7 @@
 //! (never internals: those are logged by the services).
 
 pub mod account;
+pub mod emails;
 pub mod invitations;
 pub mod questions;
 

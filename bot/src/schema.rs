@@ -1,14 +1,25 @@
 //! The handler tree: which update goes to which handler. Nothing else lives
 //! here; each command's work is in `handlers/<area>.rs`.
 
-use crate::handlers::{self, account, invitations, questions};
+use crate::handlers::{self, account, emails, invitations, questions};
 use crate::{Command, TgBot};
 use services::AppState;
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 
-/// Every sender is remembered (or refreshed); then commands, then other text.
+/// Every sender is remembered (or refreshed); then commands, then other
+/// text. Button presses go to their handler.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry().branch(messages()).branch(
+        Update::filter_callback_query()
+            .filter(|q: CallbackQuery| emails::is_email_button(&q))
+            .endpoint(|bot: TgBot, state: AppState, q: CallbackQuery| async move {
+                emails::on_button(&bot, &state, &q).await
+            }),
+    )
+}
+
+fn messages() -> UpdateHandler<anyhow::Error> {
     Update::filter_message()
         .inspect_async(account::remember_sender)
         .branch(

@@ -95,6 +95,14 @@ pub fn answer(answer: &models::ask::Answer) -> String {
             escape(sql)
         ));
     }
+    if let Some(email) = &answer.email {
+        out.push_str(&format!(
+            "\n\n<b>To:</b> {}\n<b>Subject:</b> {}\n<blockquote expandable>{}</blockquote>",
+            escape(&email.recipients.join(", ")),
+            escape(&email.subject),
+            escape(&email.body.chars().take(1_500).collect::<String>())
+        ));
+    }
     let calls = answer.stages.len();
     out.push_str(&format!(
         "\n\nCost: {} ({calls} model call{})",
@@ -110,6 +118,16 @@ pub fn answer(answer: &models::ask::Answer) -> String {
         );
     }
     out
+}
+
+/// What pressing Send or Cancel under an email did.
+pub fn email_outcome(outcome: &models::ask::EmailOutcome) -> String {
+    use models::ask::EmailOutcome;
+    match outcome {
+        EmailOutcome::Sent { recipients } => format!("Sent to {}.", recipients.join(", ")),
+        EmailOutcome::Queued { reason } => reason.clone(),
+        EmailOutcome::Cancelled => "Cancelled: nothing was sent.".to_owned(),
+    }
 }
 
 /// After joining an organization: the dashboard credentials, shown once.

@@ -281,3 +281,126 @@ async fn a_question_in_a_private_chat_is_answered_in_place() {
     }
     running.await.expect("dispatcher stops cleanly");
 }
+
+/// An email result: the preview with Send / Cancel buttons; Send goes out
+/// through a real SMTP server; a forged button (someone else's email) is refused.
+#[tokio::test]
+async fn an_emailed_answer_is_sent_from_its_button_and_a_forged_button_is_refused() {
+    use testkit::llm::{Scripted, StubLlm, STUB_KEY};
+    let Some(smtp) = testkit::smtp::SmtpServer::start().await else {
+        return;
+    };
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let stub = StubLlm::start().await.expect("stub LLM");
+    let targets = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let state = testkit::app::state(
+        &db,
+        &[
+            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", fake.api_url.clone()),
+            ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+            ("GEMINI_API_URL", stub.url.clone()),
+            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+            ("SMTP_URL", smtp.url()),
+            ("SMTP_FROM", "tabletalk@example.com".to_owned()),
+        ],
+    )
+    .await;
+    let ada = testkit::app::person(&state.store, 4242, "Ada").await;
+    testkit::app::person(&state.store, 6666, "Eve").await;
+    testkit::app::sqlite_database(
+        &state,
+        &ada,
+        targets.path(),
+        "shop.db",
+        testkit::app::TINY_SHOP,
+    )
+    .await;
+    stub.rule(|received| {
+        if received.asks_for("intent") {
+            Scripted::answer(
+                serde_json::json!({"intent": "email", "sql": "SELECT SUM(total) AS total FROM orders",
+                    "recipients": ["bob@example.com"]})
+                .to_string(),
+            )
+        } else {
+            Scripted::answer(
+                serde_json::json!({"subject": "Orders <total>", "body": "37.75 in all."}).to_string(),
+            )
+        }
+    });
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+
+    fake.send_text(4242, "Ada", "Email the order total to bob@example.com");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let preview = loop {
+        let last = fake.sent().into_iter().rfind(|s| s.chat_id == 4242);
+        if let Some(last) = last.filter(|s| s.text.contains("Cost:")) {
+            break last;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no preview");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        preview.text.contains("<b>To:</b> bob@example.com"),
+        "{}",
+        preview.text
+    );
+    assert!(
+        preview.text.contains("Orders &lt;total&gt;"),
+        "{}",
+        preview.text
+    );
+    let buttons = &preview.body["reply_markup"]["inline_keyboard"][0];
+    let send = buttons[0]["callback_data"]
+        .as_str()
+        .expect("a Send button")
+        .to_owned();
+    assert!(send.starts_with("email:send:"), "{send}");
+    assert!(smtp.messages().is_empty(), "nothing sent before the button");
+
+    // Eve presses a copy of Ada's button: refused, nothing sent.
+    fake.press_button(6666, "Eve", preview.message_id, &send);
+    let refused = fake
+        .wait_for_sent(6666, 1, Duration::from_secs(20))
+        .await
+        .expect("a reply to Eve");
+    assert_eq!(refused[0].text, "There is no such email among yours.");
+    assert!(smtp.messages().is_empty());
+
+    fake.press_button(4242, "Ada", preview.message_id, &send);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let last = fake.sent().into_iter().rfind(|s| s.chat_id == 4242);
+        if last
+            .as_ref()
+            .is_some_and(|s| s.text == "Sent to bob@example.com.")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no confirmation: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let messages = smtp.wait_for(1).await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("To: bob@example.com"),
+        "{}",
+        messages[0]
+    );
+    assert!(fake
+        .calls()
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case("answerCallbackQuery")));
+
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    running.await.expect("dispatcher stops");
+}

@@ -139,6 +139,16 @@ pub fn render_answer(answer: &models::ask::Answer) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "{}", answer.text);
+    if let Some(email) = &answer.email {
+        let _ = writeln!(
+            out,
+            "\nEmail {} (a draft: nothing is sent until it is confirmed)\nTo: {}\nSubject: {}\n\n{}",
+            email.email_id,
+            email.recipients.join(", "),
+            email.subject,
+            email.body
+        );
+    }
     if let Some(sql) = &answer.sql {
         let _ = writeln!(out, "\nSQL:\n{sql}");
     }

@@ -2,6 +2,7 @@
 //! functions at `/dashboard/...`, health endpoints and the operator CLI.
 
 pub mod api_errors;
+pub mod ask;
 pub mod cli;
 pub mod export;
 pub mod health;
@@ -52,6 +53,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/dashboard/costs/export.csv", get(export::ledger_csv))
+        .route(app::api::ask::STREAM_PATH, get(ask::stream))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -94,6 +96,8 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     let pools = tokio::spawn(services::targets::registry::close_idle_pools(
         app.targets.clone(),
     ));
+    // Email results that the mail server did not take at once, retried.
+    let emails = tokio::spawn(services::email::run_sender(app.clone()));
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
@@ -106,6 +110,7 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     .context("the HTTP server failed")?;
     housekeeping.abort();
     pools.abort();
+    emails.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -15,8 +15,12 @@
 //! The schema in the prompt is pruned to the question ([`prune`]) within
 //! [`ANALYSIS_TOKEN_BUDGET`]; the person's last turns come with it ([`memory`]).
 //!
+//! A question asking for its result by email gets a draft instead of the
+//! `SQL Response` stage ([`crate::email`]): `Email Generation` writes it, the
+//! person confirms before anything is sent.
+//!
 //! Not here yet (issue 13 continues): the value index and column comments in
-//! pruning, email.
+//! pruning.
 
 pub mod limits;
 pub mod memory;
@@ -49,6 +53,7 @@ pub const MAX_REPAIRS: usize = 2;
 const ANALYSIS_TOKENS: u32 = 2_048;
 const REPAIR_TOKENS: u32 = 2_048;
 const RESPONSE_TOKENS: u32 = 1_024;
+const EMAIL_TOKENS: u32 = 1_024;
 
 /// Asks `request` of one of the caller's databases. `Err` only when nothing
 /// was asked of the model (no access, budget reached, no database, no
@@ -140,7 +145,30 @@ async fn answer(
     } else {
         ledger::record(&state.store, &state.prices, &conversation).await?
     };
+    let email = match outcome.email {
+        Some((recipients, text)) => Some(
+            crate::email::draft(
+                &state.store,
+                crate::email::NewEmail {
+                    user_id,
+                    org_id: caller.org_id.as_ref(),
+                    conversation_id: Some(conversation_id),
+                    question,
+                    recipients,
+                    subject: &text.subject,
+                    body: &text.body,
+                    attachment: outcome
+                        .result
+                        .as_ref()
+                        .and_then(|r| crate::email::result_csv(r).map(|csv| (csv, r.rows.len()))),
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     Ok(Answer {
+        email,
         conversation_id,
         status: outcome.status,
         text: outcome.text,
@@ -230,6 +258,8 @@ struct Outcome {
     text: String,
     sql: Option<String>,
     result: Option<QueryResult>,
+    /// The email asked for: its checked recipients and the model's text.
+    email: Option<(Vec<String>, prompts::EmailText)>,
 }
 
 impl Outcome {
@@ -239,6 +269,7 @@ impl Outcome {
             text: text.into(),
             sql,
             result: None,
+            email: None,
         }
     }
 }
@@ -395,8 +426,9 @@ async fn pipeline(
         Ok(analysis) => analysis,
         Err(message) => return Outcome::failed(message, None),
     };
+    let wants_email = analysis.intent == "email";
     let sql = match (analysis.intent.as_str(), analysis.sql) {
-        ("data", Some(sql)) if !sql.trim().is_empty() => sql,
+        ("data" | "email", Some(sql)) if !sql.trim().is_empty() => sql,
         (_, _) => {
             return match analysis.answer.filter(|a| !a.trim().is_empty()) {
                 Some(answer) => Outcome {
@@ -404,6 +436,7 @@ async fn pipeline(
                     text: answer,
                     sql: None,
                     result: None,
+                    email: None,
                 },
                 None => Outcome::failed(
                     "The language model gave neither SQL nor an answer. Try rephrasing the question.",
@@ -430,6 +463,7 @@ async fn pipeline(
                     ),
                     sql: Some(sql),
                     result: None,
+                    email: None,
                 }
             }
             Err(QueryError::Target(e))
@@ -471,6 +505,10 @@ async fn pipeline(
         rows: result.rows.len(),
         truncated: result.truncated,
     });
+    if wants_email {
+        let proposed = analysis.recipients.unwrap_or_default();
+        return email_stage(run, caller, question, sql, result, &proposed).await;
+    }
 
     let text: Result<String, String> = run
         .call(
@@ -487,6 +525,7 @@ async fn pipeline(
             text: text.trim().to_owned(),
             sql: Some(sql),
             result: Some(result),
+            email: None,
         },
         // The rows are there even when the words are not.
         Err(message) => Outcome {
@@ -494,6 +533,65 @@ async fn pipeline(
             text: message,
             sql: Some(sql),
             result: Some(result),
+            email: None,
         },
+    }
+}
+
+/// The email a question asked for: recipients checked against the
+/// question, then `Email Generation` writes it. Drafted, not sent.
+async fn email_stage(
+    run: &mut Run<'_>,
+    caller: &Caller,
+    question: &str,
+    sql: String,
+    result: QueryResult,
+    proposed: &[String],
+) -> Outcome {
+    let failed = |text: String, sql: String, result: QueryResult| Outcome {
+        status: ConversationStatus::Failed,
+        text,
+        sql: Some(sql),
+        result: Some(result),
+        email: None,
+    };
+    if !run.state.mailer.is_configured() {
+        return failed(
+            crate::email::settings::NOT_CONFIGURED.to_owned(),
+            sql,
+            result,
+        );
+    }
+    let own = match caller.user_id {
+        Some(user) => crate::email::own_address(&run.state.store, user)
+            .await
+            .unwrap_or(None),
+        None => None,
+    };
+    let recipients = match crate::email::recipients(question, proposed, own.as_deref()) {
+        Ok(recipients) => recipients,
+        Err(why) => return failed(why, sql, result),
+    };
+    let written: Result<prompts::EmailText, String> = run
+        .call(
+            Stage::EmailGeneration,
+            prompts::EMAIL_SYSTEM,
+            &prompts::response_input(question, &sql, &result),
+            Some(&prompts::email_schema()),
+            EMAIL_TOKENS,
+        )
+        .await;
+    match written {
+        Ok(text) => Outcome {
+            status: ConversationStatus::Answered,
+            text: format!(
+                "The email to {} is ready: check it, then send or cancel it.",
+                recipients.join(", ")
+            ),
+            sql: Some(sql),
+            result: Some(result),
+            email: Some((recipients, text)),
+        },
+        Err(message) => failed(message, sql, result),
     }
 }

@@ -44,6 +44,8 @@ pub struct Config {
     pub llm: crate::llm::settings::LlmSettings,
     /// How often one person may ask (`TABLETALK_QUESTION_INTERVAL_MS`, `TABLETALK_QUESTION_BURST`).
     pub question_rate: QuestionRate,
+    /// Email results: the mail server, the sender, the daily limit.
+    pub email: crate::email::settings::EmailSettings,
 }
 
 /// One question per `interval_ms` on average, `burst` in a row at most.
@@ -295,7 +297,10 @@ impl Config {
             burst: i64::try_from(number("TABLETALK_QUESTION_BURST", 1, 1_000, 3)?).unwrap_or(3),
         };
 
+        let email = crate::email::settings::EmailSettings::from_lookup(&get)?;
+
         Ok(Config {
+            email,
             llm,
             question_rate,
             database_probes,

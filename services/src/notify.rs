@@ -12,12 +12,15 @@ use sqlx::Row;
 pub enum Kind {
     /// An owner added the user to their organization from the dashboard.
     MemberAdded,
+    /// An email result was sent after a retry, or could not be sent at all.
+    Email,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::MemberAdded => "member_added",
+            Kind::Email => "email",
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub answers: Answers,
     /// The language-model client (configured or not: asking says which variable is missing).
     pub llm: Llm,
+    /// The mail server for email results (configured or not).
+    pub mailer: crate::email::Mailer,
 }
 
 impl AppState {
@@ -34,7 +36,9 @@ impl AppState {
         let targets = Targets::new(&config)?;
         let config = Arc::new(config);
         let llm = Llm::new(config.clone())?;
+        let mailer = crate::email::Mailer::new(&config.email)?;
         Ok(AppState {
+            mailer,
             llm,
             store,
             config,

@@ -21,4 +21,5 @@ pub mod mysql;
 pub mod raw;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod smtp;
 pub mod telegram;

@@ -133,6 +133,33 @@ impl FakeTelegram {
         self.shared.updates.notify_waiters();
     }
 
+    /// A person presses an inline button carrying `data` under the bot's
+    /// message `message_id` in their private chat (a `callback_query` update).
+    pub fn press_button(&self, user_id: i64, first_name: &str, message_id: i64, data: &str) {
+        let mut inner = self.shared.lock();
+        let update_id = inner.next_update_id;
+        inner.next_update_id += 1;
+        let from = json!({"id": user_id, "is_bot": false, "first_name": first_name, "language_code": "en"});
+        inner.pending.push(json!({
+            "update_id": update_id,
+            "callback_query": {
+                "id": format!("cb{update_id}"),
+                "from": from,
+                "message": {
+                    "message_id": message_id,
+                    "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+                    "chat": {"id": user_id, "type": "private", "first_name": first_name},
+                    "date": unix_now(),
+                    "text": "(the message with the buttons)",
+                },
+                "chat_instance": format!("ci{user_id}"),
+                "data": data,
+            }
+        }));
+        drop(inner);
+        self.shared.updates.notify_waiters();
+    }
+
     /// Everything the bot has sent so far.
     pub fn sent(&self) -> Vec<Sent> {
         self.shared.lock().sent.clone()
@@ -198,7 +225,18 @@ async fn handle(
         "getwebhookinfo" => ok(json!({
             "url": "", "has_custom_certificate": false, "pending_update_count": 0
         })),
-        "deletewebhook" | "setmycommands" | "sendchataction" | "deletemessage" => ok(json!(true)),
+        "deletewebhook"
+        | "setmycommands"
+        | "sendchataction"
+        | "deletemessage"
+        | "answercallbackquery" => ok(json!(true)),
+        "editmessagereplymarkup" => ok(json!({
+            "message_id": params.get("message_id").and_then(as_i64).unwrap_or(0),
+            "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+            "chat": {"id": params.get("chat_id").and_then(as_i64).unwrap_or(0), "type": "private", "first_name": "Test"},
+            "date": unix_now(),
+            "text": "(edited)",
+        })),
         "getupdates" => get_updates(&shared, &params).await,
         "sendmessage" => record_message(&shared, "sendMessage", &params, None),
         "editmessagetext" => {

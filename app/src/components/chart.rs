@@ -10,7 +10,10 @@ use leptos::prelude::*;
 /// A chart box with an id unique on the page; `data` holds the ECharts option
 /// JSON and its description, or is `None` when there is nothing to draw.
 #[component]
-pub fn Chart(id: &'static str, data: Option<crate::api::costs::ChartData>) -> impl IntoView {
+pub fn Chart(
+    #[prop(into)] id: String,
+    data: Option<crate::api::costs::ChartData>,
+) -> impl IntoView {
     let Some(crate::api::costs::ChartData {
         option,
         description,
@@ -20,15 +23,18 @@ pub fn Chart(id: &'static str, data: Option<crate::api::costs::ChartData>) -> im
             .into_any();
     };
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| draw_when_ready(id, option.clone(), 0));
+    {
+        let id = id.clone();
+        Effect::new(move |_| draw_when_ready(id.clone(), option.clone(), 0));
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = option;
-    view! { <div id=id class="chart" role="img" aria-label=description data-testid=id></div> }
+    view! { <div id=id.clone() class="chart" role="img" aria-label=description data-testid=id></div> }
         .into_any()
 }
 
 #[cfg(feature = "hydrate")]
-fn draw_when_ready(id: &'static str, option: String, attempt: u32) {
+fn draw_when_ready(id: String, option: String, attempt: u32) {
     use js_sys::{Function, Reflect, JSON};
     use leptos::wasm_bindgen::{JsCast, JsValue};
     let echarts = Reflect::get(&window(), &"echarts".into()).unwrap_or(JsValue::UNDEFINED);
@@ -43,7 +49,7 @@ fn draw_when_ready(id: &'static str, option: String, attempt: u32) {
         }
         return;
     }
-    let Some(element) = document().get_element_by_id(id) else {
+    let Some(element) = document().get_element_by_id(&id) else {
         return; // The page moved on.
     };
     let method = |target: &JsValue, name: &str| {
@@ -67,15 +73,16 @@ fn draw_when_ready(id: &'static str, option: String, attempt: u32) {
 #[cfg(feature = "hydrate")]
 thread_local! {
     /// One window-resize listener per chart box, replaced when the chart is redrawn.
-    static RESIZERS: std::cell::RefCell<std::collections::HashMap<&'static str, WindowListenerHandle>> =
+    static RESIZERS: std::cell::RefCell<std::collections::HashMap<String, WindowListenerHandle>> =
         Default::default();
 }
 
 #[cfg(feature = "hydrate")]
-fn follow_window_size(id: &'static str, chart: leptos::wasm_bindgen::JsValue) {
+fn follow_window_size(id: String, chart: leptos::wasm_bindgen::JsValue) {
     use leptos::wasm_bindgen::JsCast;
+    let watched = id.clone();
     let handle = window_event_listener(leptos::ev::resize, move |_| {
-        if document().get_element_by_id(id).is_none() {
+        if document().get_element_by_id(&watched).is_none() {
             return;
         }
         if let Some(resize) = js_sys::Reflect::get(&chart, &"resize".into())

@@ -42,6 +42,7 @@ fn Frame(info: SessionInfo) -> impl IntoView {
     let role = info.role;
     let links: Vec<(&'static str, &'static str)> = [
         ("/", "Overview", Action::ViewOverview),
+        ("/ask", "Ask", Action::AskQuestions),
         ("/members", "Members", Action::ViewMembers),
         ("/databases", "Databases", Action::ViewDatabases),
         ("/invitations", "Invitations", Action::ViewInvites),

@@ -42,11 +42,18 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message) -> anyhow::Result
             }
         }
     }
-    let (answer, parse_mode) = match asking.await? {
-        Ok(answer) => (text::answer(&answer), Some(ParseMode::Html)),
-        Err(err) => (err.message().to_owned(), None),
+    let (answer, parse_mode, email) = match asking.await? {
+        Ok(answer) => (
+            text::answer(&answer),
+            Some(ParseMode::Html),
+            answer.email.as_ref().map(|e| e.email_id),
+        ),
+        Err(err) => (err.message().to_owned(), None, None),
     };
-    let edit = bot.edit_message_text(msg.chat.id, status.id, answer);
+    let mut edit = bot.edit_message_text(msg.chat.id, status.id, answer);
+    if let Some(id) = email {
+        edit = edit.reply_markup(super::emails::buttons(id));
+    }
     match parse_mode {
         Some(mode) => edit.parse_mode(mode).await?,
         None => edit.await?,

@@ -166,7 +166,7 @@ fn write_csv(rows: &[LedgerEntry]) -> Result<String, csv::Error> {
 /// Neutralises spreadsheet formulas (OWASP's CSV injection list: a leading
 /// `=`, `+`, `-`, `@`, tab or carriage return) with a leading quote; quoting
 /// is left to the `csv` writer.
-fn neutralised(value: &str) -> String {
+pub(crate) fn neutralised(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

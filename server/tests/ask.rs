@@ -1,0 +1,277 @@
+//! The Ask page's stream (`GET /dashboard/ask/stream`) over real HTTP: the
+//! server on a port, the stub LLM on another, a real SQLite sample database.
+
+use app::api::ask::{stream_url, AskEvent};
+use models::ask::Progress;
+use models::costs::{ConversationStatus, Stage};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ORIGIN};
+use reqwest::StatusCode;
+use std::time::Duration;
+use testkit::db::TestDb;
+use testkit::llm::{Scripted, StubLlm, STUB_KEY};
+use testkit::server::{spawn_with, Session, TestServer};
+
+struct Fixture {
+    app: TestServer,
+    stub: StubLlm,
+    owner: Session,
+    database: String,
+}
+
+/// An owner signed in, with a SQLite shop database selected, and the stub as Gemini.
+async fn fixture() -> Fixture {
+    let stub = StubLlm::start().await.expect("stub");
+    let stub_url = stub.url.clone();
+    let app = spawn_with(
+        TestDb::sqlite(),
+        move |_| {
+            vec![
+                ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+                ("GEMINI_API_URL", stub_url),
+            ]
+        },
+        |_| {},
+    )
+    .await;
+    let store = &app.state.store;
+    let (owner, _) = testkit::app::org(store, 1001, "Acme").await;
+    let database = testkit::app::sqlite_database(
+        &app.state,
+        &owner,
+        app.targets_dir.path(),
+        "shop.db",
+        "CREATE TABLE sales (product TEXT, revenue NUMERIC); \
+         INSERT INTO sales VALUES ('Tea', 12.5), ('Cake', 4.25), ('Jam', 7);",
+    )
+    .await;
+    let credentials = services::auth::credentials::reset(store, &owner)
+        .await
+        .expect("credentials");
+    let owner = app.sign_in(&credentials).await;
+    Fixture {
+        app,
+        stub,
+        owner,
+        database: database.as_str().to_owned(),
+    }
+}
+
+/// The events of one stream, read to its end.
+async fn events(response: reqwest::Response) -> Vec<AskEvent> {
+    let body = response.text().await.expect("the stream ends");
+    let mut events = Vec::new();
+    for block in body.split("\n\n") {
+        let data: Vec<&str> = block
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .collect();
+        if !data.is_empty() {
+            events.push(serde_json::from_str(&data.join("\n")).expect("an AskEvent"));
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn a_question_streams_its_stages_then_the_answer_with_rows_and_a_chart() {
+    let fx = fixture().await;
+    fx.stub.answer_with(
+        "SELECT product, revenue FROM sales ORDER BY revenue DESC",
+        "Tea sold the most: 12.5.",
+    );
+    let url = format!(
+        "{}{}",
+        fx.app.url,
+        stream_url("Which product sold the most?", Some(&fx.database))
+    );
+    let response = fx
+        .app
+        .http
+        .get(url)
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get(CONTENT_TYPE).map(|v| v.as_bytes()),
+        Some(&b"text/event-stream"[..])
+    );
+    assert_eq!(
+        response.headers().get(CACHE_CONTROL).map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
+    let events = events(response).await;
+    let progress: Vec<&Progress> = events
+        .iter()
+        .filter_map(|e| match e {
+            AskEvent::Progress(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            &Progress::Started {
+                stage: Stage::Analysis
+            },
+            &Progress::SqlReady {
+                sql: "SELECT product, revenue FROM sales ORDER BY revenue DESC".into()
+            },
+            &Progress::RowsReady {
+                rows: 3,
+                truncated: false
+            },
+            &Progress::Started {
+                stage: Stage::SqlResponse
+            },
+        ]
+    );
+    let Some(AskEvent::Answer { answer, chart }) = events.last() else {
+        panic!("the stream ends with the answer: {events:?}");
+    };
+    assert_eq!(answer.status, ConversationStatus::Answered);
+    assert_eq!(answer.text, "Tea sold the most: 12.5.");
+    assert_eq!(answer.result.as_ref().map(|r| r.rows.len()), Some(3));
+    assert_eq!(answer.stages.len(), 2);
+    let chart = chart.as_ref().expect("product/revenue is a chart");
+    assert_eq!(
+        chart.description,
+        "revenue by product: Tea 12.5, Jam 7, Cake 4.25"
+    );
+    // Recorded, from the web.
+    let (channel, status): (String, String) =
+        sqlx::query_as("SELECT channel, status FROM conversations WHERE conversation_id = $1")
+            .bind(answer.conversation_id)
+            .fetch_one(fx.app.state.store.pool())
+            .await
+            .expect("the conversation is recorded");
+    assert_eq!((channel.as_str(), status.as_str()), ("web", "answered"));
+}
+
+#[tokio::test]
+async fn a_reconnecting_browser_is_told_to_stop_and_nothing_is_asked_again() {
+    let fx = fixture().await;
+    fx.stub.answer_with("SELECT 1", "One.");
+    let url = format!("{}{}", fx.app.url, stream_url("How many?", None));
+    let response = fx
+        .app
+        .http
+        .get(url)
+        .bearer_auth(&fx.owner.token)
+        .header("last-event-id", "2")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(fx.stub.received().is_empty(), "the model was not called");
+}
+
+#[tokio::test]
+async fn refusals_arrive_as_one_failed_event() {
+    let fx = fixture().await;
+    fx.stub.answer_with("SELECT 1", "One.");
+    let ask = |question: &str, database: Option<&str>| {
+        fx.app
+            .http
+            .get(format!("{}{}", fx.app.url, stream_url(question, database)))
+    };
+    let failed = |events: Vec<AskEvent>| match events.as_slice() {
+        [AskEvent::Failed(error)] => error.clone(),
+        other => panic!("one failed event: {other:?}"),
+    };
+
+    // A page on another site, riding the session cookie.
+    let response = ask("How many?", None)
+        .header(COOKIE, format!("tabletalk_session={}", fx.owner.token))
+        .header(ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .expect("request");
+    let error = failed(events(response).await);
+    assert_eq!(error.status(), 403, "{error:?}");
+
+    let response = ask("How many?", Some("not-a-database-id"))
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request");
+    let error = failed(events(response).await);
+    assert!(
+        error.message().contains("database id is not valid"),
+        "{error:?}"
+    );
+
+    let response = ask("   ", None)
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        failed(events(response).await).message(),
+        "Type a question first."
+    );
+
+    let response = ask("How many?", None)
+        .bearer_auth("not-a-session")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(failed(events(response).await).status(), 401);
+
+    // An unknown parameter is refused before anything else.
+    let response = fx
+        .app
+        .http
+        .get(format!(
+            "{}/dashboard/ask/stream?question=a&db=x",
+            fx.app.url
+        ))
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(fx.stub.received().is_empty(), "the model was never called");
+}
+
+#[tokio::test]
+async fn a_closed_page_does_not_cancel_the_question_it_is_answered_and_recorded() {
+    let fx = fixture().await;
+    fx.stub.push([Scripted::Slow {
+        delay: Duration::from_millis(800),
+        then: Box::new(Scripted::answer(
+            serde_json::json!({"intent": "data", "sql": "SELECT count(*) AS n FROM sales"})
+                .to_string(),
+        )),
+    }]);
+    fx.stub.answer_with("SELECT 1", "There are 3 sales.");
+    let url = format!("{}{}", fx.app.url, stream_url("How many sales?", None));
+    let mut response = fx
+        .app
+        .http
+        .get(url)
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request");
+    // The first event (Analysis started), then the page goes away.
+    let first = response.chunk().await.expect("a chunk").expect("an event");
+    assert!(String::from_utf8_lossy(&first).contains("Analysis"));
+    drop(response);
+    let pool = fx.app.state.store.pool();
+    let mut recorded = None;
+    for _ in 0..100 {
+        recorded = sqlx::query_as::<_, (String, Option<i64>)>(
+            "SELECT status, row_count FROM conversations",
+        )
+        .fetch_optional(pool)
+        .await
+        .expect("query");
+        if recorded.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(recorded, Some(("answered".to_owned(), Some(1))));
+}
