@@ -1,10 +1,26 @@
-import { addMember, expect, screenshots, seedDemo, signIn, test } from './support';
+import { addMember, copySalesDatabase, createOrg, expect, screenshots, seedDemo, signIn, test } from './support';
 
-// A member asks the demo database from the Ask page; the "model" is
-// stub-gemini.mjs over Gemini's real wire format.
+// A member asks a copy of the demo sales database from the Ask page; the
+// "model" is stub-gemini.mjs over Gemini's real wire format. The team is its
+// own organization, so the demo's stays as the other tests expect it.
 test('a member asks, watches the stages, reads the answer, SQL, rows and chart, then follows up', async ({ page }, info) => {
   const demo = seedDemo();
-  const mia = addMember(demo.orgId, 200_000_000 + Math.floor(Math.random() * 1_000_000), 'Mia Ask');
+  const id = 300_000_000 + Math.floor(Math.random() * 1_000_000);
+  const team = createOrg(`Askers ${id}`, id, 'Ola Owner');
+  copySalesDatabase(demo.orgId, 'sales.db', team.orgId);
+  await signIn(page, team);
+  await page.getByRole('link', { name: 'Databases' }).click();
+  await page.getByLabel('Name').fill('Team sales');
+  await page.getByLabel('Kind').selectOption('sqlite');
+  await page.getByLabel('Connection string').fill('sqlite://sales.db');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('test-summary')).toContainText('5 tables, 1 view');
+  await page.getByRole('button', { name: 'Add database' }).click();
+  await expect(page.getByRole('row', { name: /Team sales/ })).toHaveCount(1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  const mia = addMember(team.orgId, id + 1, 'Mia Ask');
   await signIn(page, mia);
   await page.getByRole('link', { name: 'Ask' }).click();
   await expect(page).toHaveURL(/\/ask$/);

@@ -85,9 +85,10 @@ export function createOrg(name: string, ownerId: number, ownerName: string): Dem
   return { username: field(out, 'username'), password: field(out, 'password'), orgId: field(out, 'org_id') };
 }
 
-/** A copy of the demo sales database under a new name in the organization's folder, for adding as a target. */
-export function copySalesDatabase(orgId: string, name: string): void {
-  fs.copyFileSync(`${sqliteDir}/${orgId}/demo-sales.db`, `${sqliteDir}/${orgId}/${name}`);
+/** A copy of the demo sales database under a new name in an organization's folder (the demo's by default), for adding as a target. */
+export function copySalesDatabase(demoOrgId: string, name: string, toOrgId = demoOrgId): void {
+  fs.mkdirSync(`${sqliteDir}/${toOrgId}`, { recursive: true });
+  fs.copyFileSync(`${sqliteDir}/${demoOrgId}/demo-sales.db`, `${sqliteDir}/${toOrgId}/${name}`);
 }
 
 export async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
