@@ -179,13 +179,26 @@ pub enum TableKind {
     View,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     pub name: String,
     /// The engine's own type name, e.g. `integer`, `varchar(40)`, `decimal(10,2)`.
     pub data_type: String,
     pub nullable: bool,
+    /// The column's comment in the catalogue (PostgreSQL, MySQL, SQL Server's
+    /// `MS_Description`), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// For a small text column: every distinct value (at most
+    /// [`MAX_INDEXED_VALUES`]), read with the schema so a question naming one
+    /// ("sales in Aruba") finds its column. Kept in memory for pruning only:
+    /// never sent to the dashboard.
+    #[serde(skip)]
+    pub values: Vec<String>,
 }
+
+/// Most distinct values kept for one column of the value index.
+pub const MAX_INDEXED_VALUES: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
@@ -479,6 +492,7 @@ mod tests {
                     name: format!("c{i}"),
                     data_type: "int".into(),
                     nullable: false,
+                    ..ColumnInfo::default()
                 })
                 .collect(),
             primary_key: vec![],

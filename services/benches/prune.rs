@@ -31,6 +31,7 @@ fn table(name: &str, columns: &[&str], fks: &[(&str, &str)]) -> TableInfo {
                     "varchar(100)".into()
                 },
                 nullable: *c != "id",
+                ..ColumnInfo::default()
             })
             .collect(),
         primary_key: vec!["id".into()],

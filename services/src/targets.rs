@@ -23,6 +23,7 @@ pub mod registry;
 pub mod schema;
 pub mod secret_box;
 mod sqlite;
+pub mod values;
 
 pub use engine::Engine;
 pub use registry::Targets;

@@ -756,3 +756,27 @@ async fn a_rate_limited_call_is_retried_and_billed_once() {
     assert_eq!(stages, ["Analysis", "SQL Response"]);
     assert_eq!(total, answer.total_cost.units());
 }
+
+/// The value index end to end: a question naming a cell value ("Aruba")
+/// gets a prompt that says which column holds it, read from the real file.
+#[tokio::test]
+async fn a_question_naming_a_cell_value_is_told_where_it_is() {
+    let fx = fixture(&[]).await;
+    let preview = ask::preview(
+        &fx.state,
+        &fx.person,
+        &AskRequest {
+            question: "How much did Aruba spend?".into(),
+            database_id: None,
+        },
+    )
+    .await
+    .expect("a preview");
+    assert!(
+        preview.prompt.contains("customers.country = 'Aruba'"),
+        "{}",
+        preview.prompt
+    );
+    assert!(preview.tables.contains(&"customers".to_owned()));
+    assert!(fx.stub.received().is_empty(), "a preview asks nothing");
+}

@@ -94,6 +94,16 @@ fn sample_script(kind: TargetKind) -> String {
              amount DECIMAL(10, 2) NOT NULL, placed_on DATE NOT NULL, note VARCHAR(200), payload {blob});
          CREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount >= 100;"
     );
+    // A column comment where the engine keeps them (SQLite does not).
+    match kind {
+        TargetKind::Postgres => {
+            sql.push_str("COMMENT ON COLUMN orders.amount IS 'Order value in EUR';")
+        }
+        TargetKind::Mysql => sql.push_str(
+            "ALTER TABLE orders MODIFY amount DECIMAL(10, 2) NOT NULL COMMENT 'Order value in EUR';",
+        ),
+        _ => {}
+    }
     let customers: Vec<String> = (1..=CUSTOMERS)
         .map(|i| format!("({i}, 'Customer {i}', '{}')", country(i)))
         .collect();
@@ -345,6 +355,23 @@ async fn each_engine_registers_introspects_queries_and_cannot_write() {
             .expect("amount");
         assert!(amount.data_type.contains("10"), "{kind}: {amount:?}");
         assert!(!amount.nullable);
+        let comment = (kind != TargetKind::Sqlite).then_some("Order value in EUR");
+        assert_eq!(amount.comment.as_deref(), comment, "{kind}");
+        // The value index: the small text columns' distinct values, read
+        // with the schema.
+        let customers = schema
+            .tables
+            .iter()
+            .find(|t| t.name == "customers")
+            .expect("customers");
+        let mut countries = customers.columns[2].values.clone();
+        countries.sort();
+        assert_eq!(countries, ["DE", "FR", "US"], "{kind}: {customers:?}");
+        assert_eq!(
+            customers.columns[1].values.len(),
+            CUSTOMERS as usize,
+            "{kind}"
+        );
         assert!(orders
             .columns
             .iter()
@@ -355,6 +382,10 @@ async fn each_engine_registers_introspects_queries_and_cannot_write() {
             .find(|t| t.name == "big_orders")
             .expect("view");
         assert_eq!(view.kind, TableKind::View);
+        assert!(
+            view.columns.iter().all(|c| c.values.is_empty()),
+            "views are not sampled"
+        );
         if kind == TargetKind::Postgres {
             assert_eq!(orders.row_estimate, Some(ORDERS), "analysed table");
         }

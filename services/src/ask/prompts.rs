@@ -24,6 +24,27 @@ pub fn dialect(kind: TargetKind) -> &'static str {
     }
 }
 
+/// Most characters of a column comment shown.
+const COMMENT_CHARS: usize = 80;
+
+/// A comment on one line, cut at [`COMMENT_CHARS`], brackets kept out.
+fn comment_text(comment: &str) -> String {
+    let flat: String = comment
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            '[' => '(',
+            ']' => ')',
+            c => c,
+        })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(COMMENT_CHARS) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
 /// The schema as compact text: one line per table, columns with types,
 /// primary key and foreign keys; cut at `max_chars` with a note.
 pub fn schema_text(schema: &Schema, max_chars: usize) -> String {
@@ -36,6 +57,9 @@ pub fn schema_text(schema: &Schema, max_chars: usize) -> String {
                 let mut text = format!("{} {}", c.name, c.data_type);
                 if table.primary_key.contains(&c.name) {
                     text.push_str(" PK");
+                }
+                if let Some(comment) = &c.comment {
+                    text.push_str(&format!(" [{}]", comment_text(comment)));
                 }
                 for fk in &table.foreign_keys {
                     if let Some(at) = fk.columns.iter().position(|col| *col == c.name) {

@@ -2,8 +2,11 @@
 //! tables that join them, and nothing else, within a token budget.
 //!
 //! Tables are ranked by how many of the question's words (and the recent
-//! turns' words, weighted lower) their names and their columns' names carry,
-//! after splitting names on case and underscores and folding plurals. The
+//! turns' words, weighted lower) their names, their columns' names and
+//! comments carry, after splitting names on case and underscores and folding
+//! plurals; a question naming a value of a small text column (the value
+//! index, [`crate::targets::values`]) ranks that column's table high, and the
+//! prompt says which column holds it (`customers.country = 'Aruba'`). The
 //! best are taken, then the shortest foreign-key paths between them (so the
 //! join is always there), then more by rank while the budget lasts. With no
 //! word in common the schema is taken in order until the budget. Tokens are
@@ -88,6 +91,20 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// Most "where the value is" hints in one prompt.
+const MAX_HINTS: usize = 8;
+
+/// Whether the question names `value`: every word of the value is a word of
+/// the question (values that are only stopwords or one letter never match).
+fn names_value(spoken: &HashSet<String>, value: &str) -> bool {
+    let parts = words(value);
+    !parts.is_empty()
+        && parts
+            .iter()
+            .any(|w| w.chars().count() > 1 && !STOPWORDS.contains(&w.as_str()))
+        && parts.iter().all(|w| spoken.contains(w))
+}
+
 fn terms(text: &str) -> HashSet<String> {
     words(text)
         .into_iter()
@@ -113,9 +130,18 @@ pub fn prune(schema: &Schema, question: &str, context: &[&str], budget: usize) -
 
     let asked = terms(question);
     let earlier: HashSet<String> = context.iter().flat_map(|q| terms(q)).collect();
-    let score = |table: &TableInfo| -> f64 {
+    // Every word of the question, stopwords included ("US" is a value).
+    let spoken: HashSet<String> = words(question).into_iter().collect();
+    let mut hints: Vec<Vec<String>> = vec![Vec::new(); schema.tables.len()];
+    let mut score = |i: usize, table: &TableInfo| -> f64 {
         let name: HashSet<String> = words(&table.name).into_iter().collect();
         let columns: HashSet<String> = table.columns.iter().flat_map(|c| words(&c.name)).collect();
+        let comments: HashSet<String> = table
+            .columns
+            .iter()
+            .filter_map(|c| c.comment.as_deref())
+            .flat_map(terms)
+            .collect();
         let mut s = 0.0;
         for (set, weight) in [(&asked, 1.0), (&earlier, 0.4)] {
             for term in set.iter() {
@@ -123,12 +149,32 @@ pub fn prune(schema: &Schema, question: &str, context: &[&str], budget: usize) -
                     s += 3.0 * weight;
                 } else if columns.contains(term) {
                     s += 1.0 * weight;
+                } else if comments.contains(term) {
+                    s += 0.7 * weight;
+                }
+            }
+        }
+        for column in &table.columns {
+            for value in &column.values {
+                if names_value(&spoken, value) {
+                    s += 2.5;
+                    hints[i].push(format!(
+                        "{}.{} = '{}'",
+                        table.name,
+                        column.name,
+                        value.replace('\'', "''")
+                    ));
                 }
             }
         }
         s
     };
-    let scores: Vec<f64> = schema.tables.iter().map(score).collect();
+    let scores: Vec<f64> = schema
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| score(i, t))
+        .collect();
     let mut ranked: Vec<usize> = (0..schema.tables.len())
         .filter(|&i| scores[i] > 0.0)
         .collect();
@@ -214,6 +260,18 @@ pub fn prune(schema: &Schema, question: &str, context: &[&str], budget: usize) -
     let mut text = String::new();
     let mut tables = Vec::new();
     let mut columns = Vec::new();
+    let named: Vec<&String> = chosen
+        .iter()
+        .flat_map(|&i| hints[i].iter())
+        .take(MAX_HINTS)
+        .collect();
+    if !named.is_empty() {
+        let list: Vec<&str> = named.iter().map(|s| s.as_str()).collect();
+        text.push_str(&format!(
+            "Values the question names, and where they are: {}\n",
+            list.join(", ")
+        ));
+    }
     for &i in &chosen {
         let table = &schema.tables[i];
         text.push_str(&lines[i]);
@@ -289,6 +347,7 @@ mod tests {
                     name: (*c).into(),
                     data_type: "integer".into(),
                     nullable: true,
+                    ..ColumnInfo::default()
                 })
                 .collect(),
             primary_key: vec!["id".into()],
@@ -390,6 +449,63 @@ mod tests {
             "falls back to the schema's order"
         );
         assert!(nothing.schema_tokens <= 200 + 40);
+    }
+
+    #[test]
+    fn a_value_the_question_names_finds_its_column_and_the_prompt_says_where() {
+        let mut schema = shop(300);
+        // Neither the table's name nor its columns say "Aruba": only a value does.
+        schema.tables.push(table("regions", &["id", "label"], &[]));
+        let regions = schema.tables.len() - 1;
+        schema.tables[regions].columns[1].values =
+            vec!["Aruba".into(), "New Zealand".into(), "US".into()];
+        let budget = 200; // only a few tables fit: the value must rank it high
+        let pruned = prune(
+            &schema,
+            "How many regions are there besides Aruba?",
+            &[],
+            budget,
+        );
+        assert!(
+            pruned.tables.contains(&"regions".to_owned()),
+            "{:?}",
+            pruned.tables
+        );
+        let pruned = prune(&schema, "sales in New Zealand last year", &[], budget);
+        assert!(
+            pruned.tables.contains(&"regions".to_owned()),
+            "{:?}",
+            pruned.tables
+        );
+        assert!(
+            pruned.text.contains("regions.label = 'New Zealand'"),
+            "{}",
+            pruned.text
+        );
+        // A value must be named whole: "New" alone is not "New Zealand".
+        let other = prune(&schema, "new customers this week", &[], budget);
+        assert!(!other.text.contains("New Zealand"), "{}", other.text);
+    }
+
+    #[test]
+    fn column_comments_rank_and_are_shown() {
+        let mut schema = shop(300);
+        schema.tables.push(table("t_x9", &["id", "amt"], &[]));
+        let last = schema.tables.len() - 1;
+        schema.tables[last].columns[1].comment = Some("Refund paid\nto the buyer [EUR]".into());
+        let pruned = prune(&schema, "total refund amounts", &[], 200);
+        assert!(
+            pruned.tables.contains(&"t_x9".to_owned()),
+            "{:?}",
+            pruned.tables
+        );
+        assert!(
+            pruned
+                .text
+                .contains("amt integer [Refund paid to the buyer (EUR)]"),
+            "{}",
+            pruned.text
+        );
     }
 
     #[test]

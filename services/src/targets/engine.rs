@@ -135,8 +135,15 @@ impl Engine {
         })
     }
 
-    /// Reads tables, views, columns, keys and row estimates.
+    /// Reads tables, views, columns, comments, keys and row estimates, then
+    /// the value index of small text columns ([`super::values`]).
     pub async fn introspect(&self) -> Result<Schema, TargetError> {
+        let mut schema = self.catalogue().await?;
+        super::values::index(self, &mut schema).await;
+        Ok(schema)
+    }
+
+    async fn catalogue(&self) -> Result<Schema, TargetError> {
         let read = async {
             match self {
                 Engine::Postgres(pool) => postgres::introspect(pool).await,

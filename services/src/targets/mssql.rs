@@ -524,7 +524,10 @@ SELECT s.name, o.name, o.type, c.name,
                 THEN '(' + CAST(c.precision AS varchar(10)) + ',' + CAST(c.scale AS varchar(10)) + ')'
               ELSE '' END,
        c.is_nullable,
-       CAST((SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)) AS bigint)
+       CAST((SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = o.object_id AND p.index_id IN (0, 1)) AS bigint),
+       CAST((SELECT TOP 1 ep.value FROM sys.extended_properties ep
+             WHERE ep.class = 1 AND ep.major_id = o.object_id AND ep.minor_id = c.column_id
+               AND ep.name = 'MS_Description') AS nvarchar(1000))
 FROM sys.objects o
 JOIN sys.schemas s ON s.schema_id = o.schema_id
 JOIN sys.columns c ON c.object_id = o.object_id
@@ -591,6 +594,7 @@ pub(super) async fn introspect(pool: &MssqlPool) -> Result<Schema, TargetError> 
             data_type: text(r, 4),
             nullable: r.get::<bool, _>(5).unwrap_or(true),
             row_estimate: r.get::<i64, _>(6),
+            comment: r.get::<&str, _>(7).map(str::to_owned),
         })
         .collect();
     let keys = keys

@@ -215,7 +215,8 @@ pub(super) fn decode(row: &MySqlRow, i: usize) -> Value {
 
 const COLUMNS_SQL: &str = "\
 SELECT CAST(c.TABLE_NAME AS CHAR), CAST(t.TABLE_TYPE AS CHAR), CAST(c.COLUMN_NAME AS CHAR),
-       CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE AS CHAR), CAST(t.TABLE_ROWS AS SIGNED)
+       CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE AS CHAR), CAST(t.TABLE_ROWS AS SIGNED),
+       CAST(c.COLUMN_COMMENT AS CHAR)
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA = DATABASE()
@@ -263,6 +264,8 @@ pub(super) async fn introspect(pool: &MysqlPool) -> Result<Schema, TargetError> 
                 data_type: r.try_get(3)?,
                 nullable: nullable == "YES",
                 row_estimate: r.try_get(5)?,
+                // MySQL says '' for a column without a comment.
+                comment: r.try_get(6)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()

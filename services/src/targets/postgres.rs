@@ -264,7 +264,8 @@ pub(super) fn numeric_text(bytes: &[u8]) -> Option<String> {
 
 const COLUMNS_SQL: &str = "\
 SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
-       format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, c.reltuples::float8
+       format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, c.reltuples::float8,
+       col_description(c.oid, a.attnum)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
@@ -330,6 +331,7 @@ pub(super) async fn introspect(pool: &PgPool) -> Result<Schema, TargetError> {
                 nullable: r.try_get(5)?,
                 // Never-analysed tables say -1 (PostgreSQL 14+) or 0.
                 row_estimate: estimate.filter(|n| *n >= 0.0).map(|n| n as i64),
+                comment: r.try_get(7)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()

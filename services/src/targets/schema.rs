@@ -21,6 +21,8 @@ pub struct ColumnRow {
     pub data_type: String,
     pub nullable: bool,
     pub row_estimate: Option<i64>,
+    /// The column's comment, where the engine keeps one.
+    pub comment: Option<String>,
 }
 
 /// One column of a primary key or a foreign key, in key order.
@@ -60,6 +62,11 @@ pub fn build(columns: Vec<ColumnRow>, keys: Vec<KeyRow>, read_at: i64) -> Schema
             name: row.column,
             data_type: row.data_type,
             nullable: row.nullable,
+            comment: row
+                .comment
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            values: Vec::new(),
         });
     }
     // Foreign keys: group columns by (table, constraint), keeping key order.
@@ -126,6 +133,7 @@ mod tests {
             data_type: "integer".into(),
             nullable: column != "id",
             row_estimate: Some(if kind == TableKind::View { -1 } else { 10 }),
+            comment: None,
         }
     }
 

@@ -234,6 +234,8 @@ pub(super) async fn introspect(pool: &SqlitePool) -> Result<Schema, TargetError>
                 },
                 nullable: not_null == 0,
                 row_estimate: None,
+                // SQLite keeps no comments.
+                comment: None,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
