@@ -83,14 +83,11 @@ pub async fn ask(
             message: crate::llm::settings::NOT_CONFIGURED.to_owned(),
         });
     }
-    limits::admit(&state.store, user_id, state.config.question_rate).await?;
-    let in_flight = limits::start(&state.store, user_id).await?;
-    let answer = answer(
-        state, caller, request, channel, progress, user_id, question, today,
+    let in_flight = limits::admit(&state.store, user_id, state.config.question_rate).await?;
+    answer(
+        state, caller, request, channel, progress, user_id, question, today, in_flight,
     )
-    .await;
-    in_flight.finish().await;
-    answer
+    .await
 }
 
 /// The question once admitted: the database, the stages, the record.
@@ -104,8 +101,15 @@ async fn answer(
     user_id: models::UserId,
     question: &str,
     today: Day,
+    in_flight: limits::InFlight,
 ) -> Result<Answer, AppError> {
-    let (context, _) = prepare(state, caller, request, user_id, question, today).await?;
+    let context = match prepare(state, caller, request, user_id, question, today).await {
+        Ok((context, _)) => context,
+        Err(error) => {
+            in_flight.finish().await;
+            return Err(error);
+        }
+    };
     let database = context.database.clone();
     let mut run = Run {
         state,
@@ -113,14 +117,6 @@ async fn answer(
         stages: Vec::new(),
     };
     let outcome = pipeline(&mut run, caller, &context, question).await;
-    if outcome.status == ConversationStatus::Answered {
-        let turn = memory::Turn {
-            question: question.to_owned(),
-            sql: outcome.sql.clone(),
-            answer: outcome.text.clone(),
-        };
-        memory::remember(&state.store, user_id, &database, &turn).await?;
-    }
 
     let conversation = NewConversation {
         chat_id: user_id,
@@ -140,11 +136,34 @@ async fn answer(
         stages: run.stages.iter().map(|(stage, _)| stage.clone()).collect(),
     };
     let stages: Vec<StageCost> = run.stages.into_iter().map(|(_, cost)| cost).collect();
+    // One write for the end of the question: the ledger, the memory, and the
+    // person free to ask again.
+    let mut tx = state
+        .store
+        .begin_write()
+        .await
+        .map_err(crate::error::internal("starting a transaction"))?;
     let conversation_id = if conversation.stages.is_empty() {
         0
     } else {
-        ledger::record(&state.store, &state.prices, &conversation).await?
+        ledger::record_in(&mut tx, state.store.backend(), &state.prices, &conversation).await?
     };
+    if outcome.status == ConversationStatus::Answered {
+        let turn = memory::Turn {
+            question: question.to_owned(),
+            sql: outcome.sql.clone(),
+            answer: outcome.text.clone(),
+        };
+        memory::remember_in(&mut tx, user_id, &database, &turn).await?;
+    }
+    in_flight
+        .finish_in(&mut tx)
+        .await
+        .map_err(crate::error::internal("ending the question"))?;
+    tx.commit()
+        .await
+        .map_err(crate::error::internal("recording the question"))?;
+    in_flight.committed();
     let email = match outcome.email {
         Some((recipients, text)) => Some(
             crate::email::draft(
@@ -204,7 +223,7 @@ async fn prepare(
     let turns = memory::recent(&state.store, user_id, &database).await?;
     let today = today.to_string();
     // What the prompt holds besides the schema, counted, leaves the schema's budget.
-    let rest = prune::tokens(prompts::ANALYSIS_SYSTEM)
+    let rest = system_tokens()
         + prune::tokens(&prompts::analysis_input(kind, &today, "", &turns, question));
     let budget = ANALYSIS_TOKEN_BUDGET
         .saturating_sub(rest)
@@ -219,6 +238,12 @@ async fn prepare(
         turns,
     };
     Ok((context, pruned))
+}
+
+/// Tokens of the Analysis instructions (counted once).
+fn system_tokens() -> usize {
+    static TOKENS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *TOKENS.get_or_init(|| prune::tokens(prompts::ANALYSIS_SYSTEM))
 }
 
 /// What the Analysis prompt of `request` would be, without asking anything
@@ -245,7 +270,7 @@ pub async fn preview(
     Ok(AnalysisPreview {
         tables: pruned.tables,
         columns: pruned.columns,
-        prompt_tokens: prune::tokens(prompts::ANALYSIS_SYSTEM) + prune::tokens(&input),
+        prompt_tokens: system_tokens() + prune::tokens(&input),
         schema_tokens: pruned.schema_tokens,
         whole_schema_tokens: pruned.whole_schema_tokens,
         prompt,

@@ -474,11 +474,16 @@ async fn three_questions_in_a_row_then_one_a_second_and_one_at_a_time() {
 #[tokio::test]
 async fn limits_hold_across_processes_on_every_backend() {
     use services::ask::limits;
+    // Only the in-flight rule: a rate that never refuses.
+    let open = services::config::QuestionRate {
+        interval_ms: 100,
+        burst: 1_000,
+    };
     for db in TestDb::all().await {
         let one = testkit::app::state(&db, &[]).await;
         let two = testkit::app::state(&db, &[]).await;
-        let flight = limits::start(&one.store, 5).await.expect("first");
-        let err = limits::start(&two.store, 5)
+        let flight = limits::admit(&one.store, 5, open).await.expect("first");
+        let err = limits::admit(&two.store, 5, open)
             .await
             .expect_err("second process");
         assert!(
@@ -487,23 +492,23 @@ async fn limits_hold_across_processes_on_every_backend() {
             db.kind
         );
         assert!(
-            limits::start(&two.store, 6).await.is_ok(),
+            limits::admit(&two.store, 6, open).await.is_ok(),
             "{}: another person",
             db.kind
         );
         flight.finish().await;
-        limits::start(&two.store, 5)
+        limits::admit(&two.store, 5, open)
             .await
             .expect("free after finish")
             .finish()
             .await;
 
         // Dropped without finishing (the caller went away): cleared in the background.
-        drop(limits::start(&one.store, 7).await.expect("taken"));
+        drop(limits::admit(&one.store, 7, open).await.expect("taken"));
         let mut freed = false;
         for _ in 0..50 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            if let Ok(flight) = limits::start(&two.store, 7).await {
+            if let Ok(flight) = limits::admit(&two.store, 7, open).await {
                 flight.finish().await;
                 freed = true;
                 break;
@@ -513,7 +518,11 @@ async fn limits_hold_across_processes_on_every_backend() {
 
         let rate = services::config::QuestionRate::default();
         for _ in 0..rate.burst {
-            limits::admit(&one.store, 9, rate).await.expect("burst");
+            limits::admit(&one.store, 9, rate)
+                .await
+                .expect("burst")
+                .finish()
+                .await;
         }
         assert!(
             matches!(

@@ -13,36 +13,54 @@ use models::{AppError, UserId};
 /// the query's): the person may ask again.
 pub const STALE_SECS: i64 = 45 * 60;
 
-/// Admits one question for `user_id`, or refuses with a 429 and the wait.
+/// Admits one question for `user_id` and marks it in flight, or refuses:
+/// 409 while another of theirs is in flight, 429 with the wait when they
+/// ask faster than the rate. One write transaction for both (SQLite's write
+/// lock, PostgreSQL's row locks), so a refusal changes nothing.
 ///
-/// A generic cell rate algorithm: `tat_ms` is when the next question is
-/// due; a question is admitted while that is at most `burst - 1` intervals
-/// ahead of now, and moves it one interval on. Read and written in one write
-/// transaction (SQLite's write lock, PostgreSQL's row lock).
-pub async fn admit(store: &Store, user_id: UserId, rate: QuestionRate) -> Result<(), AppError> {
+/// The rate is a generic cell rate algorithm: `tat_ms` is when the next
+/// question is due; a question is admitted while that is at most `burst - 1`
+/// intervals ahead of now, and moves it one interval on.
+pub async fn admit(
+    store: &Store,
+    user_id: UserId,
+    rate: QuestionRate,
+) -> Result<InFlight, AppError> {
+    let token = hex::encode(crate::random::bytes::<16>().map_err(internal("generating a token"))?);
+    let now_ms = crate::clock::now_ms();
+    let now = now_ms.div_euclid(1_000);
     let mut tx = store
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
-    sqlx::query(
-        "INSERT INTO question_rate (user_id, tat_ms) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING",
+    let taken: Option<String> = sqlx::query_scalar(
+        "INSERT INTO questions_in_flight (user_id, token, started_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at \
+         WHERE questions_in_flight.started_at < $4 \
+         RETURNING token",
     )
     .bind(user_id)
-    .execute(&mut *tx)
+    .bind(token.as_str())
+    .bind(now)
+    .bind(now - STALE_SECS)
+    .fetch_optional(&mut *tx)
     .await
-    .map_err(internal("reading the question rate"))?;
-    let read = match store.backend() {
+    .map_err(internal("marking a question in flight"))?;
+    if taken.as_deref() != Some(token.as_str()) {
+        return Err(AppError::conflict(
+            "Your previous question is still being answered. Wait for its answer, then ask again.",
+        ));
+    }
+    let tat: Option<i64> = sqlx::query_scalar(match store.backend() {
         Backend::Sqlite => "SELECT tat_ms FROM question_rate WHERE user_id = $1",
         Backend::Postgres => "SELECT tat_ms FROM question_rate WHERE user_id = $1 FOR UPDATE",
-    };
-    let tat: i64 = sqlx::query_scalar(read)
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(internal("reading the question rate"))?;
-    let now = crate::clock::now_ms();
-    let due = tat.max(now);
-    let ahead = due - now - (rate.burst - 1) * rate.interval_ms;
+    })
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(internal("reading the question rate"))?;
+    let due = tat.unwrap_or(0).max(now_ms);
+    let ahead = due - now_ms - (rate.burst - 1) * rate.interval_ms;
     if ahead > 0 {
         let wait = u64::try_from((ahead + 999) / 1000).unwrap_or(1).max(1);
         let every = if rate.interval_ms % 1_000 == 0 {
@@ -58,49 +76,20 @@ pub async fn admit(store: &Store, user_id: UserId, rate: QuestionRate) -> Result
             retry_after_secs: wait,
         });
     }
-    sqlx::query("UPDATE question_rate SET tat_ms = $1 WHERE user_id = $2")
-        .bind(due + rate.interval_ms)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal("moving the question rate"))?;
-    tx.commit()
-        .await
-        .map_err(internal("committing the question rate"))
-}
-
-/// The person's one question in flight; [`InFlight::finish`] ends it (if the
-/// question is dropped instead, the row is removed in the background).
-#[derive(Debug)]
-pub struct InFlight {
-    store: Store,
-    user_id: UserId,
-    token: String,
-    finished: bool,
-}
-
-/// Marks a question of `user_id` as in flight, or refuses while another is.
-pub async fn start(store: &Store, user_id: UserId) -> Result<InFlight, AppError> {
-    let token = hex::encode(crate::random::bytes::<16>().map_err(internal("generating a token"))?);
-    let now = crate::clock::now();
-    let taken: Option<String> = sqlx::query_scalar(
-        "INSERT INTO questions_in_flight (user_id, token, started_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at \
-         WHERE questions_in_flight.started_at < $4 \
-         RETURNING token",
+    // Two people's first questions at once on PostgreSQL: the insert of the
+    // second waits for the first's row lock, then updates it.
+    sqlx::query(
+        "INSERT INTO question_rate (user_id, tat_ms) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET tat_ms = excluded.tat_ms",
     )
     .bind(user_id)
-    .bind(token.as_str())
-    .bind(now)
-    .bind(now - STALE_SECS)
-    .fetch_optional(store.pool())
+    .bind(due + rate.interval_ms)
+    .execute(&mut *tx)
     .await
-    .map_err(internal("marking a question in flight"))?;
-    if taken.as_deref() != Some(token.as_str()) {
-        return Err(AppError::conflict(
-            "Your previous question is still being answered. Wait for its answer, then ask again.",
-        ));
-    }
+    .map_err(internal("moving the question rate"))?;
+    tx.commit()
+        .await
+        .map_err(internal("committing the question's admission"))?;
     Ok(InFlight {
         store: store.clone(),
         user_id,
@@ -109,11 +98,40 @@ pub async fn start(store: &Store, user_id: UserId) -> Result<InFlight, AppError>
     })
 }
 
+/// The person's one question in flight; [`InFlight::finish`] (or
+/// [`InFlight::finish_in`], inside the transaction recording the question)
+/// ends it. If the question is dropped instead, the row is removed in the
+/// background.
+#[derive(Debug)]
+pub struct InFlight {
+    store: Store,
+    user_id: UserId,
+    token: String,
+    finished: bool,
+}
+
 impl InFlight {
     /// Ends the question: the person may ask the next one.
     pub async fn finish(mut self) {
         self.finished = true;
         remove(&self.store, self.user_id, &self.token).await;
+    }
+
+    /// Ends the question inside `tx`; call [`InFlight::committed`] once the
+    /// caller commits it (until then, dropping this removes the row in the
+    /// background, so a failed transaction does not block the person).
+    pub async fn finish_in(&self, tx: &mut crate::store::Tx) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM questions_in_flight WHERE user_id = $1 AND token = $2")
+            .bind(self.user_id)
+            .bind(self.token.as_str())
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+    }
+
+    /// The transaction of [`InFlight::finish_in`] was committed.
+    pub fn committed(mut self) {
+        self.finished = true;
     }
 }
 

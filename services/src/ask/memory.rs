@@ -2,6 +2,7 @@
 //! minutes, so a follow-up question can lean on the one before.
 
 use crate::error::internal;
+use crate::store::Tx;
 use crate::Store;
 use models::{AppError, ConnectionId, UserId};
 
@@ -49,23 +50,20 @@ pub async fn recent(
         .collect())
 }
 
-/// Remembers an answered turn and forgets the person's expired ones.
-pub async fn remember(
-    store: &Store,
+/// Remembers an answered turn and forgets the person's expired ones, inside
+/// the caller's transaction.
+pub async fn remember_in(
+    tx: &mut Tx,
     user_id: UserId,
     database: &ConnectionId,
     turn: &Turn,
 ) -> Result<(), AppError> {
     let now = crate::clock::now();
     let answer: String = turn.answer.chars().take(ANSWER_CHARS).collect();
-    let mut tx = store
-        .begin_write()
-        .await
-        .map_err(internal("starting a transaction"))?;
     sqlx::query("DELETE FROM memory_turns WHERE user_id = $1 AND created_at < $2")
         .bind(user_id)
         .bind(now - MEMORY_SECS)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(internal("forgetting old turns"))?;
     sqlx::query(
@@ -78,10 +76,10 @@ pub async fn remember(
     .bind(turn.sql.as_deref())
     .bind(answer)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(internal("remembering a turn"))?;
-    tx.commit().await.map_err(internal("remembering a turn"))
+    Ok(())
 }
 
 /// Forgets every remembered turn of the person (the bot's /clear).

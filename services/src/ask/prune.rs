@@ -23,6 +23,33 @@ pub fn tokens(text: &str) -> usize {
         .len()
 }
 
+/// Most table lines whose token counts are remembered.
+const REMEMBERED_LINES: usize = 50_000;
+
+/// [`tokens`] of one table's line, remembered: the schema is cached between
+/// questions, and counting every line again was most of a question's own time.
+fn line_tokens(line: &str) -> usize {
+    use std::sync::{Mutex, OnceLock};
+    static COUNTS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
+    let counts = COUNTS.get_or_init(Default::default);
+    if let Some(&n) = counts
+        .lock()
+        .ok()
+        .and_then(|m| m.get(line).copied())
+        .as_ref()
+    {
+        return n;
+    }
+    let n = tokens(line);
+    if let Ok(mut map) = counts.lock() {
+        if map.len() >= REMEMBERED_LINES {
+            map.clear();
+        }
+        map.insert(line.to_owned(), n);
+    }
+    n
+}
+
 /// The pruned schema: what the prompt shows and what it cost in tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pruned {
@@ -125,7 +152,7 @@ fn table_line(table: &TableInfo) -> String {
 /// turns' questions) within `budget` tokens.
 pub fn prune(schema: &Schema, question: &str, context: &[&str], budget: usize) -> Pruned {
     let lines: Vec<String> = schema.tables.iter().map(table_line).collect();
-    let costs: Vec<usize> = lines.iter().map(|l| tokens(l)).collect();
+    let costs: Vec<usize> = lines.iter().map(|l| line_tokens(l)).collect();
     let whole_schema_tokens = costs.iter().sum();
 
     let asked = terms(question);

@@ -60,6 +60,24 @@ pub async fn record(
     ids.into_iter().next().ok_or_else(AppError::internal)
 }
 
+/// [`record`] inside the caller's transaction (the question pipeline writes
+/// the conversation, its memory and the end of the question in one).
+pub async fn record_in(
+    tx: &mut Tx,
+    backend: Backend,
+    prices: &PriceTable,
+    conversation: &NewConversation,
+) -> Result<i64, AppError> {
+    validate(conversation)?;
+    let (ids, rollups) =
+        insert_rows(tx, backend, prices, std::slice::from_ref(conversation)).await?;
+    rollups
+        .write(tx, backend)
+        .await
+        .map_err(internal("updating the usage rollups"))?;
+    ids.into_iter().next().ok_or_else(AppError::internal)
+}
+
 /// Checks a conversation before it is queued or written.
 pub fn validate(conversation: &NewConversation) -> Result<(), AppError> {
     if conversation.stages.is_empty() {
