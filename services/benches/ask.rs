@@ -6,18 +6,55 @@
 //!
 //! A SQLite store and a SQLite target (the tiny shop), testkit's stub LLM on
 //! loopback answering at once. Overhead per question = its wall time minus
-//! the model calls' latency (as the stages record them, HTTP to the stub
-//! included) minus the target query's time.
+//! the time spent inside the model calls (the `llm_call` spans: the HTTP
+//! round trips to the stub, retries included) and inside the target query
+//! (the `target_query` spans), measured to the nanosecond by a tracing layer.
 
 use models::ask::AskRequest;
 use models::costs::{Channel, ConversationStatus};
 use models::Usd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use testkit::db::TestDb;
 use testkit::llm::{StubLlm, STUB_KEY};
+use tracing::span;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Nanoseconds spent inside `llm_call` and `target_query` spans (the
+/// sequential part of the bench runs one question at a time).
+static OUTSIDE_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Adds each closed `llm_call` / `target_query` span's lifetime to [`OUTSIDE_NS`].
+struct Outside;
+
+impl<S> Layer<S> for Outside
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        let name = attrs.metadata().name();
+        if name == "llm_call" || name == "target_query" {
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(Instant::now());
+            }
+        }
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id) {
+            if let Some(opened) = span.extensions().get::<Instant>() {
+                let ns = u64::try_from(opened.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                OUTSIDE_NS.fetch_add(ns, Ordering::Relaxed);
+            }
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::registry().with(Outside).init();
     let db = TestDb::sqlite();
     let stub = StubLlm::start().await?;
     let targets = tempfile::tempdir()?;
@@ -51,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let mut overheads = Vec::with_capacity(runs);
     let mut walls = Vec::with_capacity(runs);
     for i in 0..runs {
+        OUTSIDE_NS.store(0, Ordering::Relaxed);
         let started = Instant::now();
         let answer = services::ask::ask(
             &state,
@@ -70,9 +108,7 @@ async fn main() -> anyhow::Result<()> {
             "{}",
             answer.text
         );
-        let model: i64 = answer.stages.iter().map(|s| s.latency_ms).sum();
-        let query = answer.result.as_ref().map_or(0, |r| r.elapsed_ms);
-        let outside = Duration::from_millis(u64::try_from(model).unwrap_or(0) + query);
+        let outside = Duration::from_nanos(OUTSIDE_NS.load(Ordering::Relaxed));
         overheads.push(wall.saturating_sub(outside));
         walls.push(wall);
     }

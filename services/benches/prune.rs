@@ -7,7 +7,9 @@
 //! questions need; filler tables (logs, staging, feature tables with their
 //! own columns) grow the schema to 100 and 500 tables. Each question lists
 //! the tables its SQL needs; recall is the share of questions whose pruned
-//! schema holds all of them.
+//! schema holds all of them. Some small text columns carry their distinct
+//! values (the value index) and some columns a comment, as a real schema
+//! read would; six questions can only find their tables through those.
 
 use models::targets::{ColumnInfo, ForeignKey, Schema, TableInfo, TableKind, TargetKind};
 use services::ask::prompts;
@@ -145,6 +147,75 @@ fn domains() -> Vec<TableInfo> {
     ]
 }
 
+/// What a schema read adds: the value index of small text columns and
+/// column comments (filler tables get values too, as noise).
+fn annotate(tables: &mut [TableInfo]) {
+    let values: &[(&str, &str, &[&str])] = &[
+        (
+            "customers",
+            "country",
+            &["Aruba", "Germany", "France", "Japan", "Brazil"],
+        ),
+        (
+            "orders",
+            "status",
+            &["pending", "shipped", "cancelled", "returned"],
+        ),
+        ("carriers", "name", &["DHL", "UPS", "FedEx", "La Poste"]),
+        (
+            "leads",
+            "source",
+            &["webinar", "referral", "ads", "trade show"],
+        ),
+        (
+            "opportunities",
+            "stage",
+            &["prospecting", "negotiation", "won", "lost"],
+        ),
+        (
+            "departments",
+            "name",
+            &["Engineering", "Sales", "Finance", "Support"],
+        ),
+        ("plans", "name", &["Starter", "Team", "Enterprise"]),
+    ];
+    let comments: &[(&str, &str, &str)] = &[
+        (
+            "shipments",
+            "weight_kg",
+            "Parcel weight in kilograms, as weighed at the depot",
+        ),
+        (
+            "activities",
+            "kind",
+            "Call, meeting or email with the contact",
+        ),
+        ("invoices", "amount", "Billed amount in EUR, VAT included"),
+    ];
+    for table in tables.iter_mut() {
+        for column in &mut table.columns {
+            if let Some((_, _, v)) = values
+                .iter()
+                .find(|(t, c, _)| *t == table.name && *c == column.name)
+            {
+                column.values = v.iter().map(|s| (*s).to_owned()).collect();
+            }
+            if let Some((_, _, text)) = comments
+                .iter()
+                .find(|(t, c, _)| *t == table.name && *c == column.name)
+            {
+                column.comment = Some((*text).to_owned());
+            }
+            if table.name.starts_with("audit_log") && column.name == "action" {
+                column.values = ["login", "export", "delete", "update"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect();
+            }
+        }
+    }
+}
+
 /// Tables that are in every big database and in no question.
 fn filler(n: usize) -> Vec<TableInfo> {
     let kinds = [
@@ -243,6 +314,16 @@ const QUESTIONS: &[(&str, &[&str])] = &[
         "Activities per contact title last week",
         &["activities", "contacts"],
     ),
+    // Only a value or a comment names these tables.
+    ("Total spent by buyers in Japan", &["customers", "orders"]),
+    (
+        "How many parcels went with DHL?",
+        &["shipments", "carriers"],
+    ),
+    ("How many deals are in negotiation?", &["opportunities"]),
+    ("Headcount in Engineering", &["employees", "departments"]),
+    ("Which webinar signups turned into customers?", &["leads"]),
+    ("Heaviest parcels by weight this year", &["shipments"]),
 ];
 
 fn main() {
@@ -251,6 +332,7 @@ fn main() {
     for total in [25, 100, 500] {
         let mut tables = domains();
         tables.extend(filler(total - tables.len()));
+        annotate(&mut tables);
         let schema = Schema { tables, read_at: 0 };
         let system = tokens(prompts::ANALYSIS_SYSTEM);
         let mut sizes = Vec::new();

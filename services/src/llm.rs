@@ -152,6 +152,7 @@ impl Llm {
     /// Asks the stage's model, retrying 429s, server errors, timeouts and
     /// dropped connections with jittered exponential backoff (or the wait the
     /// provider names, if it is not longer than the configured maximum).
+    #[tracing::instrument(name = "llm_call", level = "debug", skip_all, fields(stage = request.stage.as_str()))]
     pub async fn call(&self, request: &Request<'_>) -> Result<Reply, LlmError> {
         let settings = &self.config.llm;
         let stage = settings.stage(request.stage);
