@@ -79,15 +79,31 @@ impl Mailer {
     }
 }
 
-/// The addresses an email may go to: each one the model proposed must be
-/// written in `question` (case aside), or be "me" with `own` the person's
-/// saved address. Sorted out of the model's list: duplicates dropped.
+/// The addresses written in `text`, lower-cased: its words, split on spaces
+/// and on punctuation no address contains, with sentence punctuation trimmed.
+fn addresses_in(text: &str) -> std::collections::HashSet<String> {
+    text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ',' | ';' | ':' | '<' | '>' | '(' | ')' | '[' | ']' | '"' | '\''
+            )
+    })
+    .map(|word| word.trim_end_matches(['.', '!', '?']).to_lowercase())
+    .filter(|word| word.contains('@'))
+    .collect()
+}
+
+/// The addresses an email may go to: each one the model proposed must be an
+/// address written whole in `question` (case aside; a piece of one, such as
+/// `alice@company.co` out of `alice@company.com`, is not), or be "me" with
+/// `own` the person's saved address. Duplicates dropped.
 pub fn recipients(
     question: &str,
     proposed: &[String],
     own: Option<&str>,
 ) -> Result<Vec<String>, String> {
-    let asked = question.to_lowercase();
+    let asked = addresses_in(question);
     let mut out: Vec<String> = Vec::new();
     for candidate in proposed {
         let candidate = candidate.trim();
@@ -613,9 +629,29 @@ mod tests {
             .expect_err("six")
             .contains("at most 5"));
         assert!(
-            recipients("to not-an-address", &proposed(&["not-an-address"]), None)
+            recipients("to bob@@example.com", &proposed(&["bob@@example.com"]), None)
                 .expect_err("invalid")
                 .contains("not an email address")
+        );
+    }
+
+    #[test]
+    fn a_recipient_must_be_a_whole_address_of_the_question_not_a_piece_of_one() {
+        // A steered model cuts a named address into one an attacker can own:
+        // another domain (company.co), or another mailbox at the same one.
+        let q = "Send the revenue to alice@company.com, thanks.";
+        for piece in ["alice@company.co", "ce@company.com", "e@company.com"] {
+            let refused = recipients(q, &[piece.to_owned()], None).expect_err(piece);
+            assert!(refused.contains(piece), "{refused}");
+        }
+        // The whole address, in any case, with punctuation around it, is fine.
+        assert_eq!(
+            recipients(q, &["Alice@Company.com".to_owned()], None),
+            Ok(vec!["Alice@Company.com".to_owned()])
+        );
+        assert_eq!(
+            recipients("(to <bob+q4@x.io>)", &["bob+q4@x.io".to_owned()], None),
+            Ok(vec!["bob+q4@x.io".to_owned()])
         );
     }
 
