@@ -64,8 +64,14 @@ pub async fn dispatcher(
 /// Runs the bot with long polling until Ctrl-C (teloxide's handler stops the
 /// dispatcher after the updates in hand are answered).
 pub async fn run(state: AppState) -> anyhow::Result<()> {
+    // Email results the mail server did not take at once (the Send button
+    // tries first) are retried here too: a bot without a dashboard server
+    // still delivers them, and two processes sending is safe (each email is
+    // claimed before it is sent).
+    let emails = tokio::spawn(services::email::run_sender(state.clone()));
     let mut dispatcher = dispatcher(state).await?;
     tracing::info!("bot is polling for updates");
     dispatcher.dispatch().await;
+    emails.abort();
     Ok(())
 }

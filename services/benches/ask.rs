@@ -8,7 +8,9 @@
 //! loopback answering at once. Overhead per question = its wall time minus
 //! the time spent inside the model calls (the `llm_call` spans: the HTTP
 //! round trips to the stub, retries included) and inside the target query
-//! (the `target_query` spans), measured to the nanosecond by a tracing layer.
+//! (the `target_query` span around the pipeline's `databases::execute`: the
+//! query with the guard and the access check), measured to the nanosecond by
+//! a tracing layer.
 
 use models::ask::AskRequest;
 use models::costs::{Channel, ConversationStatus};

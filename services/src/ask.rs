@@ -477,7 +477,14 @@ async fn pipeline(
     let mut repairs = 0;
     let result = loop {
         run.emit(Progress::SqlReady { sql: sql.clone() });
-        match databases::execute(run.state, caller, database, &sql).await {
+        // The span times the query from here (the overhead bench subtracts it).
+        let span = tracing::debug_span!("target_query", kind = %kind);
+        let executed = tracing::Instrument::instrument(
+            databases::execute(run.state, caller, database, &sql),
+            span,
+        )
+        .await;
+        match executed {
             Ok(result) => break result,
             Err(QueryError::Refused(reason)) => {
                 return Outcome {

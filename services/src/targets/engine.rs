@@ -110,7 +110,6 @@ impl Engine {
     }
 
     /// Runs one statement read-only, within `limits`. Does not run the guard.
-    #[tracing::instrument(name = "target_query", level = "debug", skip_all, fields(kind = %self.kind()))]
     pub async fn run(&self, sql: &str, limits: QueryLimits) -> Result<QueryResult, TargetError> {
         let started = Instant::now();
         // The engines stop the statement at the limit themselves; this outer
