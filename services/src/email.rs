@@ -628,11 +628,13 @@ mod tests {
         assert!(recipients(many, &six, None)
             .expect_err("six")
             .contains("at most 5"));
-        assert!(
-            recipients("to bob@@example.com", &proposed(&["bob@@example.com"]), None)
-                .expect_err("invalid")
-                .contains("not an email address")
-        );
+        assert!(recipients(
+            "to bob@@example.com",
+            &proposed(&["bob@@example.com"]),
+            None
+        )
+        .expect_err("invalid")
+        .contains("not an email address"));
     }
 
     #[test]
