@@ -3,7 +3,7 @@
 
 use crate::api::costs::ChartData;
 use charming::component::{Axis, Grid, Legend};
-use charming::element::{AxisType, Tooltip, Trigger};
+use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
 use charming::series::{Bar, Pie};
 use charming::Chart;
 use models::costs::{CostRow, CostTotals};
@@ -28,7 +28,10 @@ fn json(chart: &Chart, what: &str, points: &[(String, f64)]) -> Option<ChartData
     let shown: Vec<String> = points
         .iter()
         .take(12)
-        .map(|(label, value)| format!("{label} ${value:.2}"))
+        .map(|(label, value)| {
+            let money = models::format::money(Usd((value * 100_000_000.0).round() as i64));
+            format!("{label} {money}")
+        })
         .collect();
     let more = points.len().saturating_sub(shown.len());
     let mut description = format!("{COST} {what}: {}", shown.join(", "));
@@ -68,11 +71,35 @@ pub fn daily(rows: &[CostRow]) -> Option<ChartData> {
             )
         })
         .collect();
-    series(&filled, "per day")
+    let every = filled.len() <= 14;
+    bars(&filled, "per day", every)
+}
+
+/// The x axis of a bar chart. Categories (stages, people) are every one
+/// labelled (ECharts would otherwise skip labels it thinks crowded), slanted
+/// when they would not fit side by side; a long run of days keeps ECharts'
+/// even spacing, as a time axis does.
+fn category_axis(labels: Vec<String>, every: bool) -> Axis {
+    let chars: usize = labels.iter().map(|l| l.chars().count()).sum();
+    let mut label = AxisLabel::new();
+    if every {
+        label = label.interval(0);
+        if chars > 36 {
+            label = label.rotate(30);
+        }
+    }
+    Axis::new()
+        .type_(AxisType::Category)
+        .data(labels)
+        .axis_label(label)
 }
 
 /// Cost per row as bars; `None` without rows.
 pub fn series(rows: &[CostRow], what: &str) -> Option<ChartData> {
+    bars(rows, what, rows.len() <= 40)
+}
+
+fn bars(rows: &[CostRow], what: &str, every_label: bool) -> Option<ChartData> {
     if rows.is_empty() {
         return None;
     }
@@ -82,7 +109,7 @@ pub fn series(rows: &[CostRow], what: &str) -> Option<ChartData> {
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().data(vec![COST]))
         .grid(grid())
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .x_axis(category_axis(labels, every_label))
         .y_axis(Axis::new().type_(AxisType::Value));
     let points: Vec<(String, f64)> = rows
         .iter()
@@ -260,5 +287,42 @@ mod tests {
             rows_pie(&[row("gemini-2.5-flash", 100_000_000)], "by model").expect("a chart");
         assert!(models.option.contains("gemini-2.5-flash") && models.option.contains("\"pie\""));
         assert!(models.description.contains("gemini-2.5-flash $1.00"));
+        let tiny = series(&[row("Analysis", 281_600)], "by stage").expect("a chart");
+        assert_eq!(tiny.description, "Cost (USD) by stage: Analysis $0.002816");
+    }
+
+    #[test]
+    fn every_category_is_labelled() {
+        let stages: Vec<CostRow> = ["Analysis", "SQL Repair", "SQL Response", "Email Generation"]
+            .iter()
+            .map(|s| row(s, 1))
+            .collect();
+        let value: serde_json::Value =
+            serde_json::from_str(&series(&stages, "by stage").expect("a chart").option)
+                .expect("json");
+        assert_eq!(
+            value["xAxis"]["axisLabel"]["interval"].as_f64(),
+            Some(0.0),
+            "{value}"
+        );
+        assert_eq!(
+            value["xAxis"]["axisLabel"]["rotate"].as_f64(),
+            Some(30.0),
+            "46 characters slant"
+        );
+        let short: Vec<CostRow> = ["Ann", "Bo"].iter().map(|s| row(s, 1)).collect();
+        let value: serde_json::Value =
+            serde_json::from_str(&series(&short, "per user").expect("a chart").option)
+                .expect("json");
+        assert_eq!(value["xAxis"]["axisLabel"]["interval"].as_f64(), Some(0.0));
+        assert!(value["xAxis"]["axisLabel"]["rotate"].is_null());
+        // Two months of days: ECharts spaces the dates.
+        let days: Vec<CostRow> = (1..=28)
+            .flat_map(|d| [format!("2026-01-{d:02}"), format!("2026-02-{d:02}")])
+            .map(|d| row(&d, 1))
+            .collect();
+        let value: serde_json::Value =
+            serde_json::from_str(&daily(&days).expect("a chart").option).expect("json");
+        assert!(value["xAxis"]["axisLabel"]["interval"].is_null());
     }
 }

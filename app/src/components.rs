@@ -3,3 +3,4 @@ pub mod confirm;
 pub mod error_box;
 pub mod layout;
 pub mod loaded;
+pub mod money;

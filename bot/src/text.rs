@@ -106,7 +106,7 @@ pub fn answer(answer: &models::ask::Answer) -> String {
     let calls = answer.stages.len();
     out.push_str(&format!(
         "\n\nCost: {} ({calls} model call{})",
-        answer.total_cost,
+        models::format::money(answer.total_cost),
         if calls == 1 { "" } else { "s" }
     ));
     if out.chars().count() > MESSAGE_CHARS {
@@ -114,7 +114,7 @@ pub fn answer(answer: &models::ask::Answer) -> String {
         return format!(
             "{}\n\n(The rows and the SQL are too long for one message.)\n\nCost: {} ({calls} model calls)",
             escape(&answer.text.chars().take(3_500).collect::<String>()),
-            answer.total_cost
+            models::format::money(answer.total_cost)
         );
     }
     out

@@ -101,12 +101,54 @@ export async function signIn(page: Page, user: { username: string; password: str
   await expect(page).toHaveURL(/\/$/);
 }
 
-/** Full-page screenshots at desktop and phone width, kept with the test's results. */
+/**
+ * Elements that stick out of their card, stat, table frame or header at the
+ * current width (and frames that scroll sideways to hide it). Every details
+ * element is opened first, so the tables behind "Show the table" are
+ * measured too. A question's result table (`.table-wrap.scrolls`) is the one
+ * frame allowed to scroll: its columns are whatever the query chose.
+ */
+export async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    document.querySelectorAll('details').forEach((d) => ((d as HTMLDetailsElement).open = true));
+    const describe = (el: Element) => {
+      const id = el.getAttribute('data-testid');
+      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      return `${el.tagName.toLowerCase()}${id ? `[data-testid=${id}]` : ''}${cls} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+    };
+    const problems: string[] = [];
+    const frames = document.querySelectorAll('.card, .stat, .table-wrap:not(.scrolls), header.topbar, .content');
+    for (const frame of Array.from(frames)) {
+      const box = frame.getBoundingClientRect();
+      if (box.width === 0) continue;
+      if (frame.scrollWidth > frame.clientWidth + 1) {
+        problems.push(`${describe(frame)} scrolls sideways (${frame.scrollWidth} > ${frame.clientWidth})`);
+      }
+      for (const el of Array.from(frame.querySelectorAll('*'))) {
+        if (el.closest('.chart, .table-wrap.scrolls, .sr-only')) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        if (r.right > box.right + 1 || r.left < box.left - 1) {
+          problems.push(`${describe(el)} sticks out of ${describe(frame)} (${Math.round(r.left)}..${Math.round(r.right)} in ${Math.round(box.left)}..${Math.round(box.right)})`);
+        }
+      }
+    }
+    return problems.slice(0, 10);
+  });
+}
+
+/**
+ * Full-page screenshots at desktop and phone width, kept with the test's
+ * results; at each width nothing may overflow its container (see
+ * [overflowing]) and the page may not scroll sideways.
+ */
 export async function screenshots(page: Page, info: TestInfo, name: string): Promise<void> {
   const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  expect(await overflowing(page), `${name} at ${size.width} px: nothing overflows its container`).toEqual([]);
   await page.screenshot({ path: info.outputPath(`${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300); // charts follow the window size
+  expect(await overflowing(page), `${name} at 390 px: nothing overflows its container`).toEqual([]);
   await page.screenshot({ path: info.outputPath(`${name}-390.png`), fullPage: true });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `${name} fits 390 px without sideways scrolling`).toBeLessThanOrEqual(1);

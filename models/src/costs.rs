@@ -170,6 +170,19 @@ pub enum ConversationStatus {
 }
 
 impl ConversationStatus {
+    pub const ALL: [ConversationStatus; 3] = [
+        ConversationStatus::Answered,
+        ConversationStatus::Failed,
+        ConversationStatus::Refused,
+    ];
+
+    /// The status named `text` (as [`ConversationStatus::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<ConversationStatus> {
+        ConversationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConversationStatus::Answered => "answered",
@@ -238,6 +251,20 @@ pub enum BudgetVerdict {
     Refuse { spent: Usd, budget: Usd },
 }
 
+impl BudgetVerdict {
+    /// At 100% of the budget new questions are refused; from 80% the owner is warned.
+    pub fn of(spent: Usd, budget: Usd) -> BudgetVerdict {
+        let (s, b) = (i128::from(spent.units()), i128::from(budget.units()));
+        if s >= b {
+            BudgetVerdict::Refuse { spent, budget }
+        } else if s * 5 >= b * 4 {
+            BudgetVerdict::Warn { spent, budget }
+        } else {
+            BudgetVerdict::Ok
+        }
+    }
+}
+
 /// One conversation of the ledger (for the conversations list and CSV).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
@@ -252,10 +279,77 @@ pub struct LedgerEntry {
     pub sql: Option<String>,
     /// Rows the query returned, when one ran.
     pub rows: Option<i64>,
+    /// The answer given, when it was answered (kept since issue 16; older
+    /// conversations have none).
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// Why it failed or was refused.
+    #[serde(default)]
+    pub error: Option<String>,
     pub stages: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub total_cost: Usd,
+}
+
+/// The month's story on the overview, for owners (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthStory {
+    /// This calendar month so far.
+    pub this_month: CostTotals,
+    /// The whole of last month.
+    pub last_month: CostTotals,
+    /// Last month up to the same day of the month (a fair comparison).
+    pub last_month_to_date: Usd,
+    /// The monthly budget, if one is set.
+    pub budget: Option<Usd>,
+    /// The last 30 days, oldest first, days without usage as zero.
+    pub days: Vec<CostRow>,
+    /// This month's three most expensive people and models.
+    pub top_people: Vec<CostRow>,
+    pub top_models: Vec<CostRow>,
+    /// The last five questions.
+    pub recent: Vec<LedgerEntry>,
+    /// What needs the owner's attention, most urgent first.
+    pub attention: Vec<Attention>,
+}
+
+/// One thing an owner should look at, and where to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub text: String,
+    /// A dashboard path (`/invitations`, `/settings`).
+    pub href: String,
+}
+
+/// Where a spend stands against its budget: the overview's bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BudgetState {
+    /// Under 80%.
+    Fine,
+    /// 80% or more: the owner is warned.
+    Warning,
+    /// 100% or more: questions are refused until next month.
+    Exhausted,
+}
+
+impl BudgetState {
+    /// The thresholds questions are warned and refused at ([`BudgetVerdict::of`]).
+    pub fn of(spent: Usd, budget: Usd) -> BudgetState {
+        match BudgetVerdict::of(spent, budget) {
+            BudgetVerdict::Ok => BudgetState::Fine,
+            BudgetVerdict::Warn { .. } => BudgetState::Warning,
+            BudgetVerdict::Refuse { .. } => BudgetState::Exhausted,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetState::Fine => "fine",
+            BudgetState::Warning => "warning",
+            BudgetState::Exhausted => "exhausted",
+        }
+    }
 }
 
 /// One page of the conversations list, newest first.
@@ -270,6 +364,21 @@ pub struct ConversationPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budget_states_change_at_80_and_100_percent() {
+        let b = Usd::dollars(10);
+        assert_eq!(BudgetState::of(Usd::ZERO, b), BudgetState::Fine);
+        assert_eq!(BudgetState::of(Usd(799_999_999), b), BudgetState::Fine);
+        assert_eq!(BudgetState::of(Usd(800_000_000), b), BudgetState::Warning);
+        assert_eq!(BudgetState::of(Usd(999_999_999), b), BudgetState::Warning);
+        assert_eq!(BudgetState::of(b, b), BudgetState::Exhausted);
+        assert_eq!(BudgetState::of(Usd::dollars(12), b), BudgetState::Exhausted);
+        assert_eq!(
+            BudgetState::of(Usd::ZERO, Usd::ZERO),
+            BudgetState::Exhausted
+        );
+    }
 
     fn price(input: &str, output: &str, cached: &str) -> ModelPrice {
         ModelPrice {

@@ -169,9 +169,113 @@ impl DayRange {
     }
 }
 
+/// The costs page's one-click ranges, relative to today (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    Today,
+    Days7,
+    Days30,
+    ThisMonth,
+    LastMonth,
+    ThisYear,
+    All,
+}
+
+impl Preset {
+    /// Every preset, in the order the page shows them.
+    pub const ALL: [Preset; 7] = [
+        Preset::Today,
+        Preset::Days7,
+        Preset::Days30,
+        Preset::ThisMonth,
+        Preset::LastMonth,
+        Preset::ThisYear,
+        Preset::All,
+    ];
+
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Today => "Today",
+            Preset::Days7 => "7 days",
+            Preset::Days30 => "30 days",
+            Preset::ThisMonth => "This month",
+            Preset::LastMonth => "Last month",
+            Preset::ThisYear => "This year",
+            Preset::All => "All",
+        }
+    }
+
+    /// The days it covers (both ends included); `All` is open at both ends.
+    pub fn range(self, today: Day) -> DayRange {
+        let (y, _, _) = today.ymd();
+        match self {
+            Preset::Today => DayRange::between(today, today),
+            Preset::Days7 => DayRange::between(Day(today.0 - 6), today),
+            Preset::Days30 => DayRange::between(Day(today.0 - 29), today),
+            Preset::ThisMonth => DayRange::between(today.month_start(), today),
+            Preset::LastMonth => {
+                let this = today.month_start();
+                let last = Day(this.0 - 1);
+                DayRange::between(last.month_start(), last)
+            }
+            Preset::ThisYear => DayRange::between(Day::from_ymd(y, 1, 1).unwrap_or(today), today),
+            Preset::All => DayRange::all(),
+        }
+    }
+
+    /// The preset a range is, if any (the first that matches: on the first of
+    /// a month "This month" and "Today" are one day, and "Today" wins).
+    pub fn matching(range: DayRange, today: Day) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.range(today) == range)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_cover_the_days_people_mean() {
+        let d = |t: &str| Day::parse(t).unwrap();
+        let today = d("2026-03-15");
+        let r = |p: Preset| {
+            let r = p.range(today);
+            (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()))
+        };
+        let both = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+        assert_eq!(r(Preset::Today), both("2026-03-15", "2026-03-15"));
+        assert_eq!(r(Preset::Days7), both("2026-03-09", "2026-03-15"));
+        assert_eq!(r(Preset::Days30), both("2026-02-14", "2026-03-15"));
+        assert_eq!(r(Preset::ThisMonth), both("2026-03-01", "2026-03-15"));
+        assert_eq!(r(Preset::LastMonth), both("2026-02-01", "2026-02-28"));
+        assert_eq!(r(Preset::ThisYear), both("2026-01-01", "2026-03-15"));
+        assert_eq!(r(Preset::All), (None, None));
+        // January's last month is December of the year before.
+        let jan = Preset::LastMonth.range(d("2027-01-03"));
+        assert_eq!(jan, DayRange::between(d("2026-12-01"), d("2026-12-31")));
+        // A leap February.
+        let mar = Preset::LastMonth.range(d("2028-03-31"));
+        assert_eq!(mar, DayRange::between(d("2028-02-01"), d("2028-02-29")));
+        for p in Preset::ALL {
+            assert!(p.range(today).validate().is_ok(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_range_names_its_preset() {
+        let today = Day::parse("2026-03-15").unwrap();
+        for p in Preset::ALL {
+            assert_eq!(Preset::matching(p.range(today), today), Some(p));
+        }
+        let first = Day::parse("2026-03-01").unwrap();
+        assert_eq!(
+            Preset::matching(Preset::ThisMonth.range(first), first),
+            Some(Preset::Today)
+        );
+        let odd = DayRange::between(Day(today.0 - 3), today);
+        assert_eq!(Preset::matching(odd, today), None);
+    }
 
     #[test]
     fn civil_dates_round_trip() {

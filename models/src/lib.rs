@@ -9,6 +9,7 @@ pub mod codec;
 pub mod costs;
 pub mod day;
 pub mod error;
+pub mod format;
 pub mod ids;
 pub mod money;
 pub mod org;
@@ -16,7 +17,7 @@ pub mod permissions;
 pub mod role;
 pub mod targets;
 
-pub use day::{Day, DayRange};
+pub use day::{Day, DayRange, Preset};
 pub use error::AppError;
 pub use ids::{ConnectionId, InviteCode, OrgId, UserId};
 pub use money::Usd;

@@ -159,6 +159,12 @@ pub struct OrgOverview {
     /// An operator account (made with `server create-user`), not linked to a
     /// Telegram user: no organization or databases of its own.
     pub operator: bool,
+    /// The month's story (owners).
+    #[serde(default)]
+    pub story: Option<crate::costs::MonthStory>,
+    /// The caller's own usage (those who do not see the organization's costs).
+    #[serde(default)]
+    pub own: Option<crate::costs::OwnTotals>,
 }
 
 /// One row of the audit log.

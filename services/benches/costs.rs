@@ -171,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
         status: ConversationStatus::Answered,
         error: None,
         row_count: Some(3),
+        answer: Some("Three orders shipped yesterday.".into()),
         at: today.start_unix() + i % 86_400,
         stages: vec![
             call(Stage::Analysis, "gemini-2.5-flash", i),

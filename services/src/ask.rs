@@ -12,15 +12,16 @@
 //! Per person: one question a second with a burst of three, and one in
 //! flight ([`limits`]), after the budget.
 //!
-//! The schema in the prompt is pruned to the question ([`prune`]) within
+//! The schema in the prompt is pruned to the question ([`prune`]: names,
+//! column comments and the value index of small text columns) within
 //! [`ANALYSIS_TOKEN_BUDGET`]; the person's last turns come with it ([`memory`]).
 //!
 //! A question asking for its result by email gets a draft instead of the
 //! `SQL Response` stage ([`crate::email`]): `Email Generation` writes it, the
 //! person confirms before anything is sent.
 //!
-//! Not here yet (issue 13 continues): the value index and column comments in
-//! pruning.
+//! Two writes per question: the admission (rate and in-flight row) and, at
+//! the end, the ledger, the memory turn and the release in one transaction.
 
 pub mod limits;
 pub mod memory;
@@ -128,6 +129,7 @@ async fn answer(
         channel,
         status: outcome.status,
         error: (outcome.status != ConversationStatus::Answered).then(|| outcome.text.clone()),
+        answer: (outcome.status == ConversationStatus::Answered).then(|| outcome.text.clone()),
         row_count: outcome
             .result
             .as_ref()

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod pricing;
 pub mod recorder;
 pub mod rollup;
+pub mod story;
 pub mod synthetic;
 
 pub use pricing::PriceTable;

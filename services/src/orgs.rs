@@ -92,11 +92,12 @@ pub async fn get(store: &Store, caller: &Caller) -> Result<Organization, AppErro
 /// invitations only for those who may see costs and invitations.
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn overview(
-    store: &Store,
+    state: &crate::AppState,
     caller: &Caller,
     today: models::Day,
 ) -> Result<models::org::OrgOverview, AppError> {
     access::allow(caller, Action::ViewOverview)?;
+    let store = &state.store;
     let Some(user_id) = caller.user_id else {
         return Ok(models::org::OrgOverview {
             organization: None,
@@ -108,10 +109,14 @@ pub async fn overview(
             month_spend: None,
             budget: None,
             operator: true,
+            story: None,
+            own: None,
         });
     };
     if caller.org_id.is_none() {
-        return individual_overview(store, caller, user_id).await;
+        let mut o = individual_overview(store, caller, user_id).await?;
+        o.own = Some(crate::costs::analytics::own_totals(store, user_id, today).await?);
+        return Ok(o);
     }
     let organization = get(store, caller).await?;
     let org = organization.org_id.as_str();
@@ -152,13 +157,16 @@ pub async fn overview(
     .await
     .map_err(internal("reading a join date"))?
     .unwrap_or(organization.created_at);
-    let (month_spend, budget) = if allowed(caller.role, Action::ViewCosts) {
+    let (month_spend, budget, story, own) = if allowed(caller.role, Action::ViewCosts) {
         (
             Some(crate::costs::budget::month_spend(store, &organization.org_id, today).await?),
             crate::costs::budget::get(store, caller).await?,
+            Some(crate::costs::story::month(state, caller, today).await?),
+            None,
         )
     } else {
-        (None, None)
+        let own = crate::costs::analytics::own_totals(store, user_id, today).await?;
+        (None, None, None, Some(own))
     };
     Ok(models::org::OrgOverview {
         role: caller.role,
@@ -170,6 +178,8 @@ pub async fn overview(
         budget,
         organization: Some(organization),
         operator: false,
+        story,
+        own,
     })
 }
 
@@ -203,6 +213,8 @@ async fn individual_overview(
         month_spend: None,
         budget: None,
         operator: false,
+        story: None,
+        own: None,
     })
 }
 

@@ -371,6 +371,7 @@ async fn a_failing_model_is_recorded_and_a_full_budget_asks_nothing() {
         status: ConversationStatus::Answered,
         error: None,
         row_count: None,
+        answer: Some("earlier answer".into()),
         at: services::clock::now(),
         stages: vec![services::costs::ledger::NewStage {
             stage: Stage::Analysis,

@@ -41,6 +41,7 @@ fn conversation(user_id: i64, org_id: Option<&OrgId>, at: i64, i: i64) -> NewCon
         status: ConversationStatus::Answered,
         error: None,
         row_count: Some(3),
+        answer: Some(format!("answer {i}")),
         at,
         stages: vec![
             stage(
@@ -802,7 +803,7 @@ async fn conversation_pages_cover_every_conversation_once() {
         let mut before = None;
         let mut sizes = Vec::new();
         loop {
-            let page = export::page(&store, &owner, &all, None, before)
+            let page = export::page(&store, &owner, &all, export::Filter::default(), before)
                 .await
                 .expect("a page");
             sizes.push(page.entries.len());
@@ -823,12 +824,87 @@ async fn conversation_pages_cover_every_conversation_once() {
         sorted.dedup();
         assert_eq!(seen, sorted, "{}: newest first, none twice", db.kind);
         assert_eq!(seen.len(), 230, "{}", db.kind);
-        let first = export::page(&store, &owner, &all, None, None)
+        let first = export::page(&store, &owner, &all, export::Filter::default(), None)
             .await
             .expect("a page");
         assert!(first
             .entries
             .iter()
             .all(|e| e.rows == Some(3) && e.sql.as_deref() == Some("SELECT 1")));
+    }
+}
+
+/// The list keeps each answer with its question, and filters by status and
+/// person together.
+#[tokio::test]
+async fn conversations_keep_their_answers_and_filter_by_status() {
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
+        let (owner, org_id) = org(&store, 1, "Acme").await;
+        let at = Day::parse("2026-02-10").expect("date").start_unix();
+        let mut batch: Vec<NewConversation> = (0..6)
+            .map(|i| conversation(1 + i % 2, Some(&org_id), at + i, i))
+            .collect();
+        batch[4].status = ConversationStatus::Failed;
+        batch[4].answer = None;
+        batch[4].error = Some("The query ran longer than 30 s and was stopped.".into());
+        batch[5].answer = Some("x".repeat(9_000));
+        ledger::write_batch(&store, &prices, &batch)
+            .await
+            .expect("recorded");
+        let all = DayRange::all();
+        let list = |filter: export::Filter| {
+            let (store, owner) = (store.clone(), owner.clone());
+            async move {
+                export::page(&store, &owner, &all, filter, None)
+                    .await
+                    .expect("a page")
+                    .entries
+            }
+        };
+        let everything = list(export::Filter::default()).await;
+        assert_eq!(everything.len(), 6, "{}", db.kind);
+        let newest = &everything[0];
+        let kept = newest.answer.as_deref().expect("an answer");
+        assert_eq!(
+            kept.chars().count(),
+            ledger::MAX_ANSWER_CHARS + 4,
+            "{}: cut, marked",
+            db.kind
+        );
+        assert!(kept.ends_with(" […]"));
+        assert_eq!(
+            everything[3].answer.as_deref(),
+            Some("answer 2"),
+            "{}",
+            db.kind
+        );
+        let failed = list(export::Filter {
+            status: Some(ConversationStatus::Failed),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(failed.len(), 1, "{}", db.kind);
+        assert_eq!(failed[0].status, "failed");
+        assert_eq!(failed[0].answer, None);
+        assert_eq!(
+            failed[0].error.as_deref(),
+            Some("The query ran longer than 30 s and was stopped.")
+        );
+        let answered_by_two = list(export::Filter {
+            user: Some(2),
+            status: Some(ConversationStatus::Answered),
+        })
+        .await;
+        assert_eq!(answered_by_two.len(), 3, "{}: 1, 3 and 5", db.kind);
+        assert!(answered_by_two.iter().all(|e| e.user_id == 2));
+        assert!(list(export::Filter {
+            status: Some(ConversationStatus::Refused),
+            ..Default::default()
+        })
+        .await
+        .is_empty());
     }
 }

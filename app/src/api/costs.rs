@@ -77,17 +77,28 @@ pub async fn costs_daily(
 }
 
 /// Conversations, newest first, a page at a time (`before_time`/`before_id`:
-/// the last conversation of the previous page), optionally of one user.
+/// the last conversation of the previous page), optionally of one user and
+/// of one status (`answered`, `failed`, `refused`).
 #[server(prefix = "/dashboard", endpoint = "conversations", input = GetUrl, output = Json)]
 pub async fn conversations(
     #[server(default)] from: Option<String>,
     #[server(default)] to: Option<String>,
     #[server(default)] user_id: Option<i64>,
+    #[server(default)] status: Option<String>,
     #[server(default)] before_time: Option<i64>,
     #[server(default)] before_id: Option<i64>,
 ) -> Result<ConversationPage, AppError> {
+    use models::costs::ConversationStatus;
     let (state, caller) = super::context::caller().await?;
     let range = range(from, to)?;
+    let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(ConversationStatus::parse(text).ok_or_else(|| {
+            AppError::bad_request(format!(
+                "{text:?} is not a status; use answered, failed or refused."
+            ))
+        })?),
+    };
     let before = match (before_time, before_id) {
         (Some(time), Some(id)) => Some((time, id)),
         (None, None) => None,
@@ -97,7 +108,11 @@ pub async fn conversations(
             ))
         }
     };
-    services::costs::export::page(&state.store, &caller, &range, user_id, before).await
+    let filter = services::costs::export::Filter {
+        user: user_id,
+        status,
+    };
+    services::costs::export::page(&state.store, &caller, &range, filter, before).await
 }
 
 /// An ECharts option (JSON) and a sentence describing the chart, built with

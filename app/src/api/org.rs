@@ -13,7 +13,7 @@ use models::AppError;
 pub async fn overview() -> Result<OrgOverview, AppError> {
     let (state, caller) = super::context::caller().await?;
     let today = models::Day::of_unix(services::clock::now());
-    services::orgs::overview(&state.store, &caller, today).await
+    services::orgs::overview(&state, &caller, today).await
 }
 
 /// Members, owner first.

@@ -59,17 +59,26 @@ fn Frame(info: SessionInfo) -> impl IntoView {
         .org_name
         .clone()
         .unwrap_or_else(|| "No organization".into());
+    // On a phone the pages fold into a menu button; following a link closes it.
+    let menu = RwSignal::new(false);
     view! {
         <header class="topbar">
             <div class="brand">
                 <strong>"Tabletalk"</strong>
                 <span class="muted org-name" data-testid="org-name">{organization}</span>
             </div>
-            <nav aria-label="Dashboard">
-                <ul class="nav">
+            <button type="button" class="secondary menu-button" data-testid="menu-button"
+                aria-expanded=move || menu.get().to_string() aria-controls="dashboard-pages"
+                on:click=move |_| menu.update(|open| *open = !*open)>
+                <span aria-hidden="true">"☰ "</span>"Pages"
+            </button>
+            <nav aria-label="Dashboard" class="pages" class:open=move || menu.get()>
+                <ul class="nav" id="dashboard-pages">
                     {links
                         .into_iter()
-                        .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+                        .map(|(href, label)| view! {
+                            <li on:click=move |_| menu.set(false)><A href=href exact=true>{label}</A></li>
+                        })
                         .collect_view()}
                 </ul>
             </nav>

@@ -39,3 +39,23 @@ pub fn when(secs: i64) -> String {
 pub fn date(secs: i64) -> String {
     models::Day::of_unix(secs).to_string()
 }
+
+/// Now, in Unix seconds: the browser's clock once hydrated, the server's
+/// while rendering (for "today" and "5 min ago").
+pub fn now_unix() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    }
+}
+
+/// Today (UTC), by [`now_unix`].
+pub fn today() -> models::Day {
+    models::Day::of_unix(now_unix())
+}

@@ -11,6 +11,7 @@ use crate::api::databases::databases;
 use crate::components::chart::Chart;
 use crate::components::layout::may;
 use crate::components::loaded::Loaded;
+use crate::components::money::Money;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
@@ -432,7 +433,7 @@ fn Rows(result: models::targets::QueryResult) -> impl IntoView {
         ));
     }
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap scrolls">
             <table class="result" data-testid="ask-rows">
                 <thead><tr>{result.columns.iter().map(|c| view! { <th>{c.name.clone()}</th> }).collect_view()}</tr></thead>
                 <tbody>
@@ -457,18 +458,18 @@ fn StageCosts(answer: Answer) -> impl IntoView {
     }
     view! {
         <details class="stage-costs" data-testid="ask-costs">
-            <summary>{format!("Cost {} · {} calls to the model", answer.total_cost, answer.stages.len())}</summary>
+            <summary title=answer.total_cost.to_string()>{format!("Cost {} · {} calls to the model", models::format::money(answer.total_cost), answer.stages.len())}</summary>
             <div class="table-wrap">
                 <table class="compact">
-                    <thead><tr><th>"Stage"</th><th>"Model"</th><th class="num">"Tokens in / out"</th><th class="num">"Time"</th><th class="num">"Cost"</th></tr></thead>
+                    <thead><tr><th>"Stage"</th><th>"Model"</th><th class="num col-tokens">"Tokens in / out"</th><th class="num col-time">"Time"</th><th class="num">"Cost"</th></tr></thead>
                     <tbody>
                         {answer.stages.into_iter().map(|s| view! {
                             <tr>
                                 <td>{s.stage.as_str()}{s.error.map(|e| view! { <span class="muted small">{format!(" ({e})")}</span> })}</td>
                                 <td><code>{s.model}</code></td>
-                                <td class="num">{format!("{} / {}", s.usage.prompt_tokens, s.usage.candidates_tokens + s.usage.thoughts_tokens)}</td>
-                                <td class="num">{format!("{:.1} s", s.latency_ms as f64 / 1000.0)}</td>
-                                <td class="num">{s.cost.to_string()}</td>
+                                <td class="num col-tokens">{format!("{} / {}", models::format::integer(s.usage.prompt_tokens), models::format::integer(s.usage.candidates_tokens + s.usage.thoughts_tokens))}</td>
+                                <td class="num col-time">{format!("{:.1} s", s.latency_ms as f64 / 1000.0)}</td>
+                                <td class="num"><Money amount=s.cost /></td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -18,15 +18,15 @@ pub fn AuditPage() -> impl IntoView {
             }
             view! {
                 <div class="table-wrap">
-                    <table data-testid="audit-table">
+                    <table class="stack" data-testid="audit-table">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|e| view! {
                                 <tr>
-                                    <td>{when(e.created_at)}</td>
-                                    <td>{e.actor_id.map_or_else(|| "operator".to_owned(), |id| id.to_string())}</td>
-                                    <td>{e.action.replace('_', " ")}</td>
-                                    <td>{e.target.unwrap_or_default()}</td>
+                                    <td data-label="When">{when(e.created_at)}</td>
+                                    <td data-label="Who">{e.actor_id.map_or_else(|| "operator".to_owned(), |id| id.to_string())}</td>
+                                    <td data-label="What">{e.action.replace('_', " ")}</td>
+                                    <td data-label="Detail">{e.target.unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

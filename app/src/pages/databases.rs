@@ -178,7 +178,7 @@ fn DatabaseTable(
     let may_remove_org = may(Action::RemoveDatabases);
     view! {
         <div class="table-wrap">
-            <table data-testid="databases-table">
+            <table class="stack" data-testid="databases-table">
                 <thead><tr><th>"Name"</th><th>"Connection"</th><th>"Whose"</th><th>"Added"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                 <tbody>
                     {list.into_iter().map(|d| {
@@ -187,10 +187,10 @@ fn DatabaseTable(
                         let removable = can_remove && (d.scope == DatabaseScope::Personal || may_remove_org);
                         view! {
                             <tr class:selected=d.selected>
-                                <td>{d.name.clone()}{d.selected.then(|| view! { <span class="badge active">"active"</span> })}</td>
-                                <td><code>{d.summary.to_string()}</code></td>
-                                <td>{match d.scope { DatabaseScope::Organization => "organization", DatabaseScope::Personal => "personal" }}</td>
-                                <td>{date(d.created_at)}</td>
+                                <td data-label="Name">{d.name.clone()}{d.selected.then(|| view! { <span class="badge active">"active"</span> })}</td>
+                                <td data-label="Connection"><code>{d.summary.to_string()}</code></td>
+                                <td data-label="Whose">{match d.scope { DatabaseScope::Organization => "organization", DatabaseScope::Personal => "personal" }}</td>
+                                <td data-label="Added">{date(d.created_at)}</td>
                                 <td class="actions">
                                     {(!d.selected).then(|| view! {
                                         <button type="button" class="secondary" on:click=move |_| { select.dispatch(SelectDatabase { connection_id: id_for_select.clone() }); }>"Use"</button>

@@ -179,7 +179,7 @@ fn InvitationTable(
     }
     view! {
         <div class="table-wrap">
-            <table data-testid="invitations-table">
+            <table class="stack" data-testid="invitations-table">
                 <thead><tr><th>"Code"</th><th>"Status"</th><th>"Uses"</th><th>"Expires"</th><th>"Created"</th>{manage.then(|| view! { <th><span class="sr-only">"Actions"</span></th> })}</tr></thead>
                 <tbody>
                     {list.into_iter().map(|inv| {
@@ -187,11 +187,11 @@ fn InvitationTable(
                         let active = inv.status == InviteStatus::Active;
                         view! {
                             <tr>
-                                <td><code>{code.clone()}</code></td>
-                                <td><span class=format!("badge {}", status_text(inv.status).replace(' ', "-"))>{status_text(inv.status)}</span></td>
-                                <td>{format!("{} of {}", inv.current_uses, inv.max_uses)}</td>
-                                <td>{date(inv.expires_at)}</td>
-                                <td>{date(inv.created_at)}</td>
+                                <td data-label="Code"><code>{code.clone()}</code></td>
+                                <td data-label="Status"><span class=format!("badge {}", status_text(inv.status).replace(' ', "-"))>{status_text(inv.status)}</span></td>
+                                <td data-label="Uses">{format!("{} of {}", inv.current_uses, inv.max_uses)}</td>
+                                <td data-label="Expires">{date(inv.expires_at)}</td>
+                                <td data-label="Created">{date(inv.created_at)}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">
                                         {active.then(|| {

@@ -81,7 +81,7 @@ fn MemberTable(
     }
     view! {
         <div class="table-wrap">
-            <table data-testid="members-table">
+            <table class="stack" data-testid="members-table">
                 <thead><tr><th>"Name"</th><th>"Telegram id"</th><th>"Role"</th><th>"Joined"</th>{manage.then(|| view! { <th><span class="sr-only">"Actions"</span></th> })}</tr></thead>
                 <tbody>
                     {list.into_iter().map(|m| {
@@ -89,10 +89,10 @@ fn MemberTable(
                         let id = m.user_id;
                         view! {
                             <tr>
-                                <td>{m.name.clone()}{m.username.clone().map(|u| view! { <span class="muted">" @"{u}</span> })}</td>
-                                <td>{m.user_id}</td>
-                                <td>{m.role.as_str()}</td>
-                                <td>{date(m.joined_at)}</td>
+                                <td data-label="Name">{m.name.clone()}{m.username.clone().map(|u| view! { <span class="muted">" @"{u}</span> })}</td>
+                                <td data-label="Telegram id">{m.user_id}</td>
+                                <td data-label="Role">{m.role.as_str()}</td>
+                                <td data-label="Joined">{date(m.joined_at)}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">
                                         {removable.then(|| view! {

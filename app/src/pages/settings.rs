@@ -92,7 +92,10 @@ fn BudgetForm() -> impl IntoView {
             <h2>"Monthly budget"</h2>
             <Loaded resource=current ok={|b: Option<String>| view! {
                 <p class="muted" data-testid="budget-now">{match b {
-                    Some(b) => format!("Now: ${b} a month. Members are warned at 80% and questions stop at 100%."),
+                    Some(b) => {
+                        let shown = models::Usd::parse(&b).map_or(b, models::format::money);
+                        format!("Now: {shown} a month. Members are warned at 80% and questions stop at 100%.")
+                    }
                     None => "No budget is set.".to_owned(),
                 }}</p>
             }} />

@@ -99,14 +99,7 @@ pub async fn month_spend(store: &Store, org: &OrgId, today: Day) -> Result<Usd, 
 
 /// >= 100%: refuse; >= 80%: warn; otherwise ok. Exact integer comparisons.
 pub fn verdict(spent: Usd, budget: Usd) -> BudgetVerdict {
-    let (s, b) = (i128::from(spent.units()), i128::from(budget.units()));
-    if s >= b {
-        BudgetVerdict::Refuse { spent, budget }
-    } else if s * 5 >= b * 4 {
-        BudgetVerdict::Warn { spent, budget }
-    } else {
-        BudgetVerdict::Ok
-    }
+    BudgetVerdict::of(spent, budget)
 }
 
 #[cfg(test)]

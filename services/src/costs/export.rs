@@ -3,7 +3,7 @@
 use crate::access::require;
 use crate::error::internal;
 use crate::Store;
-use models::costs::{ConversationPage, LedgerEntry};
+use models::costs::{ConversationPage, ConversationStatus, LedgerEntry};
 use models::org::Caller;
 use models::{Action, AppError, Day, DayRange, Usd, UserId};
 use sqlx::Row;
@@ -21,25 +21,32 @@ pub async fn page(
     store: &Store,
     caller: &Caller,
     range: &DayRange,
-    user: Option<UserId>,
+    filter: Filter,
     before: Option<(i64, i64)>,
 ) -> Result<ConversationPage, AppError> {
     require(caller, Action::ViewCosts)?;
-    let mut entries = entries(store, caller, range, user, true, PAGE_SIZE + 1, before).await?;
+    let mut entries = entries(store, caller, range, filter, true, PAGE_SIZE + 1, before).await?;
     let more = entries.len() as i64 > PAGE_SIZE;
     entries.truncate(PAGE_SIZE as usize);
     Ok(ConversationPage { entries, more })
 }
 
+/// Which conversations a list shows: one person's, of one status, or all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter {
+    pub user: Option<UserId>,
+    pub status: Option<ConversationStatus>,
+}
+
 /// Conversations of the caller's organization in `range` (owners), optionally
-/// of one user, oldest first for the export or newest first for the list;
+/// of one user or one status, oldest first for the export or newest first for the list;
 /// newest first, `before` continues after a (timestamp, id).
 #[tracing::instrument(level = "debug", skip_all, fields(org = ?caller.org_id, user = ?caller.user_id))]
 pub async fn entries(
     store: &Store,
     caller: &Caller,
     range: &DayRange,
-    user: Option<UserId>,
+    filter: Filter,
     newest_first: bool,
     limit: i64,
     before: Option<(i64, i64)>,
@@ -54,23 +61,25 @@ pub async fn entries(
          CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT), \
          c.row_count, (SELECT q.generated_sql FROM conversation_stages q \
            WHERE q.conversation_id = c.conversation_id AND q.generated_sql IS NOT NULL \
-           ORDER BY q.stage_number DESC LIMIT 1) \
+           ORDER BY q.stage_number DESC LIMIT 1), c.answer, c.error \
          FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
-         WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) \
+         WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) AND ($10 = '' OR c.status = $10) \
          AND ($7 = 0 OR c.timestamp < $8 OR (c.timestamp = $8 AND c.conversation_id < $9)) \
-         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, c.row_count \
+         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, c.row_count, \
+         c.answer, c.error \
          ORDER BY c.timestamp {order}, c.conversation_id {order} LIMIT $6"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org.as_str())
         .bind(from)
         .bind(to)
-        .bind(i64::from(user.is_some()))
-        .bind(user.unwrap_or(0))
+        .bind(i64::from(filter.user.is_some()))
+        .bind(filter.user.unwrap_or(0))
         .bind(limit)
         .bind(i64::from(before.is_some()))
         .bind(before.map_or(0, |b| b.0))
         .bind(before.map_or(0, |b| b.1))
+        .bind(filter.status.map_or("", ConversationStatus::as_str))
         .fetch_all(store.pool())
         .await
         .map_err(internal("reading the ledger"))?;
@@ -87,6 +96,8 @@ pub async fn entries(
                 status: row.try_get(5)?,
                 sql: row.try_get(11)?,
                 rows: row.try_get(10)?,
+                answer: row.try_get(12)?,
+                error: row.try_get(13)?,
                 stages: row.try_get(6)?,
                 input_tokens: row.try_get(7)?,
                 output_tokens: row.try_get(8)?,
@@ -105,7 +116,16 @@ pub async fn ledger_csv(
     range: &DayRange,
 ) -> Result<String, AppError> {
     require(caller, Action::ViewCosts)?;
-    let rows = entries(store, caller, range, None, false, MAX_ROWS + 1, None).await?;
+    let rows = entries(
+        store,
+        caller,
+        range,
+        Filter::default(),
+        false,
+        MAX_ROWS + 1,
+        None,
+    )
+    .await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::bad_request(format!(
             "The range holds more than {MAX_ROWS} conversations; export a shorter range."
@@ -189,6 +209,8 @@ mod tests {
             status: "answered".into(),
             sql: None,
             rows: Some(3),
+            answer: None,
+            error: None,
             stages: 2,
             input_tokens: 10,
             output_tokens: 5,

@@ -44,6 +44,8 @@ pub struct NewConversation {
     pub error: Option<String>,
     /// Rows the final query returned (`None` when no query ran).
     pub row_count: Option<i64>,
+    /// The answer given (`None` when it failed or was refused: `error` says why).
+    pub answer: Option<String>,
     /// When it was asked, Unix seconds.
     pub at: i64,
     pub stages: Vec<NewStage>,
@@ -104,7 +106,7 @@ pub fn validate(conversation: &NewConversation) -> Result<(), AppError> {
 
 /// Rows per multi-row INSERT (keeps every statement under SQLite's 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 1_000;
-const CONVERSATION_COLUMNS: usize = 13;
+const CONVERSATION_COLUMNS: usize = 14;
 const STAGE_COLUMNS: usize = 15;
 
 /// Writes already-validated conversations and their rollups in one
@@ -151,7 +153,7 @@ pub async fn insert_rows(
     {
         let sql = format!(
             "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
-             database_id, channel, status, error, day, timestamp, row_count) VALUES {}",
+             database_id, channel, status, error, day, timestamp, row_count, answer) VALUES {}",
             placeholders(backend, chunk.len(), CONVERSATION_COLUMNS)
         );
         // Placeholders only: the SQL text holds no input.
@@ -174,7 +176,8 @@ pub async fn insert_rows(
                 .bind(c.error.as_deref())
                 .bind(Day::of_unix(c.at).0)
                 .bind(c.at)
-                .bind(c.row_count);
+                .bind(c.row_count)
+                .bind(c.answer.as_deref().map(|a| clip_answer(a).into_owned()));
         }
         query
             .execute(&mut **tx)
@@ -291,6 +294,18 @@ async fn reserve_ids(tx: &mut Tx, backend: Backend, n: usize) -> Result<Vec<i64>
         .await
         .map_err(internal("reserving conversation ids")),
     }
+}
+
+/// An answer is kept up to this many characters (a long one is cut, marked).
+pub const MAX_ANSWER_CHARS: usize = 8_000;
+
+fn clip_answer(answer: &str) -> std::borrow::Cow<'_, str> {
+    if answer.chars().count() <= MAX_ANSWER_CHARS {
+        return answer.into();
+    }
+    let mut clipped: String = answer.chars().take(MAX_ANSWER_CHARS).collect();
+    clipped.push_str(" […]");
+    clipped.into()
 }
 
 fn clip(question: &str) -> std::borrow::Cow<'_, str> {

@@ -211,8 +211,23 @@ pub async fn generate(
             } else {
                 "NULL".to_owned()
             };
+            // Constants only, without quotes: safe as SQL literals.
+            let (answer, error) = match status {
+                "answered" => (
+                    format!("'{rows} rows answered this (synthetic data: the demo keeps no real answers).'"),
+                    "NULL".to_owned(),
+                ),
+                "failed" => (
+                    "NULL".to_owned(),
+                    "'The query ran longer than 30 s and was stopped (synthetic).'".to_owned(),
+                ),
+                _ => (
+                    "NULL".to_owned(),
+                    "'Refused: only a single read-only SELECT may run (synthetic).'".to_owned(),
+                ),
+            };
             conv_rows.push(format!(
-                "({id}, {user}, {user}, 'synthetic{user}', '{question}', '{}', 'telegram', '{status}', {day}, {at}, {rows})",
+                "({id}, {user}, {user}, 'synthetic{user}', '{question}', '{}', 'telegram', '{status}', {day}, {at}, {rows}, {answer}, {error})",
                 org_ids[org_index].as_str(),
             ));
             // Constants only; their quotes doubled for the SQL literal.
@@ -269,7 +284,7 @@ pub async fn generate(
         for chunk in conv_rows.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO conversations (conversation_id, chat_id, user_id, username, user_question, org_id, \
-                 channel, status, day, timestamp, row_count) VALUES {}",
+                 channel, status, day, timestamp, row_count, answer, error) VALUES {}",
                 chunk.join(", ")
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -492,11 +492,54 @@ pub async fn active(state: &AppState, caller: &Caller) -> Result<Option<Database
 }
 
 async fn entry_for(state: &AppState, s: &Stored) -> Result<Arc<Entry>, AppError> {
-    state
-        .targets
-        .entry(&s.id, &s.sealed, &s.owner_id)
-        .await
-        .map_err(AppError::from)
+    match state.targets.entry(&s.id, &s.sealed, &s.owner_id).await {
+        Ok(entry) => Ok(entry),
+        Err(e) => {
+            note_failure(state, &s.id, &e).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Remembers why a database could not be reached (the overview lists it
+/// for the owner until a query runs again). Best effort: a store error here
+/// is logged, and the person still gets the database's own error.
+async fn note_failure(state: &AppState, id: &ConnectionId, e: &TargetError) {
+    if !e.breaks_pool() {
+        return;
+    }
+    let noted = sqlx::query(
+        "UPDATE database_connections SET last_error = $1, last_error_at = $2 WHERE connection_id = $3",
+    )
+    .bind(&e.message)
+    .bind(crate::clock::now())
+    .bind(id.as_str())
+    .execute(state.store.pool())
+    .await;
+    if let Err(err) = noted {
+        tracing::warn!(error = %err, "could not note a database's failure");
+    }
+}
+
+/// The organization's databases whose last attempt failed: (name, error,
+/// when), most recent first.
+pub async fn failing(
+    state: &AppState,
+    org: &models::OrgId,
+) -> Result<Vec<(String, String, i64)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT name, last_error, last_error_at FROM database_connections \
+         WHERE owner_type = 'organization' AND owner_id = $1 AND last_error IS NOT NULL \
+         ORDER BY last_error_at DESC",
+    )
+    .bind(org.as_str())
+    .fetch_all(state.store.pool())
+    .await
+    .map_err(internal("reading databases' health"))?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(internal("decoding databases' health"))
 }
 
 /// The schema of a database the caller may use; cached, or read again with `refresh`.
@@ -518,6 +561,7 @@ pub async fn schema(
         Err(e) => {
             if e.breaks_pool() {
                 state.targets.forget(id).await;
+                note_failure(state, id, &e).await;
             }
             Err(e.into())
         }
@@ -593,7 +637,10 @@ pub async fn execute(
     let entry = entry_for(state, &s).await.map_err(QueryError::Other)?;
     match entry.engine.run(&allowed.sql, state.targets.limits()).await {
         Ok(result) => {
-            sqlx::query("UPDATE database_connections SET last_used = $1 WHERE connection_id = $2")
+            sqlx::query(
+                "UPDATE database_connections SET last_used = $1, last_error = NULL, last_error_at = NULL \
+                 WHERE connection_id = $2",
+            )
                 .bind(crate::clock::now())
                 .bind(id.as_str())
                 .execute(state.store.pool())
@@ -605,6 +652,7 @@ pub async fn execute(
         Err(e) => {
             if e.breaks_pool() {
                 state.targets.forget(id).await;
+                note_failure(state, id, &e).await;
             }
             Err(QueryError::Target(e))
         }
