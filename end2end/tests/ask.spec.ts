@@ -22,7 +22,7 @@ test('a member asks, watches the stages, reads the answer, SQL, rows and chart, 
 
   const mia = addMember(team.orgId, id + 1, 'Mia Ask');
   await signIn(page, mia);
-  await page.getByRole('link', { name: 'Ask' }).click();
+  await page.getByRole('link', { name: 'Ask', exact: true }).click();
   await expect(page).toHaveURL(/\/ask$/);
 
   const question = page.getByLabel('Your question');

@@ -102,13 +102,15 @@ test('an owner sees every cost chart, picks ranges kept in the address and downl
   // Every stage the chart draws is named under it (ECharts skipped two of four before).
   await expect(page.getByTestId('chart-by-stage')).toHaveAttribute('aria-label', /Analysis .*SQL Response/);
   // Tooltips are HTML with style attributes: shown under the page's CSP (the fixture fails on a violation).
-  const pie = await page.getByTestId('chart-by-model').boundingBox();
-  if (pie) {
-    for (const [fx, fy] of [[0.5, 0.3], [0.35, 0.55], [0.65, 0.55], [0.5, 0.75]]) {
-      await page.mouse.move(pie.x + pie.width * fx, pie.y + pie.height * fy);
-    }
-    await expect(page.getByTestId('chart-by-model').locator('div').filter({ hasText: 'Cost (USD)' }).first()).toBeVisible();
-  }
+  // The tooltip of the pie's first slice, as hovering it shows (hovering by coordinates missed slices at times).
+  await expect(async () => {
+    await page.evaluate(() => {
+      const box = document.querySelector('[data-testid=chart-by-model]');
+      const charts = (window as unknown as { echarts: { getInstanceByDom(el: Element | null): { dispatchAction(a: object): void } | undefined } }).echarts;
+      charts.getInstanceByDom(box)?.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 });
+    });
+    await expect(page.getByTestId('chart-by-model').locator('div').filter({ hasText: 'Cost (USD)' }).first()).toBeVisible({ timeout: 1_000 });
+  }).toPass();
   // Money reads as money: cents on the card, every decimal in the title; shares in the tables.
   const total = page.getByTestId('total-cost');
   await expect(total).toHaveText(/^\$[\d,]+\.\d\d$|^\$0\.\d+$/);

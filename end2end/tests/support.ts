@@ -124,8 +124,16 @@ export async function overflowing(page: Page): Promise<string[]> {
       if (frame.scrollWidth > frame.clientWidth + 1) {
         problems.push(`${describe(frame)} scrolls sideways (${frame.scrollWidth} > ${frame.clientWidth})`);
       }
+      // Visually hidden on purpose: screen-reader text, a stacked table's clipped header row.
+      const hidden = (el: Element) => {
+        for (let e: Element | null = el; e && e !== frame; e = e.parentElement) {
+          const clip = getComputedStyle(e).clip;
+          if (e.classList.contains('sr-only') || (clip && clip !== 'auto')) return true;
+        }
+        return false;
+      };
       for (const el of Array.from(frame.querySelectorAll('*'))) {
-        if (el.closest('.chart, .table-wrap.scrolls, .sr-only')) continue;
+        if (el.closest('.chart, .table-wrap.scrolls') || hidden(el)) continue;
         const r = el.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
         if (r.right > box.right + 1 || r.left < box.left - 1) {

@@ -115,7 +115,7 @@ pub fn ConversationsPage() -> impl IntoView {
                 page.entries.last().map(|c| (c.timestamp, c.conversation_id))
             }).flatten();
             let now = now_unix();
-            view! {
+            let table = view! {
                 <div class="table-wrap">
                     <table class="stack conversations" data-testid="conversations-table">
                         <thead><tr><th>"Question"</th><th>"Who"</th><th>"When"</th><th>"Status"</th><th class="num">"Rows"</th><th class="num">"Cost"</th></tr></thead>
@@ -124,6 +124,10 @@ pub fn ConversationsPage() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
+            }
+            .into_any();
+            view! {
+                {table}
                 <nav class="row pager" aria-label="Pages of conversations">
                     <button type="button" class="secondary" data-testid="newer"
                         disabled=move || page_number() == 1
@@ -185,4 +189,5 @@ fn Row(c: LedgerEntry, now: i64) -> impl IntoView {
             <td data-label="Cost" class="num"><Money amount=c.total_cost /></td>
         </tr>
     }
+    .into_any()
 }

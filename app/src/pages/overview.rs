@@ -137,6 +137,7 @@ fn Month(story: MonthStory) -> impl IntoView {
             }.into_any())}
         </section>
     }
+    .into_any()
 }
 
 /// The last 30 days' spend as small bars (inline SVG: no chart library on
@@ -181,6 +182,7 @@ fn Sparkline(days: Vec<CostRow>) -> impl IntoView {
             <figcaption class="muted small">"Last 30 days"</figcaption>
         </figure>
     }
+    .into_any()
 }
 
 /// What needs attention, the top spenders and the last questions.
@@ -233,6 +235,7 @@ fn Story(story: MonthStory) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 /// Three rows with their cost and share of the month.
@@ -264,6 +267,7 @@ fn Top(title: &'static str, testid: &'static str, rows: Vec<CostRow>, whole: Usd
             }}
         </section>
     }
+    .into_any()
 }
 
 /// A member's own usage, and the databases they can ask.
@@ -308,6 +312,7 @@ fn Own(own: OwnTotals) -> impl IntoView {
             }} />
         </section>
     }
+    .into_any()
 }
 
 /// What an operator account (made with `server create-user`) can do here.
