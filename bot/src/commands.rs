@@ -12,8 +12,62 @@ pub enum Command {
     Start(String),
     /// show this list
     Help,
+    /// your role, organization, active database and usage
+    MyInfo,
+    /// found an organization: /createorg <name>
+    CreateOrg(String),
+    /// your organization
+    Org,
+    /// your organization (as /org)
+    OrgInfo,
+    /// the organization's members
+    Members,
+    /// invite people: /invite [uses] [days]
+    Invite(String),
     /// join an organization with an invitation code: /join <code>
     Join(String),
+    /// leave your organization
+    Leave,
+    /// remove a member: /removemember <user id or @username>
+    RemoveMember(String),
+    /// choose the database your questions go to
+    SelectDb,
+    /// remove a database
+    RemoveDb,
+    /// get (or reset) your dashboard sign-in
+    Dashboard,
+    /// your usage today and this week
+    Stats,
+    /// your last 10 questions and what they cost
+    History,
+    /// forget the conversation so far (follow-ups start afresh)
+    Clear,
+    /// this month's costs by model and stage, and the budget
+    Costs,
+    /// where "send it to me" emails go: /email <address> (or /email off)
+    Email(String),
+    /// leave a guided step
+    Cancel,
+}
+
+impl Command {
+    /// What a command needs the caller's role to allow (`None`: anyone), so
+    /// /help lists only what the caller may use.
+    pub fn needs(command: &str) -> Option<models::Action> {
+        use models::Action;
+        match command {
+            "createorg" => Some(Action::CreateOrg),
+            "join" => Some(Action::JoinOrg),
+            "org" | "orginfo" | "members" => Some(Action::ViewMembers),
+            "invite" => Some(Action::CreateInvites),
+            "leave" => Some(Action::LeaveOrg),
+            "removemember" => Some(Action::RemoveMembers),
+            "selectdb" => Some(Action::SelectDatabase),
+            "removedb" => Some(Action::RemoveDatabases),
+            "costs" => Some(Action::ViewCosts),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -39,5 +93,43 @@ mod tests {
             Command::parse("/join AbCdEfGhIjKlMnOp", "tabletalk_bot").ok(),
             Some(Command::Join("AbCdEfGhIjKlMnOp".into()))
         );
+        assert_eq!(
+            Command::parse("/invite 3 7", "tabletalk_bot").ok(),
+            Some(Command::Invite("3 7".into()))
+        );
+        assert_eq!(
+            Command::parse("/myinfo", "tabletalk_bot").ok(),
+            Some(Command::MyInfo)
+        );
+        assert_eq!(
+            Command::parse("/removemember @bo", "tabletalk_bot").ok(),
+            Some(Command::RemoveMember("@bo".into()))
+        );
+    }
+
+    #[test]
+    fn every_command_is_described_and_the_role_rules_name_real_commands() {
+        let listed: Vec<String> = Command::bot_commands()
+            .into_iter()
+            .map(|c| c.command.trim_start_matches('/').to_owned())
+            .collect();
+        assert_eq!(listed.len(), 20, "{listed:?}");
+        for name in [
+            "createorg",
+            "join",
+            "org",
+            "orginfo",
+            "members",
+            "invite",
+            "leave",
+            "removemember",
+            "selectdb",
+            "removedb",
+            "costs",
+        ] {
+            assert!(listed.iter().any(|c| c == name), "{name}");
+            assert!(Command::needs(name).is_some(), "{name}");
+        }
+        assert_eq!(Command::needs("help"), None);
     }
 }

@@ -12,9 +12,48 @@ pub fn welcome(first_name: &str) -> String {
     )
 }
 
-/// The command list for /help.
-pub fn help() -> String {
-    Command::descriptions().to_string()
+/// The command list for /help: only what `role` may use.
+pub fn help(role: models::Role) -> String {
+    let mut out = String::from("Tabletalk understands these commands:\n\n");
+    for c in Command::bot_commands() {
+        let name = c.command.trim_start_matches('/');
+        if Command::needs(name).is_none_or(|action| models::allowed(role, action)) {
+            out.push_str(&format!("/{name} — {}\n", c.description));
+        }
+    }
+    out.push_str("\nAnything else you write is a question for your active database.");
+    out
+}
+
+/// What Telegram takes in one message, with room to spare.
+const PART_CHARS: usize = 4_000;
+
+/// A long text as messages within Telegram's limit, cut at line ends where
+/// possible (a single longer line is cut where it must).
+pub fn split(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut count = 0;
+    for line in text.split_inclusive('\n') {
+        let len = line.chars().count();
+        if count + len > PART_CHARS && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+            count = 0;
+        }
+        if len > PART_CHARS {
+            let chars: Vec<char> = line.chars().collect();
+            for piece in chars.chunks(PART_CHARS) {
+                parts.push(piece.iter().collect());
+            }
+            continue;
+        }
+        current.push_str(line);
+        count += len;
+    }
+    if !current.is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    parts
 }
 
 /// A command the bot does not know.
@@ -137,6 +176,203 @@ pub fn joined(org_name: &str, creds: &Credentials) -> String {
          it private):\nusername: {}\npassword: {}",
         creds.username, creds.password
     )
+}
+
+/// /createorg's answer: the organization and the owner's sign-in.
+pub fn org_created(org_name: &str, creds: &Credentials) -> String {
+    format!(
+        "{org_name} is founded and you are its owner.\n\nYour dashboard sign-in (shown once, keep \
+         it private):\nusername: {}\npassword: {}\n\nNext: /invite to bring your team, and add a \
+         database on the dashboard.",
+        creds.username, creds.password
+    )
+}
+
+/// For commands about an organization, to someone without one.
+pub fn no_org() -> &'static str {
+    "You are not in an organization. Found one with /createorg <name>, or join one with /join <code>."
+}
+
+/// /org.
+pub fn org_info(o: &models::org::OrgOverview) -> String {
+    use models::format::money;
+    let Some(org) = &o.organization else {
+        return no_org().to_owned();
+    };
+    let mut out = format!(
+        "{}\nYour role: {}\nMembers: {}\nDatabases: {}\nFounded: {}",
+        org.name,
+        o.role.as_str(),
+        o.member_count,
+        o.database_count,
+        models::Day::of_unix(org.created_at)
+    );
+    if let Some(n) = o.active_invitations {
+        out.push_str(&format!("\nActive invitations: {n}"));
+    }
+    if let Some(spent) = o.month_spend {
+        out.push_str(&format!("\nSpent this month: {}", money(spent)));
+        match o.budget {
+            Some(b) => out.push_str(&format!(
+                " of a {} budget ({})",
+                money(b),
+                models::format::percent(spent.units() as f64, b.units() as f64)
+            )),
+            None => out.push_str(" (no monthly budget set)"),
+        }
+    }
+    out
+}
+
+/// /members.
+pub fn members(list: &[models::org::Member]) -> String {
+    let mut out = format!(
+        "{} member{}:\n",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
+    for m in list {
+        out.push_str(&format!(
+            "\n• {}{} — {} (id {}, since {})",
+            m.name,
+            m.username
+                .as_deref()
+                .map(|u| format!(" @{u}"))
+                .unwrap_or_default(),
+            m.role.as_str(),
+            m.user_id,
+            models::Day::of_unix(m.joined_at)
+        ));
+    }
+    out
+}
+
+/// /invite's answer: the code, its limits and the link that joins.
+pub fn invitation(i: &models::org::Invitation, bot_username: Option<&str>) -> String {
+    let code = i.code.as_str();
+    let mut out = format!(
+        "Invitation code: {code}\nUses: {}\nValid until: {} UTC",
+        i.max_uses,
+        models::Day::of_unix(i.expires_at)
+    );
+    match bot_username {
+        Some(bot) => out.push_str(&format!(
+            "\n\nShare this link; opening it joins:\n{}",
+            models::InviteCode::deep_link(bot, code)
+        )),
+        None => out.push_str(&format!("\n\nThey send me: /join {code}")),
+    }
+    out
+}
+
+/// /dashboard's answer.
+pub fn dashboard(creds: &Credentials) -> String {
+    format!(
+        "Your new dashboard sign-in (shown once, keep it private; the old password no longer \
+         works):\nusername: {}\npassword: {}",
+        creds.username, creds.password
+    )
+}
+
+fn usage_line(label: &str, t: &models::costs::CostTotals) -> String {
+    format!(
+        "{label}: {} question{}, {}",
+        models::format::integer(t.conversations),
+        if t.conversations == 1 { "" } else { "s" },
+        models::format::money(t.total_cost)
+    )
+}
+
+/// /stats.
+pub fn stats(own: &models::costs::OwnTotals) -> String {
+    format!(
+        "Your usage\n{}\n{}",
+        usage_line("Today", &own.today),
+        usage_line("This week", &own.this_week)
+    )
+}
+
+/// /myinfo.
+pub fn my_info(
+    caller: &models::org::Caller,
+    org: Option<&str>,
+    active: Option<&str>,
+    own: &models::costs::OwnTotals,
+    email: Option<&str>,
+) -> String {
+    format!(
+        "Role: {}\nOrganization: {}\nActive database: {}\nEmail results to: {}\n{}\n{}",
+        caller.role.as_str(),
+        org.unwrap_or("none (your own databases)"),
+        active.unwrap_or("none — choose one with /selectdb"),
+        email.unwrap_or("not set — /email <address>"),
+        usage_line("Today", &own.today),
+        usage_line("This week", &own.this_week)
+    )
+}
+
+/// /history: newest first.
+pub fn history(list: &[models::costs::LedgerEntry], now: i64) -> String {
+    if list.is_empty() {
+        return "You have not asked anything yet. Write a question, like: how many orders did we ship last week?".into();
+    }
+    let mut out = format!(
+        "Your last {} question{}:\n",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
+    for e in list {
+        let question: String = e.question.chars().take(120).collect();
+        out.push_str(&format!(
+            "\n• {question}\n  {} · {} · {}",
+            models::format::relative(e.timestamp, now),
+            e.status,
+            models::format::money(e.total_cost)
+        ));
+    }
+    out
+}
+
+/// /costs: this month.
+pub fn costs(
+    totals: &models::costs::CostTotals,
+    by_model: &[models::costs::CostRow],
+    by_stage: &[models::costs::CostRow],
+    budget: Option<models::Usd>,
+) -> String {
+    use models::format::{integer, money, percent};
+    let whole = totals.total_cost.units() as f64;
+    let mut out = format!(
+        "This month: {} for {} question{} ({} model calls)",
+        money(totals.total_cost),
+        integer(totals.conversations),
+        if totals.conversations == 1 { "" } else { "s" },
+        integer(totals.calls)
+    );
+    match budget {
+        Some(b) => out.push_str(&format!(
+            "\nBudget: {} ({} used)",
+            money(b),
+            percent(totals.total_cost.units() as f64, b.units() as f64)
+        )),
+        None => out.push_str("\nNo monthly budget set (the dashboard's Settings page sets one)."),
+    }
+    for (title, rows) in [("By model", by_model), ("By stage", by_stage)] {
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n\n{title}:"));
+        for r in rows {
+            out.push_str(&format!(
+                "\n• {}: {} ({}, {} calls)",
+                r.label,
+                money(r.totals.total_cost),
+                percent(r.totals.total_cost.units() as f64, whole),
+                integer(r.totals.calls)
+            ));
+        }
+    }
+    out
 }
 
 /// Commands that reveal credentials work only in a private chat.

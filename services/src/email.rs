@@ -151,6 +151,39 @@ pub fn recipients(
     Ok(out)
 }
 
+/// Longest address kept (RFC 5321's path limit).
+pub const MAX_ADDRESS_LEN: usize = 254;
+
+/// Saves (or, with `None` or "off", forgets) the caller's own address: where
+/// "send it to me" goes. Returns the address now saved.
+pub async fn set_own_address(
+    store: &Store,
+    caller: &models::org::Caller,
+    address: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    let user_id = caller.user_id.ok_or_else(|| {
+        AppError::forbidden("Only Telegram users have an address for their email results.")
+    })?;
+    let address = address
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("off"));
+    if let Some(a) = address {
+        if a.chars().count() > MAX_ADDRESS_LEN || a.parse::<lettre::Address>().is_err() {
+            return Err(AppError::bad_request(format!(
+                "{:?} is not an email address; write it like ada@example.com.",
+                a.chars().take(80).collect::<String>()
+            )));
+        }
+    }
+    sqlx::query("UPDATE telegram_users SET email = $1 WHERE user_id = $2")
+        .bind(address)
+        .bind(user_id)
+        .execute(store.pool())
+        .await
+        .map_err(internal("saving an email address"))?;
+    Ok(address.map(str::to_owned))
+}
+
 /// The person's saved address, if any.
 pub async fn own_address(store: &Store, user_id: UserId) -> Result<Option<String>, AppError> {
     let row: Option<(Option<String>,)> =

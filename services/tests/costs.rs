@@ -908,3 +908,38 @@ async fn conversations_keep_their_answers_and_filter_by_status() {
         .is_empty());
     }
 }
+
+/// /history: one's own questions, newest first, wherever they were asked,
+/// never anyone else's.
+#[tokio::test]
+async fn own_history_is_ones_own_newest_first() {
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
+        let (owner, org_id) = org(&store, 1, "Acme").await;
+        let at = Day::parse("2026-02-10").expect("date").start_unix();
+        let mut batch: Vec<NewConversation> = (0..14)
+            .map(|i| conversation(1 + i % 2, Some(&org_id), at + i, i))
+            .collect();
+        // One asked without an organization (a personal database).
+        batch.push(conversation(1, None, at + 100, 100));
+        ledger::write_batch(&store, &prices, &batch)
+            .await
+            .expect("recorded");
+        let mine = export::own_history(&store, &owner, 10)
+            .await
+            .expect("history");
+        assert_eq!(mine.len(), 8, "{}: 7 in Acme and 1 personal", db.kind);
+        assert!(mine.iter().all(|e| e.user_id == 1));
+        assert_eq!(mine[0].timestamp, at + 100, "{}: newest first", db.kind);
+        assert!(mine.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+        assert!(mine
+            .iter()
+            .all(|e| e.total_cost > Usd::ZERO && e.answer.is_some()));
+        let two = export::own_history(&store, &owner, 2)
+            .await
+            .expect("history");
+        assert_eq!(two.len(), 2);
+    }
+}

@@ -34,9 +34,45 @@ pub async fn start(state: &AppState, msg: &Message, payload: &str) -> Result<Str
     Ok(text::welcome(name))
 }
 
-/// /help.
-pub fn help() -> String {
-    text::help()
+/// /help: the commands the caller's role may use.
+pub async fn help(state: &AppState, msg: &Message) -> Result<String, AppError> {
+    let caller = super::caller_of(state, msg).await?;
+    Ok(text::help(caller.role))
+}
+
+/// /dashboard: new dashboard credentials (the old password stops working),
+/// only in a private chat.
+pub async fn dashboard(state: &AppState, msg: &Message) -> Result<String, AppError> {
+    if !msg.chat.is_private() {
+        return Ok(text::private_only().to_owned());
+    }
+    let caller = super::caller_of(state, msg).await?;
+    let creds = services::auth::credentials::reset(&state.store, &caller).await?;
+    Ok(text::dashboard(&creds))
+}
+
+/// /email <address> (or /email off).
+pub async fn email(state: &AppState, msg: &Message, address: &str) -> Result<String, AppError> {
+    let caller = super::caller_of(state, msg).await?;
+    if address.trim().is_empty() {
+        let now =
+            services::email::own_address(&state.store, caller.user_id.unwrap_or_default()).await?;
+        return Ok(match now {
+            Some(a) => format!("Emails you ask to be sent to \"me\" go to {a}. Change it with /email <address>, or /email off."),
+            None => "Tabletalk has no address for you. Set one with /email ada@example.com, then ask \"... and email it to me\".".into(),
+        });
+    }
+    Ok(
+        match services::email::set_own_address(&state.store, &caller, Some(address)).await? {
+            Some(a) => format!("Saved: emails you ask to be sent to \"me\" go to {a}."),
+            None => "Forgotten: Tabletalk has no address for you now.".into(),
+        },
+    )
+}
+
+/// /cancel: there is no guided step to leave yet.
+pub fn cancel() -> String {
+    "There is nothing to cancel.".to_owned()
 }
 
 /// A command the bot does not know.

@@ -16,7 +16,7 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message) -> anyhow::Result
     };
     let caller = match services::access::caller(&state.store, user_id).await {
         Ok(caller) => caller,
-        Err(err) => return super::reply(bot, msg, Err(err)).await,
+        Err(err) => return super::reply(bot, msg, Err::<String, _>(err)).await,
     };
     // Progress is best effort: a failed chat action or edit never stops the question.
     let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;

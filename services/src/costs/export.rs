@@ -56,17 +56,10 @@ pub async fn entries(
     let (from, to) = range.bounds();
     let order = if newest_first { "DESC" } else { "ASC" };
     let sql = format!(
-        "SELECT c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, \
-         CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT), \
-         c.row_count, (SELECT q.generated_sql FROM conversation_stages q \
-           WHERE q.conversation_id = c.conversation_id AND q.generated_sql IS NOT NULL \
-           ORDER BY q.stage_number DESC LIMIT 1), c.answer, c.error \
-         FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id \
+        "{ENTRY_COLUMNS} \
          WHERE c.org_id = $1 AND c.day BETWEEN $2 AND $3 AND ($4 = 0 OR c.user_id = $5) AND ($10 = '' OR c.status = $10) \
          AND ($7 = 0 OR c.timestamp < $8 OR (c.timestamp = $8 AND c.conversation_id < $9)) \
-         GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, c.row_count, \
-         c.answer, c.error \
+         {ENTRY_GROUPING} \
          ORDER BY c.timestamp {order}, c.conversation_id {order} LIMIT $6"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -84,28 +77,71 @@ pub async fn entries(
         .await
         .map_err(internal("reading the ledger"))?;
     rows.iter()
-        .map(|row| {
-            let timestamp: i64 = row.try_get(1)?;
-            Ok(LedgerEntry {
-                conversation_id: row.try_get(0)?,
-                timestamp,
-                day: Day::of_unix(timestamp),
-                user_id: row.try_get(2)?,
-                username: row.try_get(3)?,
-                question: row.try_get(4)?,
-                status: row.try_get(5)?,
-                sql: row.try_get(11)?,
-                rows: row.try_get(10)?,
-                answer: row.try_get(12)?,
-                error: row.try_get(13)?,
-                stages: row.try_get(6)?,
-                input_tokens: row.try_get(7)?,
-                output_tokens: row.try_get(8)?,
-                total_cost: Usd(row.try_get(9)?),
-            })
-        })
+        .map(entry)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(internal("decoding the ledger"))
+}
+
+/// What a ledger entry reads: the conversation, its stages' sums, the last
+/// SQL written for it, its answer or error. Followed by a WHERE, then
+/// [`ENTRY_GROUPING`]; decoded by [`entry`].
+const ENTRY_COLUMNS: &str = "SELECT c.conversation_id, c.timestamp, c.user_id, c.username, c.user_question, c.status, \
+     CAST(COUNT(s.stage_id) AS BIGINT), CAST(COALESCE(SUM(s.input_tokens), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(s.output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(s.total_cost), 0) AS BIGINT), \
+     c.row_count, (SELECT q.generated_sql FROM conversation_stages q \
+       WHERE q.conversation_id = c.conversation_id AND q.generated_sql IS NOT NULL \
+       ORDER BY q.stage_number DESC LIMIT 1), c.answer, c.error \
+     FROM conversations c LEFT JOIN conversation_stages s ON s.conversation_id = c.conversation_id";
+
+const ENTRY_GROUPING: &str = "GROUP BY c.conversation_id, c.timestamp, c.user_id, c.username, \
+     c.user_question, c.status, c.row_count, c.answer, c.error";
+
+fn entry(row: &sqlx::any::AnyRow) -> Result<LedgerEntry, sqlx::Error> {
+    let timestamp: i64 = row.try_get(1)?;
+    Ok(LedgerEntry {
+        conversation_id: row.try_get(0)?,
+        timestamp,
+        day: Day::of_unix(timestamp),
+        user_id: row.try_get(2)?,
+        username: row.try_get(3)?,
+        question: row.try_get(4)?,
+        status: row.try_get(5)?,
+        sql: row.try_get(11)?,
+        rows: row.try_get(10)?,
+        answer: row.try_get(12)?,
+        error: row.try_get(13)?,
+        stages: row.try_get(6)?,
+        input_tokens: row.try_get(7)?,
+        output_tokens: row.try_get(8)?,
+        total_cost: Usd(row.try_get(9)?),
+    })
+}
+
+/// The caller's own last questions, newest first, in any organization (the
+/// bot's /history): question, status, rows and cost.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?caller.user_id))]
+pub async fn own_history(
+    store: &Store,
+    caller: &Caller,
+    limit: i64,
+) -> Result<Vec<LedgerEntry>, AppError> {
+    let user_id = caller
+        .user_id
+        .ok_or_else(|| AppError::forbidden("Only Telegram users ask questions."))?;
+    let sql = format!(
+        "{ENTRY_COLUMNS} WHERE c.user_id = $1 {ENTRY_GROUPING} \
+         ORDER BY c.timestamp DESC, c.conversation_id DESC LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(limit.clamp(1, 100))
+        .fetch_all(store.pool())
+        .await
+        .map_err(internal("reading one's history"))?;
+    rows.iter()
+        .map(entry)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(internal("decoding one's history"))
 }
 
 /// `conversation_id,date,time_utc,user_id,username,question,status,stages,input_tokens,output_tokens,total_cost_usd,rows,sql`
