@@ -30,6 +30,8 @@ pub enum Command {
     Leave,
     /// remove a member: /removemember <user id or @username>
     RemoveMember(String),
+    /// add a database, step by step (private chat)
+    AddDb,
     /// choose the database your questions go to
     SelectDb,
     /// remove a database
@@ -62,6 +64,7 @@ impl Command {
             "invite" => Some(Action::CreateInvites),
             "leave" => Some(Action::LeaveOrg),
             "removemember" => Some(Action::RemoveMembers),
+            "adddb" => Some(Action::AddDatabases),
             "selectdb" => Some(Action::SelectDatabase),
             "removedb" => Some(Action::RemoveDatabases),
             "costs" => Some(Action::ViewCosts),
@@ -113,7 +116,7 @@ mod tests {
             .into_iter()
             .map(|c| c.command.trim_start_matches('/').to_owned())
             .collect();
-        assert_eq!(listed.len(), 20, "{listed:?}");
+        assert_eq!(listed.len(), 21, "{listed:?}");
         for name in [
             "createorg",
             "join",

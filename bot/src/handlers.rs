@@ -5,6 +5,7 @@
 //! (never internals: those are logged by the services).
 
 pub mod account;
+pub mod adddb;
 pub mod buttons;
 pub mod databases;
 pub mod emails;

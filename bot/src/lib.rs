@@ -3,6 +3,7 @@
 //! [`schema::schema`], dependencies injected with `deps!`, reply texts in [`text`].
 
 pub mod commands;
+pub mod dialogue;
 pub mod handlers;
 pub mod schema;
 pub mod text;
@@ -51,8 +52,9 @@ pub async fn dispatcher(
     if let Err(err) = bot.set_my_commands(Command::bot_commands()).await {
         tracing::warn!(error = %err, "could not publish the command list");
     }
+    let dialogues = dialogue::StoreStorage::new(state.store.clone());
     Ok(Dispatcher::builder(bot, schema::schema())
-        .dependencies(dptree::deps![state])
+        .dependencies(dptree::deps![state, dialogues])
         .default_handler(|_update| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "a bot handler failed",

@@ -1,8 +1,9 @@
 //! The handler tree: which update goes to which handler. Nothing else lives
 //! here; each command's work is in `handlers/<area>.rs`.
 
+use crate::dialogue::{AddDb, AddDbDialogue, StoreStorage};
 use crate::handlers::{
-    self, account, buttons, databases, emails, invitations, org, questions, usage,
+    self, account, adddb, buttons, databases, emails, invitations, org, questions, usage,
 };
 use crate::{Command, TgBot};
 use services::AppState;
@@ -23,6 +24,18 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         )
         .branch(
             Update::filter_callback_query()
+                .filter(|q: CallbackQuery| {
+                    q.data.as_deref().is_some_and(|d| d.starts_with(adddb::KIND))
+                })
+                .enter_dialogue::<CallbackQuery, StoreStorage, AddDb>()
+                .endpoint(
+                    |bot: TgBot, q: CallbackQuery, dialogue: AddDbDialogue, step: AddDb| async move {
+                        adddb::on_kind(&bot, &q, &dialogue, step).await
+                    },
+                ),
+        )
+        .branch(
+            Update::filter_callback_query()
                 .filter(|q: CallbackQuery| buttons::is_ours(&q))
                 .endpoint(|bot: TgBot, state: AppState, q: CallbackQuery| async move {
                     buttons::on_press(&bot, &state, &q).await
@@ -33,6 +46,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 fn messages() -> UpdateHandler<anyhow::Error> {
     Update::filter_message()
         .inspect_async(account::remember_sender)
+        .enter_dialogue::<Message, StoreStorage, AddDb>()
         .branch(
             dptree::entry()
                 .filter_command::<Command>()
@@ -41,10 +55,38 @@ fn messages() -> UpdateHandler<anyhow::Error> {
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(
                 |bot: TgBot, msg: Message| async move {
-                    handlers::reply(&bot, &msg, Ok(account::unknown_command())).await
+                    handlers::reply(
+                        &bot,
+                        &msg,
+                        Ok::<_, models::AppError>(account::unknown_command()),
+                    )
+                    .await
                 },
             ),
         )
+        // A guided step under way takes the text before it can be a question.
+        .branch(dptree::case![AddDb::Name].endpoint(
+            |bot: TgBot, msg: Message, dialogue: AddDbDialogue| async move {
+                adddb::name(&bot, &msg, &dialogue).await
+            },
+        ))
+        .branch(dptree::case![AddDb::Kind { name }].endpoint(
+            |bot: TgBot, msg: Message| async move { adddb::expect_button(&bot, &msg).await },
+        ))
+        .branch(dptree::case![AddDb::Connection { name, kind }].endpoint(
+            |bot: TgBot,
+             state: AppState,
+             msg: Message,
+             dialogue: AddDbDialogue,
+             (name, kind): (String, models::targets::TargetKind)| async move {
+                adddb::connection(&bot, &state, &msg, &dialogue, name, kind).await
+            },
+        ))
+        .branch(dptree::case![AddDb::TimedOut].endpoint(
+            |bot: TgBot, msg: Message, dialogue: AddDbDialogue| async move {
+                adddb::timed_out(&bot, &msg, &dialogue).await
+            },
+        ))
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some()).endpoint(
                 |bot: TgBot, state: AppState, msg: Message| async move {
@@ -56,7 +98,13 @@ fn messages() -> UpdateHandler<anyhow::Error> {
 
 /// One command to its handler; every outcome goes through one reply path.
 #[tracing::instrument(skip_all, fields(chat = %msg.chat.id))]
-async fn on_command(bot: TgBot, state: AppState, msg: Message, cmd: Command) -> anyhow::Result<()> {
+async fn on_command(
+    bot: TgBot,
+    state: AppState,
+    msg: Message,
+    cmd: Command,
+    dialogue: AddDbDialogue,
+) -> anyhow::Result<()> {
     use handlers::Reply;
     let (s, m) = (&state, &msg);
     let outcome: Result<Reply, models::AppError> = match cmd {
@@ -70,6 +118,7 @@ async fn on_command(bot: TgBot, state: AppState, msg: Message, cmd: Command) -> 
         Command::Join(code) => invitations::join(s, m, &code).await.map(Reply::from),
         Command::Leave => org::leave(s, m).await,
         Command::RemoveMember(who) => org::remove_member(s, m, &who).await.map(Reply::from),
+        Command::AddDb => adddb::start(s, m, &dialogue).await,
         Command::SelectDb => databases::choose(s, m).await,
         Command::RemoveDb => databases::choose_removal(s, m).await,
         Command::Dashboard => account::dashboard(s, m).await.map(Reply::from),
@@ -78,7 +127,7 @@ async fn on_command(bot: TgBot, state: AppState, msg: Message, cmd: Command) -> 
         Command::Clear => usage::clear(s, m).await,
         Command::Costs => usage::costs(s, m).await.map(Reply::from),
         Command::Email(address) => account::email(s, m, &address).await.map(Reply::from),
-        Command::Cancel => Ok(Reply::from(account::cancel())),
+        Command::Cancel => adddb::cancel(&dialogue).await.map(Reply::from),
     };
     handlers::reply(&bot, &msg, outcome).await
 }

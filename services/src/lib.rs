@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod costs;
 pub mod demo;
+pub mod dialogues;
 pub mod email;
 pub mod error;
 pub mod llm;

@@ -43,6 +43,8 @@ struct Inner {
     pending: Vec<Value>,
     sent: Vec<Sent>,
     calls: Vec<String>,
+    /// (chat id, message id) of every deleteMessage.
+    deleted: Vec<(i64, i64)>,
 }
 
 struct Shared {
@@ -105,8 +107,9 @@ impl FakeTelegram {
         })
     }
 
-    /// A person (`user_id`, in a private chat of the same id) writes `text` to the bot.
-    pub fn send_text(&self, user_id: i64, first_name: &str, text: &str) {
+    /// A person (`user_id`, in a private chat of the same id) writes `text`
+    /// to the bot; returns the message's id.
+    pub fn send_text(&self, user_id: i64, first_name: &str, text: &str) -> i64 {
         let mut inner = self.shared.lock();
         let update_id = inner.next_update_id;
         inner.next_update_id += 1;
@@ -131,6 +134,7 @@ impl FakeTelegram {
             .push(json!({"update_id": update_id, "message": message}));
         drop(inner);
         self.shared.updates.notify_waiters();
+        message_id
     }
 
     /// A person presses an inline button carrying `data` under the bot's
@@ -158,6 +162,11 @@ impl FakeTelegram {
         }));
         drop(inner);
         self.shared.updates.notify_waiters();
+    }
+
+    /// The messages the bot deleted, as (chat id, message id).
+    pub fn deleted(&self) -> Vec<(i64, i64)> {
+        self.shared.lock().deleted.clone()
     }
 
     /// Everything the bot has sent so far.
@@ -225,11 +234,15 @@ async fn handle(
         "getwebhookinfo" => ok(json!({
             "url": "", "has_custom_certificate": false, "pending_update_count": 0
         })),
-        "deletewebhook"
-        | "setmycommands"
-        | "sendchataction"
-        | "deletemessage"
-        | "answercallbackquery" => ok(json!(true)),
+        "deletewebhook" | "setmycommands" | "sendchataction" | "answercallbackquery" => {
+            ok(json!(true))
+        }
+        "deletemessage" => {
+            let chat = params.get("chat_id").and_then(as_i64).unwrap_or(0);
+            let message = params.get("message_id").and_then(as_i64).unwrap_or(0);
+            shared.lock().deleted.push((chat, message));
+            ok(json!(true))
+        }
         "editmessagereplymarkup" => ok(json!({
             "message_id": params.get("message_id").and_then(as_i64).unwrap_or(0),
             "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},

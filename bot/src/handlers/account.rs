@@ -70,11 +70,6 @@ pub async fn email(state: &AppState, msg: &Message, address: &str) -> Result<Str
     )
 }
 
-/// /cancel: there is no guided step to leave yet.
-pub fn cancel() -> String {
-    "There is nothing to cancel.".to_owned()
-}
-
 /// A command the bot does not know.
 pub fn unknown_command() -> String {
     text::unknown_command().to_owned()

@@ -94,6 +94,13 @@ fn placement(
     }
 }
 
+/// The kind of database a connection string is for (nothing is connected).
+pub fn kind_of_connection(
+    connection_string: &str,
+) -> Result<models::targets::TargetKind, AppError> {
+    parse(connection_string).map(|spec| spec.kind)
+}
+
 fn parse(connection_string: &str) -> Result<conn::ConnectionSpec, AppError> {
     conn::parse(connection_string).map_err(|problem| {
         AppError::bad_request(format!("The connection string is not usable: {problem}."))

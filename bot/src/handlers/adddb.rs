@@ -1,0 +1,215 @@
+//! /adddb, step by step in a private chat: the name, the kind (buttons), the
+//! connection string. The message holding the connection string is deleted
+//! as soon as it is read; the connection is tested and the schema read
+//! before anything is stored (`services::targets::databases::add`). The
+//! step lives in the store ([`crate::dialogue`]), so a restart loses nothing;
+//! /cancel stops it, and ten quiet minutes end it.
+
+use super::{caller_of, Reply};
+use crate::dialogue::{AddDb, AddDbDialogue};
+use crate::{text, TgBot};
+use models::targets::{NewDatabase, TargetKind};
+use models::{Action, AppError};
+use services::AppState;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+/// A kind button: `adddb:kind:postgres`.
+pub const KIND: &str = "adddb:kind:";
+
+fn kind_name(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Postgres => "PostgreSQL",
+        TargetKind::Mysql => "MySQL / MariaDB",
+        TargetKind::Mssql => "SQL Server",
+        TargetKind::Sqlite => "SQLite",
+    }
+}
+
+fn example(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Postgres => "postgres://reader:password@db.example.com:5432/sales",
+        TargetKind::Mysql => "mysql://reader:password@db.example.com:3306/sales",
+        TargetKind::Mssql => {
+            "Server=db.example.com,1433;Database=sales;User Id=reader;Password=...;Encrypt=true"
+        }
+        TargetKind::Sqlite => "sqlite://sales.db (a file in the server's SQLite folder)",
+    }
+}
+
+/// /adddb: private chats only; the caller must be allowed to add databases.
+pub async fn start(
+    state: &AppState,
+    msg: &Message,
+    dialogue: &AddDbDialogue,
+) -> Result<Reply, AppError> {
+    if !msg.chat.is_private() {
+        return Ok(text::private_for_connections().into());
+    }
+    let caller = caller_of(state, msg).await?;
+    services::access::allow(&caller, Action::AddDatabases)?;
+    dialogue.update(AddDb::Name).await?;
+    let whose = if caller.org_id.is_some()
+        && matches!(caller.role, models::Role::Owner | models::Role::Admin)
+    {
+        "your organization"
+    } else {
+        "you"
+    };
+    Ok(format!(
+        "Let's add a database for {whose}. What should it be called? (For example: Sales.)\n\nSend /cancel to stop at any step."
+    )
+    .into())
+}
+
+/// The name, then the kind buttons.
+pub async fn name(bot: &TgBot, msg: &Message, dialogue: &AddDbDialogue) -> anyhow::Result<()> {
+    let typed = msg.text().unwrap_or_default();
+    let reply = match models::targets::validate_database_name(typed) {
+        Ok(name) => {
+            dialogue.update(AddDb::Kind { name: name.clone() }).await?;
+            Reply {
+                text: format!("What kind of database is {name}?"),
+                buttons: Some(InlineKeyboardMarkup::new(TargetKind::ALL.map(|k| {
+                    [InlineKeyboardButton::callback(
+                        kind_name(k),
+                        format!("{KIND}{}", k.as_str()),
+                    )]
+                }))),
+            }
+        }
+        Err(err) => Reply::from(format!("{} Send another name, or /cancel.", err.message())),
+    };
+    super::reply(bot, msg, Ok::<_, AppError>(reply)).await
+}
+
+/// A kind button: asks for the connection string.
+pub async fn on_kind(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    dialogue: &AddDbDialogue,
+    step: AddDb,
+) -> anyhow::Result<()> {
+    let chosen = q
+        .data
+        .as_deref()
+        .and_then(|d| d.strip_prefix(KIND))
+        .and_then(|k| TargetKind::parse(k).ok());
+    let reply = match (step, chosen) {
+        (AddDb::Kind { name }, Some(kind)) => {
+            dialogue
+                .update(AddDb::Connection {
+                    name: name.clone(),
+                    kind,
+                })
+                .await?;
+            format!(
+                "{name} is {}. Now send its connection string, like:\n{}\n\nI delete your message as soon as I have read it, so the password does not stay in this chat. I connect and read the schema before anything is saved; the string is stored encrypted.",
+                kind_name(kind),
+                example(kind)
+            )
+        }
+        _ => "This question is no longer open. Send /adddb to add a database.".to_owned(),
+    };
+    let _ = bot.answer_callback_query(q.id.clone()).await;
+    if let Some(message) = q.regular_message() {
+        bot.edit_message_text(message.chat.id, message.id, reply)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Text while the kind buttons wait.
+pub async fn expect_button(bot: &TgBot, msg: &Message) -> anyhow::Result<()> {
+    // Someone may paste the connection string too early: it must not stay.
+    if msg
+        .text()
+        .is_some_and(|t| t.contains("://") || t.to_ascii_lowercase().contains("password="))
+    {
+        let _ = bot.delete_message(msg.chat.id, msg.id).await;
+    }
+    super::reply(
+        bot,
+        msg,
+        Ok::<_, AppError>("Choose the kind with the buttons above first (or /cancel).".to_owned()),
+    )
+    .await
+}
+
+/// The connection string: deleted first, then tested and, if it works, stored.
+pub async fn connection(
+    bot: &TgBot,
+    state: &AppState,
+    msg: &Message,
+    dialogue: &AddDbDialogue,
+    name: String,
+    kind: TargetKind,
+) -> anyhow::Result<()> {
+    let deleted = bot.delete_message(msg.chat.id, msg.id).await.is_ok();
+    let typed = msg.text().unwrap_or_default().trim().to_owned();
+    let outcome: Result<String, AppError> = async {
+        let found = services::targets::databases::kind_of_connection(&typed)?;
+        if found != kind {
+            return Err(AppError::bad_request(format!(
+                "That is a {} connection string, but you chose {}.",
+                kind_name(found),
+                kind_name(kind)
+            )));
+        }
+        let caller = caller_of(state, msg).await?;
+        let new = NewDatabase {
+            name: name.clone(),
+            connection_string: typed,
+            scope: None,
+        };
+        let added = services::targets::databases::add(state, &caller, &new).await?;
+        Ok(text::database_added(&added))
+    }
+    .await;
+    let mut said = if deleted {
+        "(I deleted your message with the connection string.)\n\n".to_owned()
+    } else {
+        "(I could not delete your message with the connection string: please delete it yourself.)\n\n".to_owned()
+    };
+    match outcome {
+        Ok(done) => {
+            dialogue.exit().await?;
+            said.push_str(&done);
+        }
+        Err(err) => {
+            said.push_str(err.message());
+            said.push_str("\n\nSend the connection string again, or /cancel.");
+        }
+    }
+    super::reply(bot, msg, Ok::<_, AppError>(said)).await
+}
+
+/// The first message after ten quiet minutes: the dialogue has ended.
+pub async fn timed_out(bot: &TgBot, msg: &Message, dialogue: &AddDbDialogue) -> anyhow::Result<()> {
+    if msg
+        .text()
+        .is_some_and(|t| t.contains("://") || t.to_ascii_lowercase().contains("password="))
+    {
+        let _ = bot.delete_message(msg.chat.id, msg.id).await;
+    }
+    dialogue.exit().await?;
+    super::reply(
+        bot,
+        msg,
+        Ok::<_, AppError>(
+            "Adding the database timed out after 10 quiet minutes, so nothing was added and your message was not used. Send /adddb to start again."
+                .to_owned(),
+        ),
+    )
+    .await
+}
+
+/// /cancel.
+pub async fn cancel(dialogue: &AddDbDialogue) -> Result<String, AppError> {
+    let step = dialogue.get().await?.unwrap_or_default();
+    if step == AddDb::Idle {
+        return Ok("There is nothing to cancel.".to_owned());
+    }
+    dialogue.exit().await?;
+    Ok("Stopped: no database was added.".to_owned())
+}
