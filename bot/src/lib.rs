@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod dialogue;
 pub mod handlers;
+pub mod outbox;
 pub mod schema;
 pub mod text;
 
@@ -71,9 +72,11 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     // still delivers them, and two processes sending is safe (each email is
     // claimed before it is sent).
     let emails = tokio::spawn(services::email::run_sender(state.clone()));
+    let notifications = tokio::spawn(outbox::run(client(&state)?, state.clone()));
     let mut dispatcher = dispatcher(state).await?;
     tracing::info!("bot is polling for updates");
     dispatcher.dispatch().await;
     emails.abort();
+    notifications.abort();
     Ok(())
 }

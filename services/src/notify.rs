@@ -87,3 +87,139 @@ pub async fn pending(store: &Store, limit: i64) -> Result<Vec<Pending>, sqlx::Er
     })
     .collect()
 }
+
+/// A notification older than this is given up (and says so).
+pub const GIVE_UP_AFTER_SECS: i64 = 86_400;
+/// How long a claimed row is left to one sender before another may take it.
+const CLAIM_SECS: i64 = 120;
+
+/// What became of one attempt to send a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    /// Try again after this many seconds (Telegram's retry_after, or backoff).
+    Retry {
+        after_secs: i64,
+        error: String,
+    },
+    /// The person blocked the bot or cannot be written to: stop.
+    Unreachable {
+        error: String,
+    },
+}
+
+/// The backoff after `attempts` failures: 5 s, 10 s, 20 s, ... at most 15
+/// minutes, give or take a tenth (so many senders do not retry in step).
+pub fn backoff_secs(attempts: i64) -> i64 {
+    let base = 5i64.saturating_mul(1i64 << attempts.clamp(0, 20)).min(900);
+    let jitter = crate::random::bytes().map_or(0, |b: [u8; 8]| i64::from(b[0] % 21) - 10);
+    (base + base * jitter / 100).max(1)
+}
+
+/// Claims the notifications due now, at most `limit`: for each person only
+/// their oldest one not yet sent or given up (so their messages arrive in
+/// order), and not one another sender holds.
+pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Pending>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.telegram_user_id, o.kind, o.text, o.created_at, CAST(o.attempts AS BIGINT) \
+         FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1 \
+         AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
+         AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.telegram_user_id = o.telegram_user_id \
+                     AND p.sent_at IS NULL AND p.failed_at IS NULL) \
+         ORDER BY o.id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.try_get(0)?;
+        let taken = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND sent_at IS NULL \
+             AND (claimed_until IS NULL OR claimed_until < $3)",
+        )
+        .bind(now + CLAIM_SECS)
+        .bind(id)
+        .bind(now)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            claimed.push(Pending {
+                id,
+                telegram_user_id: row.try_get(1)?,
+                kind: row.try_get(2)?,
+                text: row.try_get(3)?,
+                created_at: row.try_get(4)?,
+                attempts: row.try_get(5)?,
+            });
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records what an attempt came to: sent; to retry (or given up after
+/// [`GIVE_UP_AFTER_SECS`]); or unreachable, which gives up every message
+/// waiting for that person and marks them, until they write to the bot again.
+pub async fn finish(
+    store: &Store,
+    row: &Pending,
+    attempt: &Attempt,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    match attempt {
+        Attempt::Sent => {
+            sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1 WHERE id = $2")
+                .bind(now)
+                .bind(row.id)
+                .execute(store.pool())
+                .await?;
+        }
+        Attempt::Retry { after_secs, error } => {
+            let give_up = now - row.created_at > GIVE_UP_AFTER_SECS;
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, next_attempt_at = $1, \
+                 last_error = $2, failed_at = $3 WHERE id = $4",
+            )
+            .bind(now + after_secs)
+            .bind(if give_up {
+                format!("given up after a day: {error}")
+            } else {
+                error.clone()
+            })
+            .bind(give_up.then_some(now))
+            .bind(row.id)
+            .execute(store.pool())
+            .await?;
+        }
+        Attempt::Unreachable { error } => {
+            let mut tx = store.begin_write().await?;
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
+                 claimed_until = NULL, failed_at = $2, last_error = $3 \
+                 WHERE telegram_user_id = $4 AND sent_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(row.id)
+            .bind(now)
+            .bind(format!("unreachable: {error}"))
+            .bind(row.telegram_user_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE telegram_users SET unreachable_at = $1 WHERE user_id = $2")
+                .bind(now)
+                .bind(row.telegram_user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Notifications waiting to be sent (for metrics and tests).
+pub async fn backlog(store: &Store) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+        .fetch_one(store.pool())
+        .await
+}

@@ -15,7 +15,7 @@ pub async fn register(store: &Store, profile: &TelegramProfile) -> Result<(), Ap
          VALUES ($1, $2, $3, $4, $5, $5) \
          ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, \
          first_name = excluded.first_name, last_name = excluded.last_name, \
-         last_seen_at = excluded.last_seen_at",
+         last_seen_at = excluded.last_seen_at, unreachable_at = NULL",
     )
     .bind(profile.user_id)
     .bind(profile.username.as_deref())

@@ -45,6 +45,19 @@ struct Inner {
     calls: Vec<String>,
     /// (chat id, message id) of every deleteMessage.
     deleted: Vec<(i64, i64)>,
+    /// Failures scripted for the next sendMessage calls to a chat.
+    failures: std::collections::HashMap<i64, std::collections::VecDeque<Failure>>,
+}
+
+/// How the fake refuses a sendMessage, as Telegram does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 429 Too Many Requests with `parameters.retry_after`.
+    RetryAfter(i64),
+    /// 403: the person blocked the bot.
+    Blocked,
+    /// 500: Telegram's own trouble.
+    Internal,
 }
 
 struct Shared {
@@ -164,6 +177,16 @@ impl FakeTelegram {
         self.shared.updates.notify_waiters();
     }
 
+    /// The next sendMessage to `chat_id` fails as `failure` (queued in order).
+    pub fn fail_next(&self, chat_id: i64, failure: Failure) {
+        self.shared
+            .lock()
+            .failures
+            .entry(chat_id)
+            .or_default()
+            .push_back(failure);
+    }
+
     /// The messages the bot deleted, as (chat id, message id).
     pub fn deleted(&self) -> Vec<(i64, i64)> {
         self.shared.lock().deleted.clone()
@@ -251,7 +274,33 @@ async fn handle(
             "text": "(edited)",
         })),
         "getupdates" => get_updates(&shared, &params).await,
-        "sendmessage" => record_message(&shared, "sendMessage", &params, None),
+        "sendmessage" => {
+            let chat = params.get("chat_id").and_then(as_i64).unwrap_or(0);
+            let failure = shared
+                .lock()
+                .failures
+                .get_mut(&chat)
+                .and_then(std::collections::VecDeque::pop_front);
+            match failure {
+                Some(Failure::RetryAfter(secs)) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({
+                        "ok": false, "error_code": 429,
+                        "description": format!("Too Many Requests: retry after {secs}"),
+                        "parameters": {"retry_after": secs}
+                    })),
+                )
+                    .into_response(),
+                Some(Failure::Blocked) => api_error(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden: bot was blocked by the user",
+                ),
+                Some(Failure::Internal) => {
+                    api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                }
+                None => record_message(&shared, "sendMessage", &params, None),
+            }
+        }
         "editmessagetext" => {
             let id = params.get("message_id").and_then(as_i64);
             record_message(&shared, "editMessageText", &params, id)

@@ -122,10 +122,12 @@ pub async fn month(state: &AppState, caller: &Caller, today: Day) -> Result<Mont
         expiring.sort_by_key(|i| i.expires_at);
         for i in expiring {
             let left = i.expires_at - now;
+            // Rounded to the nearest hour (a day less a second is "1 day").
+            let hours = (left + 1_800) / 3_600;
             let when = if left < 3_600 {
                 "within the hour".to_owned()
-            } else if left < 86_400 {
-                format!("in {} h", left / 3_600)
+            } else if hours < 24 {
+                format!("in {hours} h")
             } else {
                 let days = (left + 43_200) / 86_400;
                 format!("in {days} day{}", if days == 1 { "" } else { "s" })

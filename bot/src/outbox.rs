@@ -1,0 +1,75 @@
+//! Drains the outbox (`services::notify`): the server and the CLI only write
+//! rows; the bot sends them, one at a time per person and in order, waiting
+//! out Telegram's retry_after, backing off on other failures, giving up after
+//! a day, and marking a person who blocked the bot unreachable instead of
+//! retrying forever. Several bot processes may run it: each row is claimed.
+
+use crate::TgBot;
+use services::notify::{self, Attempt, Pending};
+use services::AppState;
+use std::time::Duration;
+use teloxide::prelude::*;
+use teloxide::{ApiError, RequestError};
+
+/// How often the outbox is looked at.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// Runs until the task is dropped.
+pub async fn run(bot: TgBot, state: AppState) {
+    loop {
+        if let Err(err) = drain_once(&bot, &state).await {
+            tracing::warn!(error = %err, "could not read the outbox; trying again");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Sends what is due now; returns how many rows were tried.
+pub async fn drain_once(bot: &TgBot, state: &AppState) -> anyhow::Result<usize> {
+    let due = notify::claim_due(&state.store, services::clock::now(), 20).await?;
+    for row in &due {
+        let attempt = send(bot, row).await;
+        match &attempt {
+            Attempt::Sent => tracing::debug!(id = row.id, kind = %row.kind, "notification sent"),
+            Attempt::Retry { after_secs, error } => {
+                tracing::info!(id = row.id, after_secs, %error, "notification not sent; will retry")
+            }
+            Attempt::Unreachable { error } => {
+                tracing::info!(id = row.id, %error, "the person cannot be written to; their notifications are given up")
+            }
+        }
+        notify::finish(&state.store, row, &attempt, services::clock::now()).await?;
+    }
+    Ok(due.len())
+}
+
+async fn send(bot: &TgBot, row: &Pending) -> Attempt {
+    match bot
+        .send_message(ChatId(row.telegram_user_id), row.text.clone())
+        .await
+    {
+        Ok(_) => Attempt::Sent,
+        Err(RequestError::RetryAfter(wait)) => Attempt::Retry {
+            after_secs: i64::from(wait.seconds()).max(1),
+            error: format!("Telegram asked to wait {} s", wait.seconds()),
+        },
+        Err(RequestError::Api(e)) if unreachable(&e) => Attempt::Unreachable {
+            error: e.to_string(),
+        },
+        Err(e) => Attempt::Retry {
+            after_secs: notify::backoff_secs(row.attempts),
+            error: e.to_string(),
+        },
+    }
+}
+
+/// Telegram's answers that mean this person cannot be written to (403).
+fn unreachable(e: &ApiError) -> bool {
+    match e {
+        ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::CantInitiateConversation => {
+            true
+        }
+        ApiError::Unknown(text) => text.starts_with("Forbidden"),
+        _ => false,
+    }
+}

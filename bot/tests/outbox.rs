@@ -1,0 +1,186 @@
+//! Notifications are never lost: rows written while the bot is down are
+//! delivered when it starts, in order per person, after Telegram's
+//! retry_after (waited out, not dropped); a person who blocked the bot is marked unreachable (until
+//! they write again) instead of being retried forever; a row older than a
+//! day that still fails is given up and says why.
+
+use std::time::Duration;
+use testkit::db::TestDb;
+use testkit::telegram::{Failure, FakeTelegram, TEST_TOKEN};
+
+async fn outbox_row(
+    store: &services::Store,
+    user: i64,
+) -> Vec<(Option<i64>, Option<i64>, Option<String>, i64)> {
+    sqlx::query_as(
+        "SELECT sent_at, failed_at, last_error, CAST(attempts AS BIGINT) FROM outbox \
+         WHERE telegram_user_id = $1 ORDER BY id",
+    )
+    .bind(user)
+    .fetch_all(store.pool())
+    .await
+    .expect("outbox")
+}
+
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_not() {
+    services::telemetry::init_for_tests();
+    for db in TestDb::all().await {
+        let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+        let state = testkit::app::state(
+            &db,
+            &[
+                ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+                ("TELEGRAM_API_URL", fake.api_url.clone()),
+            ],
+        )
+        .await;
+        let store = state.store.clone();
+        let (mia, bo, old) = (8002, 8003, 8004);
+        let (owner, _) = testkit::app::org(&store, 8001, "Acme").await;
+        for (id, name) in [(mia, "Mia"), (bo, "Bo"), (old, "Old")] {
+            testkit::app::person(&store, id, name).await;
+        }
+        // The bot is down: the dashboard adds Mia and Bo; Mia gets a second
+        // message; a message for Old has waited two days already.
+        services::orgs::members::add(&store, &owner, mia)
+            .await
+            .expect("added");
+        services::orgs::members::add(&store, &owner, bo)
+            .await
+            .expect("added");
+        let now = services::clock::now();
+        let mut tx = store.begin_write().await.expect("tx");
+        services::notify::enqueue(
+            &mut tx,
+            mia,
+            services::notify::Kind::Email,
+            "second for Mia",
+            now,
+        )
+        .await
+        .expect("queued");
+        services::notify::enqueue(
+            &mut tx,
+            old,
+            services::notify::Kind::Email,
+            "too late",
+            now - 2 * 86_400,
+        )
+        .await
+        .expect("queued");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            services::notify::backlog(&store).await.expect("backlog"),
+            4,
+            "{}",
+            db.kind
+        );
+        // Telegram makes Mia's first wait a second (teloxide's Throttle waits
+        // it out and sends again); Bo has blocked the bot; Old's fails once more.
+        fake.fail_next(mia, Failure::RetryAfter(1));
+        fake.fail_next(bo, Failure::Blocked);
+        fake.fail_next(old, Failure::Internal);
+
+        let sender = tokio::spawn(bot::outbox::run(
+            bot::client(&state).expect("client"),
+            state.clone(),
+        ));
+        let to_mia = fake
+            .wait_for_sent(mia, 2, Duration::from_secs(30))
+            .await
+            .expect("both of Mia's");
+        assert!(
+            to_mia[0]
+                .text
+                .contains("You were added to the organization"),
+            "{}: {}",
+            db.kind,
+            to_mia[0].text
+        );
+        assert_eq!(
+            to_mia[1].text, "second for Mia",
+            "{}: in order, after the wait",
+            db.kind
+        );
+        until("Bo marked unreachable", || async {
+            let at: Option<i64> =
+                sqlx::query_scalar("SELECT unreachable_at FROM telegram_users WHERE user_id = $1")
+                    .bind(bo)
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("user");
+            at.is_some()
+        })
+        .await;
+        until("Old's message given up", || async {
+            outbox_row(&store, old).await[0].1.is_some()
+        })
+        .await;
+        until("every row finished", || async {
+            services::notify::backlog(&store).await.expect("backlog") == 0
+        })
+        .await;
+        sender.abort();
+
+        let mia_rows = outbox_row(&store, mia).await;
+        assert!(
+            mia_rows.iter().all(|r| r.0.is_some() && r.1.is_none()),
+            "{}: {mia_rows:?}",
+            db.kind
+        );
+        let bo_rows = outbox_row(&store, bo).await;
+        assert_eq!(bo_rows.len(), 1);
+        assert!(bo_rows[0].0.is_none() && bo_rows[0].1.is_some());
+        assert!(
+            bo_rows[0]
+                .2
+                .as_deref()
+                .is_some_and(|e| e.starts_with("unreachable:")),
+            "{bo_rows:?}"
+        );
+        assert!(fake
+            .sent()
+            .iter()
+            .all(|s| s.chat_id != bo && s.chat_id != old));
+        let old_rows = outbox_row(&store, old).await;
+        assert!(
+            old_rows[0]
+                .2
+                .as_deref()
+                .is_some_and(|e| e.starts_with("given up after a day")),
+            "{old_rows:?}"
+        );
+        assert_eq!(
+            services::notify::backlog(&store).await.expect("backlog"),
+            0,
+            "{}",
+            db.kind
+        );
+
+        // Bo writes to the bot again: reachable again.
+        testkit::app::person(&store, bo, "Bo").await;
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT unreachable_at FROM telegram_users WHERE user_id = $1")
+                .bind(bo)
+                .fetch_one(store.pool())
+                .await
+                .expect("user");
+        assert_eq!(at, None, "{}", db.kind);
+    }
+}
