@@ -22,6 +22,14 @@ async fn outbox_row(
     .expect("outbox")
 }
 
+async fn unreachable_at(store: &services::Store, user: i64) -> Option<i64> {
+    sqlx::query_scalar("SELECT unreachable_at FROM telegram_users WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(store.pool())
+        .await
+        .expect("user")
+}
+
 async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -119,13 +127,7 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
             db.kind
         );
         until("Bo marked unreachable", || async {
-            let at: Option<i64> =
-                sqlx::query_scalar("SELECT unreachable_at FROM telegram_users WHERE user_id = $1")
-                    .bind(bo)
-                    .fetch_one(store.pool())
-                    .await
-                    .expect("user");
-            at.is_some()
+            unreachable_at(&store, bo).await.is_some()
         })
         .await;
         until("Old's message given up", || async {
@@ -175,12 +177,6 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
 
         // Bo writes to the bot again: reachable again.
         testkit::app::person(&store, bo, "Bo").await;
-        let at: Option<i64> =
-            sqlx::query_scalar("SELECT unreachable_at FROM telegram_users WHERE user_id = $1")
-                .bind(bo)
-                .fetch_one(store.pool())
-                .await
-                .expect("user");
-        assert_eq!(at, None, "{}", db.kind);
+        assert_eq!(unreachable_at(&store, bo).await, None, "{}", db.kind);
     }
 }
