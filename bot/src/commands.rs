@@ -50,6 +50,8 @@ pub enum Command {
     Email(String),
     /// leave a guided step
     Cancel,
+    /// for Tabletalk's operators: /admin stats
+    Admin(String),
 }
 
 impl Command {
@@ -116,7 +118,7 @@ mod tests {
             .into_iter()
             .map(|c| c.command.trim_start_matches('/').to_owned())
             .collect();
-        assert_eq!(listed.len(), 21, "{listed:?}");
+        assert_eq!(listed.len(), 22, "{listed:?}");
         for name in [
             "createorg",
             "join",

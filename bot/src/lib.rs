@@ -55,7 +55,7 @@ pub async fn dispatcher(
     }
     let dialogues = dialogue::StoreStorage::new(state.store.clone());
     Ok(Dispatcher::builder(bot, schema::schema())
-        .dependencies(dptree::deps![state, dialogues])
+        .dependencies(dptree::deps![state, dialogues, me])
         .default_handler(|_update| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "a bot handler failed",

@@ -53,16 +53,24 @@ fn messages() -> UpdateHandler<anyhow::Error> {
                 .endpoint(on_command),
         )
         .branch(
-            dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(
-                |bot: TgBot, msg: Message| async move {
-                    handlers::reply(
-                        &bot,
-                        &msg,
-                        Ok::<_, models::AppError>(account::unknown_command()),
-                    )
-                    .await
-                },
-            ),
+            // An unknown command: answered in a private chat, or in a group when
+            // it names this bot (a group's other bots have their own commands).
+            dptree::filter(|msg: Message, me: teloxide::types::Me| {
+                msg.text().is_some_and(|t| {
+                    t.starts_with('/')
+                        && (msg.chat.is_private()
+                            || t.to_lowercase()
+                                .contains(&format!("@{}", me.username().to_lowercase())))
+                })
+            })
+            .endpoint(|bot: TgBot, msg: Message| async move {
+                handlers::reply(
+                    &bot,
+                    &msg,
+                    Ok::<_, models::AppError>(account::unknown_command()),
+                )
+                .await
+            }),
         )
         // A guided step under way takes the text before it can be a question.
         .branch(dptree::case![AddDb::Name].endpoint(
@@ -89,8 +97,8 @@ fn messages() -> UpdateHandler<anyhow::Error> {
         ))
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some()).endpoint(
-                |bot: TgBot, state: AppState, msg: Message| async move {
-                    questions::ask(&bot, &state, &msg).await
+                |bot: TgBot, state: AppState, msg: Message, me: teloxide::types::Me| async move {
+                    questions::ask(&bot, &state, &msg, &me).await
                 },
             ),
         )
@@ -128,6 +136,7 @@ async fn on_command(
         Command::Costs => usage::costs(s, m).await.map(Reply::from),
         Command::Email(address) => account::email(s, m, &address).await.map(Reply::from),
         Command::Cancel => adddb::cancel(&dialogue).await.map(Reply::from),
+        Command::Admin(args) => account::admin(s, m, &args).await.map(Reply::from),
     };
     handlers::reply(&bot, &msg, outcome).await
 }

@@ -12,11 +12,15 @@ pub fn welcome(first_name: &str) -> String {
     )
 }
 
-/// The command list for /help: only what `role` may use.
-pub fn help(role: models::Role) -> String {
+/// The command list for /help: only what `role` may use (/admin only for
+/// the operators).
+pub fn help(role: models::Role, admin: bool) -> String {
     let mut out = String::from("Tabletalk understands these commands:\n\n");
     for c in Command::bot_commands() {
         let name = c.command.trim_start_matches('/');
+        if name == "admin" && !admin {
+            continue;
+        }
         if Command::needs(name).is_none_or(|action| models::allowed(role, action)) {
             out.push_str(&format!("/{name} — {}\n", c.description));
         }
@@ -395,6 +399,17 @@ pub fn database_added(added: &models::targets::AddedDatabase) -> String {
     }
     out.push_str("\n\nChoose it with /selectdb, then ask a question.");
     out
+}
+
+/// /admin stats.
+pub fn admin_stats(s: &models::costs::AdminStats) -> String {
+    format!(
+        "Tabletalk today\nOrganizations: {}\nPeople: {}\nQuestions today: {}\nCost today: {}",
+        models::format::integer(s.organizations),
+        models::format::integer(s.users),
+        models::format::integer(s.questions_today),
+        models::format::money(s.cost_today)
+    )
 }
 
 /// Commands that reveal credentials work only in a private chat.

@@ -303,3 +303,111 @@ fn long_answers_are_split_within_telegrams_limit() {
     );
     assert_eq!(bot::text::split(""), [""]);
 }
+
+#[tokio::test]
+async fn in_a_group_only_what_is_addressed_to_the_bot_is_answered_and_secrets_are_removed() {
+    services::telemetry::init_for_tests();
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let targets = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let state = testkit::app::state(
+        &db,
+        &[
+            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", fake.api_url.clone()),
+            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+            ("TABLETALK_ADMIN_IDS", "6001".to_owned()),
+        ],
+    )
+    .await;
+    let mut dispatcher = bot::dispatcher(state.clone()).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+    let group = -100_123;
+    let in_group = || {
+        fake.sent()
+            .into_iter()
+            .filter(|s| s.chat_id == group)
+            .collect::<Vec<_>>()
+    };
+
+    // Talk not for the bot gets nothing; a connection string is deleted with a warning.
+    fake.send_group_text(group, 6002, "Ann", "lunch at noon?", None);
+    fake.send_group_text(group, 6002, "Ann", "/weather@some_other_bot", None);
+    let secret = fake.send_group_text(
+        group,
+        6002,
+        "Ann",
+        "use postgres://reader:hunter2@db.example.com/sales",
+        None,
+    );
+    let sent = fake.wait_for_sent(group, 1, WAIT).await.expect("a warning");
+    assert!(
+        sent[0]
+            .text
+            .starts_with("I deleted a message that looked like a connection string"),
+        "{}",
+        sent[0].text
+    );
+    assert!(fake.deleted().contains(&(group, secret)));
+    // Credentials and connection strings are for private chats.
+    fake.send_group_text(group, 6002, "Ann", "/dashboard", None);
+    let sent = fake.wait_for_sent(group, 2, WAIT).await.expect("an answer");
+    assert_eq!(
+        sent[1].text,
+        "Send me this in a private chat, so your dashboard password stays private."
+    );
+    fake.send_group_text(group, 6002, "Ann", &format!("/adddb@{BOT_USERNAME}"), None);
+    let sent = fake.wait_for_sent(group, 3, WAIT).await.expect("an answer");
+    assert!(
+        sent[2].text.starts_with("Add databases in a private chat"),
+        "{}",
+        sent[2].text
+    );
+    // A bare mention gets a prompt; a reply to the bot is for it too.
+    fake.send_group_text(group, 6002, "Ann", &format!("@{BOT_USERNAME}"), None);
+    let sent = fake.wait_for_sent(group, 4, WAIT).await.expect("an answer");
+    assert_eq!(sent[3].text, "Yes? Ask me a question about your data.");
+    fake.send_group_text(
+        group,
+        6002,
+        "Ann",
+        "how many orders?",
+        Some(sent[3].message_id),
+    );
+    // The question's status message, then its answer in place (here: why it cannot be answered).
+    let sent = fake.wait_for_sent(group, 6, WAIT).await.expect("an answer");
+    assert_eq!(sent[4].text, "Reading your question…");
+    assert_eq!(sent[5].method.to_ascii_lowercase(), "editmessagetext");
+    assert_eq!(
+        in_group().len(),
+        6,
+        "the plain talk and the other bot's command got nothing"
+    );
+
+    // /admin: the operators only; /help shows it only to them.
+    let refused = say(&fake, 6002, "Ann", "/admin stats").await.text;
+    assert!(
+        refused.starts_with("Only Tabletalk's operators"),
+        "{refused}"
+    );
+    assert!(!say(&fake, 6002, "Ann", "/help")
+        .await
+        .text
+        .contains("/admin"));
+    let stats = say(&fake, 6001, "Ops", "/admin stats").await.text;
+    assert!(
+        stats.contains("Organizations: 0") && stats.contains("People: 2"),
+        "{stats}"
+    );
+    assert!(say(&fake, 6001, "Ops", "/help")
+        .await
+        .text
+        .contains("/admin"));
+
+    shutdown
+        .shutdown()
+        .expect("the dispatcher is running")
+        .await;
+    running.await.expect("dispatcher stops cleanly");
+}

@@ -352,6 +352,16 @@ impl BudgetState {
     }
 }
 
+/// What the operators see with the bot's `/admin stats`: counts only,
+/// nothing of any organization's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminStats {
+    pub organizations: i64,
+    pub users: i64,
+    pub questions_today: i64,
+    pub cost_today: Usd,
+}
+
 /// One page of the conversations list, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationPage {

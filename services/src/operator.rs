@@ -73,3 +73,46 @@ pub async fn add_member(
     let owner = access::caller(store, owner_id).await?;
     members::add_with_credentials(store, &owner, user_id).await
 }
+
+/// Whether `user_id` is one of the operators' Telegram ids (`TABLETALK_ADMIN_IDS`).
+pub fn is_admin(state: &crate::AppState, user_id: UserId) -> bool {
+    state.config.admin_ids.contains(&user_id)
+}
+
+/// Totals across the installation for the operators (`/admin stats`):
+/// organizations, people, questions and cost today. Counts only; refused to
+/// anyone not in `TABLETALK_ADMIN_IDS`.
+pub async fn admin_stats(
+    state: &crate::AppState,
+    user_id: UserId,
+    today: models::Day,
+) -> Result<models::costs::AdminStats, AppError> {
+    if !is_admin(state, user_id) {
+        return Err(AppError::forbidden(
+            "Only Tabletalk's operators may see this (their Telegram ids are in TABLETALK_ADMIN_IDS).",
+        ));
+    }
+    let pool = state.store.pool();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await
+            .map_err(internal("counting for the operators"))
+    };
+    let organizations = count("SELECT COUNT(*) FROM organizations").await?;
+    let users = count("SELECT COUNT(*) FROM telegram_users").await?;
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(conversations), 0) AS BIGINT), CAST(COALESCE(SUM(total_cost), 0) AS BIGINT) \
+         FROM usage_daily_org WHERE day = $1",
+    )
+    .bind(today.0)
+    .fetch_one(pool)
+    .await
+    .map_err(internal("summing today's usage"))?;
+    Ok(models::costs::AdminStats {
+        organizations,
+        users,
+        questions_today: row.try_get(0).map_err(internal("decoding today's usage"))?,
+        cost_today: models::Usd(row.try_get(1).map_err(internal("decoding today's usage"))?),
+    })
+}

@@ -123,6 +123,42 @@ impl FakeTelegram {
     /// A person (`user_id`, in a private chat of the same id) writes `text`
     /// to the bot; returns the message's id.
     pub fn send_text(&self, user_id: i64, first_name: &str, text: &str) -> i64 {
+        let chat = json!({"id": user_id, "type": "private", "first_name": first_name});
+        self.push_message(user_id, first_name, chat, text, None)
+    }
+
+    /// A person writes `text` in the group `chat_id` (negative, as Telegram's
+    /// are), maybe as a reply to the bot's message `reply_to`; returns the
+    /// message's id.
+    pub fn send_group_text(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        first_name: &str,
+        text: &str,
+        reply_to: Option<i64>,
+    ) -> i64 {
+        let chat = json!({"id": chat_id, "type": "group", "title": "Team chat"});
+        let reply = reply_to.map(|id| {
+            json!({
+                "message_id": id,
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+                "chat": chat.clone(),
+                "date": unix_now(),
+                "text": "(the bot's earlier message)",
+            })
+        });
+        self.push_message(user_id, first_name, chat, text, reply)
+    }
+
+    fn push_message(
+        &self,
+        user_id: i64,
+        first_name: &str,
+        chat: Value,
+        text: &str,
+        reply_to: Option<Value>,
+    ) -> i64 {
         let mut inner = self.shared.lock();
         let update_id = inner.next_update_id;
         inner.next_update_id += 1;
@@ -131,10 +167,13 @@ impl FakeTelegram {
         let mut message = json!({
             "message_id": message_id,
             "from": {"id": user_id, "is_bot": false, "first_name": first_name, "language_code": "en"},
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "chat": chat,
             "date": unix_now(),
             "text": text,
         });
+        if let Some(reply) = reply_to {
+            message["reply_to_message"] = reply;
+        }
         if text.starts_with('/') {
             let len = text
                 .split_whitespace()

@@ -37,7 +37,10 @@ pub async fn start(state: &AppState, msg: &Message, payload: &str) -> Result<Str
 /// /help: the commands the caller's role may use.
 pub async fn help(state: &AppState, msg: &Message) -> Result<String, AppError> {
     let caller = super::caller_of(state, msg).await?;
-    Ok(text::help(caller.role))
+    let admin = caller
+        .user_id
+        .is_some_and(|id| services::operator::is_admin(state, id));
+    Ok(text::help(caller.role, admin))
 }
 
 /// /dashboard: new dashboard credentials (the old password stops working),
@@ -73,4 +76,18 @@ pub async fn email(state: &AppState, msg: &Message, address: &str) -> Result<Str
 /// A command the bot does not know.
 pub fn unknown_command() -> String {
     text::unknown_command().to_owned()
+}
+
+/// /admin stats (operators only).
+pub async fn admin(state: &AppState, msg: &Message, args: &str) -> Result<String, AppError> {
+    let user_id =
+        super::sender_id(msg).ok_or_else(|| AppError::bad_request("Who sent this is unknown."))?;
+    let today = models::Day::of_unix(services::clock::now());
+    let stats = services::operator::admin_stats(state, user_id, today).await?;
+    match args.trim() {
+        "" | "stats" => Ok(text::admin_stats(&stats)),
+        other => Err(AppError::bad_request(format!(
+            "/admin knows \"stats\" only, not {other:?}."
+        ))),
+    }
 }

@@ -14,6 +14,18 @@ use services::AppState;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+/// Whether a text looks like a connection string holding a password (a URL
+/// with a user part, or an ADO-style `Password=`): such a message must not
+/// stay in a chat.
+pub fn looks_secret(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("password=")
+        || lower.contains("pwd=")
+        || lower.split_whitespace().any(|w| {
+            w.contains("://") && w.split("://").nth(1).is_some_and(|rest| rest.contains('@'))
+        })
+}
+
 /// A kind button: `adddb:kind:postgres`.
 pub const KIND: &str = "adddb:kind:";
 
@@ -212,4 +224,22 @@ pub async fn cancel(dialogue: &AddDbDialogue) -> Result<String, AppError> {
     }
     dialogue.exit().await?;
     Ok("Stopped: no database was added.".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_secret;
+
+    #[test]
+    fn connection_strings_with_passwords_are_recognised() {
+        assert!(looks_secret("postgres://reader:pw@db.example.com/sales"));
+        assert!(looks_secret("here: mysql://u:p@h/db thanks"));
+        assert!(looks_secret(
+            "Server=h,1433;Database=d;User Id=u;Password=x"
+        ));
+        assert!(looks_secret("server=h;uid=u;pwd=x"));
+        assert!(!looks_secret("sqlite://sales.db"));
+        assert!(!looks_secret("what is on https://example.com/page?"));
+        assert!(!looks_secret("how many orders shipped last week?"));
+    }
 }

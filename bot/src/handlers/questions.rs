@@ -7,13 +7,63 @@ use models::ask::AskRequest;
 use models::costs::Channel;
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{ChatAction, ParseMode};
+use teloxide::types::{ChatAction, Me, ParseMode};
 
-/// Answers `msg`'s text as a question.
-pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message) -> anyhow::Result<()> {
-    let (Some(user_id), Some(question)) = (super::sender_id(msg), msg.text()) else {
+/// The question in a message: all of a private chat's text; in a group,
+/// only a message that mentions the bot (the mention taken out) or replies
+/// to it — the rest of the group's talk is not for the bot.
+pub fn addressed(msg: &Message, me: &Me) -> Option<String> {
+    let text = msg.text()?;
+    if msg.chat.is_private() {
+        return Some(text.to_owned());
+    }
+    let mention = format!("@{}", me.username());
+    if text.to_lowercase().contains(&mention.to_lowercase()) {
+        let lower = text.to_lowercase();
+        let at = lower.find(&mention.to_lowercase())?;
+        let without = format!("{}{}", &text[..at], &text[at + mention.len()..]);
+        return Some(without.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    let replied_to_bot = msg
+        .reply_to_message()
+        .and_then(|r| r.from.as_ref())
+        .is_some_and(|u| u.id == me.id);
+    replied_to_bot.then(|| text.to_owned())
+}
+
+/// A connection string posted in a group: deleted if the bot may, and the
+/// person told to use a private chat.
+pub async fn guard_group(bot: &TgBot, msg: &Message) -> anyhow::Result<bool> {
+    if msg.chat.is_private() || !msg.text().is_some_and(super::adddb::looks_secret) {
+        return Ok(false);
+    }
+    let deleted = bot.delete_message(msg.chat.id, msg.id).await.is_ok();
+    let said = if deleted {
+        "I deleted a message that looked like a connection string with a password. Add databases in a private chat with me (/adddb), never in a group — and change that password, since others saw it."
+    } else {
+        "That message looks like a connection string with a password. Delete it and change the password: add databases in a private chat with me (/adddb), never in a group."
+    };
+    bot.send_message(msg.chat.id, said).await?;
+    Ok(true)
+}
+
+/// Answers `msg`'s text as a question (see [`addressed`]).
+pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyhow::Result<()> {
+    if guard_group(bot, msg).await? {
+        return Ok(());
+    }
+    let (Some(user_id), Some(question)) = (super::sender_id(msg), addressed(msg, me)) else {
         return Ok(());
     };
+    if question.trim().is_empty() {
+        return super::reply(
+            bot,
+            msg,
+            Ok::<_, models::AppError>("Yes? Ask me a question about your data.".to_owned()),
+        )
+        .await;
+    }
+    let question = question.as_str();
     let caller = match services::access::caller(&state.store, user_id).await {
         Ok(caller) => caller,
         Err(err) => return super::reply(bot, msg, Err::<String, _>(err)).await,
