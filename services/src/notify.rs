@@ -14,6 +14,14 @@ pub enum Kind {
     MemberAdded,
     /// An email result was sent after a retry, or could not be sent at all.
     Email,
+    /// Someone joined the owner's organization.
+    MemberJoined,
+    /// Someone left the owner's organization.
+    MemberLeft,
+    /// The user was removed from their organization.
+    MemberRemoved,
+    /// An organization database was added or removed (to its members).
+    DatabaseChanged,
 }
 
 impl Kind {
@@ -21,6 +29,10 @@ impl Kind {
         match self {
             Kind::MemberAdded => "member_added",
             Kind::Email => "email",
+            Kind::MemberJoined => "member_joined",
+            Kind::MemberLeft => "member_left",
+            Kind::MemberRemoved => "member_removed",
+            Kind::DatabaseChanged => "database_changed",
         }
     }
 }
@@ -42,6 +54,50 @@ pub fn member_added_text(org_name: &str) -> String {
         "You were added to the organization \u{201c}{org_name}\u{201d} on Tabletalk. \
          For your dashboard sign-in, send /dashboard to me here in this private chat."
     )
+}
+
+/// How a person is named in a notification: their first name, and
+/// @username when they have one.
+pub async fn name_of(tx: &mut Tx, user_id: UserId) -> Result<String, sqlx::Error> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT first_name, username FROM telegram_users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match row {
+        Some((first, Some(username))) => format!("{first} (@{username})"),
+        Some((first, None)) => first,
+        None => format!("user {user_id}"),
+    })
+}
+
+/// An organization's name and owner, read in the transaction.
+pub async fn org_of(tx: &mut Tx, org_id: &str) -> Result<(String, UserId), sqlx::Error> {
+    sqlx::query_as("SELECT name, owner_id FROM organizations WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Tells every member of an organization but `except` (who made the change).
+pub async fn enqueue_members(
+    tx: &mut Tx,
+    org_id: &str,
+    except: UserId,
+    kind: Kind,
+    text: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let members: Vec<(UserId,)> =
+        sqlx::query_as("SELECT user_id FROM organization_members WHERE org_id = $1 AND user_id <> $2 ORDER BY user_id")
+            .bind(org_id)
+            .bind(except)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (member,) in members {
+        enqueue(tx, member, kind, text, now).await?;
+    }
+    Ok(())
 }
 
 /// Adds a notification inside the caller's transaction.

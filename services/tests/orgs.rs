@@ -823,3 +823,105 @@ async fn an_owner_of_one_organization_cannot_touch_another() {
         );
     }
 }
+
+/// Everyone concerned hears of a change, whoever made it and wherever (the
+/// bot, the dashboard, the CLI): the owner when someone joins or leaves, a
+/// member when removed, the members (not the one who did it) when an
+/// organization database is added or removed. Rows in the outbox, written
+/// with the change.
+#[tokio::test]
+async fn changes_are_told_to_the_people_they_concern() {
+    for db in TestDb::all().await {
+        let targets = tempfile::tempdir().expect("tempdir");
+        let dir = ("TABLETALK_SQLITE_DIR", targets.path().display().to_string());
+        let state = testkit::app::state(&db, &[dir]).await;
+        let store = state.store.clone();
+        let (owner, _, _) = org_with_owner(&store, 1, "Acme").await;
+        let told = |store: Store| async move {
+            services::notify::pending(&store, 100)
+                .await
+                .expect("outbox")
+                .into_iter()
+                .map(|p| (p.telegram_user_id, p.kind, p.text))
+                .collect::<Vec<_>>()
+        };
+        let invite = invitations::create(&store, &owner, 5, 1)
+            .await
+            .expect("invitation");
+        for (id, name) in [(50, "Nia"), (51, "Oto")] {
+            let person = person(&store, id, name).await;
+            invitations::join(&store, &person, invite.code.as_str())
+                .await
+                .expect("joined");
+        }
+        let outbox = told(store.clone()).await;
+        assert_eq!(outbox.len(), 2, "{}: {outbox:?}", db.kind);
+        assert!(outbox
+            .iter()
+            .all(|(to, kind, _)| *to == 1 && kind == "member_joined"));
+        assert!(
+            outbox[0]
+                .2
+                .starts_with("Nia (@Nia_tg) joined \u{201c}Acme\u{201d}"),
+            "{}",
+            outbox[0].2
+        );
+
+        let owner = access::caller(&store, 1).await.expect("owner");
+        testkit::app::sqlite_database(
+            &state,
+            &owner,
+            targets.path(),
+            "sales.db",
+            testkit::app::TINY_SHOP,
+        )
+        .await;
+        let outbox = told(store.clone()).await;
+        let added: Vec<_> = outbox
+            .iter()
+            .filter(|(_, k, _)| k == "database_changed")
+            .collect();
+        assert_eq!(
+            added.iter().map(|(to, _, _)| *to).collect::<Vec<_>>(),
+            [50, 51],
+            "{}",
+            db.kind
+        );
+        assert!(
+            added[0]
+                .2
+                .contains("added the database \u{201c}sales\u{201d}"),
+            "{}",
+            added[0].2
+        );
+
+        let oto = access::caller(&store, 51).await.expect("Oto");
+        members::leave(&store, &oto).await.expect("left");
+        members::remove(&store, &owner, 50).await.expect("removed");
+        let outbox = told(store.clone()).await;
+        let last: Vec<_> = outbox.iter().rev().take(2).collect();
+        assert_eq!(
+            (last[1].0, last[1].1.as_str()),
+            (1, "member_left"),
+            "{}",
+            db.kind
+        );
+        assert!(last[1].2.starts_with("Oto (@Oto_tg) left"), "{}", last[1].2);
+        assert_eq!((last[0].0, last[0].1.as_str()), (50, "member_removed"));
+        assert!(last[0]
+            .2
+            .contains("You were removed from the organization \u{201c}Acme\u{201d}"));
+
+        // With no members left, removing the database tells nobody.
+        let before = told(store.clone()).await.len();
+        let id = services::targets::databases::list(&state, &owner)
+            .await
+            .expect("list")[0]
+            .connection_id
+            .clone();
+        services::targets::databases::remove(&state, &owner, &id)
+            .await
+            .expect("removed");
+        assert_eq!(told(store.clone()).await.len(), before, "{}", db.kind);
+    }
+}

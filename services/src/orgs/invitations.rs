@@ -242,6 +242,21 @@ pub async fn join(
     let organization = super::find(&mut *tx, &org_id)
         .await?
         .ok_or_else(|| AppError::not_found("The invitation's organization no longer exists."))?;
+    let who = crate::notify::name_of(&mut tx, user_id)
+        .await
+        .map_err(internal("naming a new member"))?;
+    crate::notify::enqueue(
+        &mut tx,
+        organization.owner_id,
+        crate::notify::Kind::MemberJoined,
+        &format!(
+            "{who} joined \u{201c}{}\u{201d} with an invitation.",
+            organization.name
+        ),
+        now,
+    )
+    .await
+    .map_err(internal("queueing a notification"))?;
     tx.commit().await.map_err(internal("committing a join"))?;
     tracing::info!(org = %org_id, "member joined with an invitation");
     Ok((organization, creds))

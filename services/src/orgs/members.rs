@@ -186,6 +186,20 @@ pub async fn remove(store: &Store, caller: &Caller, user_id: UserId) -> Result<(
         Some(_) => {}
     }
     detach(&mut tx, &org_id, user_id).await?;
+    let (org_name, _) = notify::org_of(&mut tx, org_id.as_str())
+        .await
+        .map_err(internal("reading an organization"))?;
+    notify::enqueue(
+        &mut tx,
+        user_id,
+        notify::Kind::MemberRemoved,
+        &format!(
+            "You were removed from the organization \u{201c}{org_name}\u{201d} on Tabletalk: its databases and your dashboard sign-in no longer work for you. Send /createorg to found one, or /join <code> to join another."
+        ),
+        crate::clock::now(),
+    )
+    .await
+    .map_err(internal("queueing a notification"))?;
     audit::record(
         &mut tx,
         Some(actor),
@@ -219,6 +233,21 @@ pub async fn leave(store: &Store, caller: &Caller) -> Result<(), AppError> {
         .map_err(internal("starting a transaction"))?;
     let (org_id, user_id) = require_in_tx(&mut tx, caller, Action::LeaveOrg).await?;
     detach(&mut tx, &org_id, user_id).await?;
+    let (org_name, owner) = notify::org_of(&mut tx, org_id.as_str())
+        .await
+        .map_err(internal("reading an organization"))?;
+    let who = notify::name_of(&mut tx, user_id)
+        .await
+        .map_err(internal("naming a member"))?;
+    notify::enqueue(
+        &mut tx,
+        owner,
+        notify::Kind::MemberLeft,
+        &format!("{who} left \u{201c}{org_name}\u{201d}."),
+        crate::clock::now(),
+    )
+    .await
+    .map_err(internal("queueing a notification"))?;
     audit::record(
         &mut tx,
         Some(user_id),

@@ -306,6 +306,16 @@ async fn store_new(
             .await
             .map_err(internal("linking a database to its organization"))?;
     }
+    if let Some(org_id) = &org_id {
+        tell_members(
+            &mut tx,
+            org_id,
+            user_id,
+            &format!("added the database \u{201c}{name}\u{201d}; choose it with /selectdb."),
+            now,
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         Some(user_id),
@@ -442,6 +452,13 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Res
     if deleted == 0 {
         return Err(not_found());
     }
+    if let Some(org_id) = &org_id {
+        let text = format!(
+            "removed the database \u{201c}{}\u{201d}; questions no longer go to it (if it was your active one, choose another with /selectdb).",
+            s.name
+        );
+        tell_members(&mut tx, org_id, user_id, &text, crate::clock::now()).await?;
+    }
     audit::record(
         &mut tx,
         Some(user_id),
@@ -526,6 +543,34 @@ async fn note_failure(state: &AppState, id: &ConnectionId, e: &TargetError) {
     if let Err(err) = noted {
         tracing::warn!(error = %err, "could not note a database's failure");
     }
+}
+
+/// Tells an organization's members (but the one who did it) that `who did`:
+/// "Olga (@olga) added the database “Sales” to “Acme”; ...".
+async fn tell_members(
+    tx: &mut crate::store::Tx,
+    org_id: &models::OrgId,
+    actor: UserId,
+    did: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let queue = internal("queueing a notification");
+    let who = crate::notify::name_of(tx, actor)
+        .await
+        .map_err(internal("naming a member"))?;
+    let (org_name, _) = crate::notify::org_of(tx, org_id.as_str())
+        .await
+        .map_err(internal("reading an organization"))?;
+    crate::notify::enqueue_members(
+        tx,
+        org_id.as_str(),
+        actor,
+        crate::notify::Kind::DatabaseChanged,
+        &format!("In \u{201c}{org_name}\u{201d}, {who} {did}"),
+        now,
+    )
+    .await
+    .map_err(queue)
 }
 
 /// The organization's databases whose last attempt failed: (name, error,
