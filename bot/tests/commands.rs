@@ -411,3 +411,57 @@ async fn in_a_group_only_what_is_addressed_to_the_bot_is_answered_and_secrets_ar
         .await;
     running.await.expect("dispatcher stops cleanly");
 }
+
+/// A burst of 100 messages from 20 people at once: every one is answered or
+/// refused with a reason (questions here have no model configured, so each
+/// is refused in place, saying what to set); none is lost.
+#[tokio::test]
+async fn a_burst_of_100_messages_from_20_people_is_answered_in_full() {
+    services::telemetry::init_for_tests();
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let targets = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let state = bot_for(&db, &fake, targets.path()).await;
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+    let people: Vec<i64> = (0..20).map(|i| 9_000 + i).collect();
+    let messages = [
+        "/stats",
+        "how many orders?",
+        "/history",
+        "and last week?",
+        "top products",
+    ];
+    for text in messages {
+        for id in &people {
+            fake.send_text(*id, "P", text);
+        }
+    }
+    for id in &people {
+        // Two commands answered, three questions each a status message then its outcome.
+        let sent = fake
+            .wait_for_sent(*id, 8, Duration::from_secs(90))
+            .await
+            .expect("every message answered");
+        let texts: Vec<&str> = sent.iter().map(|s| s.text.as_str()).collect();
+        assert!(texts[0].starts_with("Your usage"), "{texts:?}");
+        let edits: Vec<&Sent> = sent
+            .iter()
+            .filter(|s| s.method.eq_ignore_ascii_case("editMessageText"))
+            .collect();
+        assert_eq!(edits.len(), 3, "{id}: {texts:?}");
+        assert!(edits
+            .iter()
+            .all(|e| !e.text.is_empty() && e.text != "Reading your question…"));
+        assert!(
+            texts.iter().any(|t| t.contains("not asked anything yet")),
+            "{texts:?}"
+        );
+    }
+    shutdown
+        .shutdown()
+        .expect("the dispatcher is running")
+        .await;
+    running.await.expect("dispatcher stops cleanly");
+}
