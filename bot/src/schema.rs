@@ -59,8 +59,7 @@ fn messages() -> UpdateHandler<anyhow::Error> {
                 msg.text().is_some_and(|t| {
                     t.starts_with('/')
                         && (msg.chat.is_private()
-                            || t.to_lowercase()
-                                .contains(&format!("@{}", me.username().to_lowercase())))
+                            || questions::without_mention(t, me.username()).is_some())
                 })
             })
             .endpoint(|bot: TgBot, msg: Message| async move {

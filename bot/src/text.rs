@@ -220,7 +220,7 @@ pub fn org_info(o: &models::org::OrgOverview) -> String {
             Some(b) => out.push_str(&format!(
                 " of a {} budget ({})",
                 money(b),
-                models::format::percent(spent.units() as f64, b.units() as f64)
+                models::format::share(spent, b)
             )),
             None => out.push_str(" (no monthly budget set)"),
         }
@@ -344,8 +344,7 @@ pub fn costs(
     by_stage: &[models::costs::CostRow],
     budget: Option<models::Usd>,
 ) -> String {
-    use models::format::{integer, money, percent};
-    let whole = totals.total_cost.units() as f64;
+    use models::format::{integer, money, share};
     let mut out = format!(
         "This month: {} for {} question{} ({} model calls)",
         money(totals.total_cost),
@@ -357,7 +356,7 @@ pub fn costs(
         Some(b) => out.push_str(&format!(
             "\nBudget: {} ({} used)",
             money(b),
-            percent(totals.total_cost.units() as f64, b.units() as f64)
+            share(totals.total_cost, b)
         )),
         None => out.push_str("\nNo monthly budget set (the dashboard's Settings page sets one)."),
     }
@@ -371,7 +370,7 @@ pub fn costs(
                 "\n• {}: {} ({}, {} calls)",
                 r.label,
                 money(r.totals.total_cost),
-                percent(r.totals.total_cost.units() as f64, whole),
+                share(r.totals.total_cost, totals.total_cost),
                 integer(r.totals.calls)
             ));
         }

@@ -7,20 +7,13 @@ use services::AppState;
 use sqlx::Connection;
 use std::time::Duration;
 use testkit::db::TestDb;
-use testkit::telegram::{FakeTelegram, Sent, TEST_TOKEN};
+use testkit::telegram::{FakeTelegram, Sent};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn bot_for(db: &TestDb, fake: &FakeTelegram, targets: &std::path::Path) -> AppState {
-    testkit::app::state(
-        db,
-        &[
-            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", fake.api_url.clone()),
-            ("TABLETALK_SQLITE_DIR", targets.display().to_string()),
-        ],
-    )
-    .await
+    let dir = ("TABLETALK_SQLITE_DIR", targets.display().to_string());
+    fake.bot_state(db, &[dir]).await
 }
 
 /// Sends `text`; returns its message id and the bot's next message to the chat.

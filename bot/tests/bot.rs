@@ -6,11 +6,7 @@ use testkit::db::TestDb;
 use testkit::telegram::{FakeTelegram, TEST_TOKEN};
 
 async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
-    let pairs = [
-        ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-        ("TELEGRAM_API_URL", fake.api_url.clone()),
-    ];
-    testkit::app::state(db, &pairs).await
+    fake.bot_state(db, &[]).await
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use services::AppState;
 use std::time::Duration;
 use testkit::db::TestDb;
-use testkit::telegram::{FakeTelegram, Sent, BOT_USERNAME, TEST_TOKEN};
+use testkit::telegram::{FakeTelegram, Sent, BOT_USERNAME};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -55,15 +55,8 @@ fn buttons(sent: &Sent) -> Vec<(String, String)> {
 }
 
 async fn bot_for(db: &TestDb, fake: &FakeTelegram, targets: &std::path::Path) -> AppState {
-    testkit::app::state(
-        db,
-        &[
-            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", fake.api_url.clone()),
-            ("TABLETALK_SQLITE_DIR", targets.display().to_string()),
-        ],
-    )
-    .await
+    let dir = ("TABLETALK_SQLITE_DIR", targets.display().to_string());
+    fake.bot_state(db, &[dir]).await
 }
 
 #[tokio::test]
@@ -310,16 +303,15 @@ async fn in_a_group_only_what_is_addressed_to_the_bot_is_answered_and_secrets_ar
     let fake = FakeTelegram::start().await.expect("fake Bot API starts");
     let targets = tempfile::tempdir().expect("tempdir");
     let db = TestDb::sqlite();
-    let state = testkit::app::state(
-        &db,
-        &[
-            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", fake.api_url.clone()),
-            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
-            ("TABLETALK_ADMIN_IDS", "6001".to_owned()),
-        ],
-    )
-    .await;
+    let state = fake
+        .bot_state(
+            &db,
+            &[
+                ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+                ("TABLETALK_ADMIN_IDS", "6001".to_owned()),
+            ],
+        )
+        .await;
     let mut dispatcher = bot::dispatcher(state.clone()).await.expect("bot connects");
     let shutdown = dispatcher.shutdown_token();
     let running = tokio::spawn(async move { dispatcher.dispatch().await });

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 use testkit::db::TestDb;
-use testkit::telegram::{Failure, FakeTelegram, TEST_TOKEN};
+use testkit::telegram::{Failure, FakeTelegram};
 
 async fn outbox_row(
     store: &services::Store,
@@ -50,14 +50,7 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
     services::telemetry::init_for_tests();
     for db in TestDb::all().await {
         let fake = FakeTelegram::start().await.expect("fake Bot API starts");
-        let state = testkit::app::state(
-            &db,
-            &[
-                ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-                ("TELEGRAM_API_URL", fake.api_url.clone()),
-            ],
-        )
-        .await;
+        let state = fake.bot_state(&db, &[]).await;
         let store = state.store.clone();
         let (mia, bo, old) = (8002, 8003, 8004);
         let (owner, _) = testkit::app::org(&store, 8001, "Acme").await;

@@ -115,6 +115,11 @@ pub fn relative(then: i64, now: i64) -> String {
     }
 }
 
+/// `part`'s share of `whole` in money, as [`percent`] writes it.
+pub fn share(part: Usd, whole: Usd) -> String {
+    percent(part.units() as f64, whole.units() as f64)
+}
+
 fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

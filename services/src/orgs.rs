@@ -158,10 +158,12 @@ pub async fn overview(
     .map_err(internal("reading a join date"))?
     .unwrap_or(organization.created_at);
     let (month_spend, budget, story, own) = if allowed(caller.role, Action::ViewCosts) {
+        // The story already holds the month's spend and the budget.
+        let story = crate::costs::story::month(state, caller, today).await?;
         (
-            Some(crate::costs::budget::month_spend(store, &organization.org_id, today).await?),
-            crate::costs::budget::get(store, caller).await?,
-            Some(crate::costs::story::month(state, caller, today).await?),
+            Some(story.this_month.total_cost),
+            story.budget,
+            Some(story),
             None,
         )
     } else {

@@ -3,8 +3,10 @@
 //! It answers `https://api.telegram.org/bot<token>/<method>` style requests at
 //! `http://127.0.0.1:<port>/bot<token>/<method>`: getMe, getUpdates (long
 //! polling with offsets), getWebhookInfo, deleteWebhook, setMyCommands, sendChatAction,
-//! sendMessage and editMessageText. A test injects updates as if a person wrote
-//! to the bot, and reads what the bot sent. Other methods answer 404 as the
+//! sendMessage (with scripted 429/403/500 answers), editMessageText,
+//! editMessageReplyMarkup, deleteMessage and answerCallbackQuery. A test
+//! injects updates as if a person wrote to the bot (privately or in a group)
+//! or pressed a button, and reads what the bot sent. Other methods answer 404 as the
 //! real API does, and a wrong token answers 401.
 
 use axum::body::Bytes;
@@ -118,6 +120,21 @@ impl FakeTelegram {
             shared,
             server,
         })
+    }
+
+    /// The state of a bot that talks to this fake (its token and URL), over
+    /// the store of `db`, with `extra` settings.
+    pub async fn bot_state(
+        &self,
+        db: &crate::db::TestDb,
+        extra: &[(&str, String)],
+    ) -> services::AppState {
+        let mut env = vec![
+            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", self.api_url.clone()),
+        ];
+        env.extend(extra.iter().cloned());
+        crate::app::state(db, &env).await
     }
 
     /// A person (`user_id`, in a private chat of the same id) writes `text`

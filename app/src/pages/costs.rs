@@ -11,18 +11,21 @@ use models::{DayRange, Preset};
 
 type Range = (Option<String>, Option<String>);
 
+/// `from=2026-11-01&to=2026-11-28`: the ends a range has (empty for all time).
+fn ends(range: &Range) -> String {
+    [("from", &range.0), ("to", &range.1)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The page's address for a range: `?range=all` for all time, otherwise the
 /// ends given (`?from=2026-11-01&to=2026-11-28`).
 fn href(range: &Range) -> String {
-    match range {
-        (None, None) => "/costs?range=all".to_owned(),
-        (from, to) => {
-            let ends: Vec<String> = [("from", from), ("to", to)]
-                .into_iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-                .collect();
-            format!("/costs?{}", ends.join("&"))
-        }
+    match ends(range).as_str() {
+        "" => "/costs?range=all".to_owned(),
+        query => format!("/costs?{query}"),
     }
 }
 
@@ -76,17 +79,9 @@ pub fn CostsPage() -> impl IntoView {
         }
     };
     let data = Resource::new(move || range.get(), |(f, t)| costs_page(f, t));
-    let csv_href = move || {
-        let (f, t) = range.get();
-        let ends: Vec<String> = [("from", f), ("to", t)]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
-            .collect();
-        if ends.is_empty() {
-            "/dashboard/costs/export.csv".to_owned()
-        } else {
-            format!("/dashboard/costs/export.csv?{}", ends.join("&"))
-        }
+    let csv_href = move || match ends(&range.get()).as_str() {
+        "" => "/dashboard/costs/export.csv".to_owned(),
+        query => format!("/dashboard/costs/export.csv?{query}"),
     };
     let current = move || {
         let (f, t) = range.get();
@@ -158,18 +153,14 @@ fn InputOutput(t: CostTotals, chart: Option<ChartData>, whole: models::Usd) -> i
                     <table class="compact" data-testid="split-table">
                         <thead><tr><th></th><th class="num">"Tokens"</th><th class="num">"Cost"</th><th class="num">"Share"</th></tr></thead>
                         <tbody>
-                            <tr><td>"Input"</td><td class="num"><Count n=t.input_tokens /></td><td class="num"><Money amount=t.input_cost /></td><td class="num">{share(t.input_cost, whole)}</td></tr>
-                            <tr><td>"Output"</td><td class="num"><Count n=t.output_tokens /></td><td class="num"><Money amount=t.output_cost /></td><td class="num">{share(t.output_cost, whole)}</td></tr>
+                            <tr><td>"Input"</td><td class="num"><Count n=t.input_tokens /></td><td class="num"><Money amount=t.input_cost /></td><td class="num">{models::format::share(t.input_cost, whole)}</td></tr>
+                            <tr><td>"Output"</td><td class="num"><Count n=t.output_tokens /></td><td class="num"><Money amount=t.output_cost /></td><td class="num">{models::format::share(t.output_cost, whole)}</td></tr>
                         </tbody>
                     </table>
                 </details>
             </section>
     }
     .into_any()
-}
-
-fn share(part: models::Usd, whole: models::Usd) -> String {
-    models::format::percent(part.units() as f64, whole.units() as f64)
 }
 
 #[component]
@@ -267,7 +258,7 @@ fn RowsTable(
                             <td class="num col-count"><Count n /></td>
                             <td class="num col-tokens" title=split>{models::format::integer(tokens)}</td>
                             <td class="num"><Money amount=r.totals.total_cost /></td>
-                            <td class="num">{share(r.totals.total_cost, whole)}</td>
+                            <td class="num">{models::format::share(r.totals.total_cost, whole)}</td>
                         </tr>
                     }
                 }).collect_view()}

@@ -5,7 +5,7 @@ use crate::components::money::Money;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use models::costs::{BudgetState, CostRow, MonthStory, OwnTotals};
-use models::format::{integer, money, percent};
+use models::format::{integer, money, percent, share};
 use models::org::OrgOverview;
 use models::targets::DatabaseInfo;
 use models::Usd;
@@ -250,14 +250,14 @@ fn Top(title: &'static str, testid: &'static str, rows: Vec<CostRow>, whole: Usd
                 view! {
                     <ol class="top">
                         {rows.into_iter().map(|r| {
-                            let share = r.totals.total_cost.percent_of(whole).unwrap_or(0.0);
+                            let bar = r.totals.total_cost.percent_of(whole).unwrap_or(0.0);
                             view! {
                                 <li>
                                     <span class="top-label">{r.label.clone()}</span>
                                     <span class="num"><Money amount=r.totals.total_cost /></span>
-                                    <span class="num muted small">{percent(r.totals.total_cost.units() as f64, whole.units() as f64)}</span>
+                                    <span class="num muted small">{share(r.totals.total_cost, whole)}</span>
                                     <svg class="share" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true">
-                                        <rect x="0" y="0" height="1" width=format!("{:.1}", share.clamp(0.0, 100.0)) />
+                                        <rect x="0" y="0" height="1" width=format!("{:.1}", bar.clamp(0.0, 100.0)) />
                                     </svg>
                                 </li>
                             }

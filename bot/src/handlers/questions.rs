@@ -17,18 +17,25 @@ pub fn addressed(msg: &Message, me: &Me) -> Option<String> {
     if msg.chat.is_private() {
         return Some(text.to_owned());
     }
-    let mention = format!("@{}", me.username());
-    if text.to_lowercase().contains(&mention.to_lowercase()) {
-        let lower = text.to_lowercase();
-        let at = lower.find(&mention.to_lowercase())?;
-        let without = format!("{}{}", &text[..at], &text[at + mention.len()..]);
-        return Some(without.split_whitespace().collect::<Vec<_>>().join(" "));
+    if let Some(question) = without_mention(text, me.username()) {
+        return Some(question);
     }
     let replied_to_bot = msg
         .reply_to_message()
         .and_then(|r| r.from.as_ref())
         .is_some_and(|u| u.id == me.id);
     replied_to_bot.then(|| text.to_owned())
+}
+
+/// `text` with the first `@username` taken out (case aside), when it has one.
+/// Matched on ASCII case only: usernames are ASCII, and ASCII case keeps
+/// every byte where it was (full Unicode lowercasing can move them, and the
+/// cut would land inside a character).
+pub fn without_mention(text: &str, username: &str) -> Option<String> {
+    let mention = format!("@{}", username.to_ascii_lowercase());
+    let at = text.to_ascii_lowercase().find(&mention)?;
+    let rest = format!("{}{}", &text[..at], &text[at + mention.len()..]);
+    Some(rest.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A connection string posted in a group: deleted if the bot may, and the
@@ -109,4 +116,27 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
         None => edit.await?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_mention;
+
+    #[test]
+    fn a_mention_is_taken_out_whatever_the_text_around_it() {
+        assert_eq!(
+            without_mention("@Tabletalk_Bot sales by region?", "tabletalk_bot").as_deref(),
+            Some("sales by region?")
+        );
+        assert_eq!(
+            without_mention("@tabletalk_bot", "tabletalk_bot").as_deref(),
+            Some("")
+        );
+        // Letters whose lowercase is longer in bytes before the mention.
+        assert_eq!(
+            without_mention("İİİ sales in İstanbul @tabletalk_bot?", "tabletalk_bot").as_deref(),
+            Some("İİİ sales in İstanbul ?")
+        );
+        assert_eq!(without_mention("lunch at noon?", "tabletalk_bot"), None);
+    }
 }
