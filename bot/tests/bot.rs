@@ -9,6 +9,35 @@ async fn state_for(fake: &FakeTelegram, db: &TestDb) -> AppState {
     fake.bot_state(db, &[]).await
 }
 
+/// A bot asking the stub LLM, and Ada (4242) with the tiny shop selected.
+async fn ada_with_a_shop(
+    fake: &FakeTelegram,
+    stub: &testkit::llm::StubLlm,
+    targets: &tempfile::TempDir,
+    db: &TestDb,
+) -> AppState {
+    let state = fake
+        .bot_state(
+            db,
+            &[
+                ("GEMINI_API_KEY", testkit::llm::STUB_KEY.to_owned()),
+                ("GEMINI_API_URL", stub.url.clone()),
+                ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+            ],
+        )
+        .await;
+    let person = testkit::app::person(&state.store, 4242, "Ada").await;
+    testkit::app::sqlite_database(
+        &state,
+        &person,
+        targets.path(),
+        "shop.db",
+        testkit::app::TINY_SHOP,
+    )
+    .await;
+    state
+}
+
 #[tokio::test]
 async fn start_and_help_are_answered() {
     services::telemetry::init_for_tests();
@@ -168,32 +197,13 @@ async fn an_invitation_deep_link_joins_the_organization() {
 /// replaced by the answer, with the rows, the SQL and the cost.
 #[tokio::test]
 async fn a_question_in_a_private_chat_is_answered_in_place() {
-    use testkit::llm::{StubLlm, STUB_KEY};
+    use testkit::llm::StubLlm;
     services::telemetry::init_for_tests();
     let fake = FakeTelegram::start().await.expect("fake Bot API starts");
     let stub = StubLlm::start().await.expect("stub LLM");
     let targets = tempfile::tempdir().expect("tempdir");
     let db = TestDb::sqlite();
-    let state = testkit::app::state(
-        &db,
-        &[
-            ("TELEGRAM_BOT_TOKEN", TEST_TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", fake.api_url.clone()),
-            ("GEMINI_API_KEY", STUB_KEY.to_owned()),
-            ("GEMINI_API_URL", stub.url.clone()),
-            ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
-        ],
-    )
-    .await;
-    let person = testkit::app::person(&state.store, 4242, "Ada").await;
-    testkit::app::sqlite_database(
-        &state,
-        &person,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    let state = ada_with_a_shop(&fake, &stub, &targets, &db).await;
     stub.answer_with(
         "SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders",
         "You have 3 orders worth 37.75 <in all>.",
@@ -246,7 +256,9 @@ async fn a_question_in_a_private_chat_is_answered_in_place() {
         answer.text
     );
     assert!(
-        answer.text.contains("<pre>orders | total\n3 | 37.75</pre>"),
+        answer
+            .text
+            .contains("<pre>orders | total\n-------+------\n     3 | 37.75</pre>"),
         "{}",
         answer.text
     );
@@ -276,6 +288,105 @@ async fn a_question_in_a_private_chat_is_answered_in_place() {
         done.await;
     }
     running.await.expect("dispatcher stops cleanly");
+}
+
+/// A date/number result too long for a message: the answer says so, a
+/// PNG chart (decoded here) and a CSV document with every row follow, each
+/// replying to the question.
+#[tokio::test]
+async fn a_long_series_comes_as_a_chart_and_a_csv_document() {
+    use testkit::llm::StubLlm;
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let stub = StubLlm::start().await.expect("stub LLM");
+    let targets = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let state = ada_with_a_shop(&fake, &stub, &targets, &db).await;
+    stub.answer_with(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 29) \
+         SELECT date('2026-01-01', '+' || i || ' days') AS day, i * 3 AS orders FROM n",
+        "Orders grew every day of January.",
+    );
+    let mut dispatcher = bot::dispatcher(state).await.expect("bot connects");
+    let shutdown = dispatcher.shutdown_token();
+    let running = tokio::spawn(async move { dispatcher.dispatch().await });
+
+    let question = fake.send_text(4242, "Ada", "Orders per day in January?");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (photo, document, answer) = loop {
+        let sent: Vec<_> = fake
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == 4242)
+            .collect();
+        let find = |method: &str| sent.iter().find(|s| s.method == method).cloned();
+        let answer = sent
+            .iter()
+            .rev()
+            .find(|s| s.text.contains("Cost:"))
+            .cloned();
+        if let (Some(p), Some(d), Some(a)) = (find("sendPhoto"), find("sendDocument"), answer) {
+            break (p, d, a);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not everything came: {sent:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        answer.text.contains("30 rows — too many for a message"),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains("<pre>"), "no table: {}", answer.text);
+
+    let png = photo.file.expect("the chart's file");
+    let mut reader = png::Decoder::new(png.bytes.as_slice())
+        .read_info()
+        .expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("one frame");
+    assert_eq!(
+        (info.width, info.height),
+        (bot::chart::WIDTH, bot::chart::HEIGHT)
+    );
+    assert!(
+        pixels.chunks_exact(3).any(|p| p != [255, 255, 255]),
+        "something is drawn"
+    );
+
+    let csv = document.file.expect("the rows' file");
+    assert_eq!(csv.file_name, "result.csv");
+    let text = String::from_utf8(csv.bytes).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 31, "a header and every row: {text}");
+    assert_eq!(lines[0], "day,orders");
+    assert_eq!(lines[1], "2026-01-01,0");
+    assert_eq!(lines[30], "2026-01-30,87");
+    assert_eq!(document.text, "All 30 rows.");
+    for sent in [
+        &photo_body(&fake, "sendPhoto"),
+        &photo_body(&fake, "sendDocument"),
+    ] {
+        assert_eq!(
+            sent["reply_parameters"]["message_id"].as_i64(),
+            Some(question),
+            "{sent}"
+        );
+    }
+
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    running.await.expect("dispatcher stops cleanly");
+}
+
+fn photo_body(fake: &FakeTelegram, method: &str) -> serde_json::Value {
+    fake.sent()
+        .into_iter()
+        .find(|s| s.method == method)
+        .map(|s| s.body)
+        .unwrap_or_default()
 }
 
 /// An email result: the preview with Send / Cancel buttons; Send goes out

@@ -2,9 +2,14 @@
 //!
 //! It answers `https://api.telegram.org/bot<token>/<method>` style requests at
 //! `http://127.0.0.1:<port>/bot<token>/<method>`: getMe, getUpdates (long
-//! polling with offsets), getWebhookInfo, deleteWebhook, setMyCommands, sendChatAction,
-//! sendMessage (with scripted 429/403/500 answers), editMessageText,
-//! editMessageReplyMarkup, deleteMessage and answerCallbackQuery. A test
+//! polling with offsets), setWebhook / getWebhookInfo / deleteWebhook (with a
+//! webhook set, updates are POSTed to it with the secret-token header, in
+//! order, retried until the bot answers 2xx, and getUpdates answers 409 as
+//! the real API does), setMyCommands, sendChatAction,
+//! sendMessage (with scripted 429/403/500 answers), sendPhoto and
+//! sendDocument (multipart uploads, the file kept for assertions),
+//! editMessageText, editMessageReplyMarkup, deleteMessage and
+//! answerCallbackQuery. A test
 //! injects updates as if a person wrote to the bot (privately or in a group)
 //! or pressed a button, and reads what the bot sent. Other methods answer 404 as the
 //! real API does, and a wrong token answers 401.
@@ -34,7 +39,43 @@ pub struct Sent {
     pub message_id: i64,
     pub text: String,
     /// The whole request body, for assertions on parse_mode, reply_markup, ...
+    /// (for uploads, every form field but the file).
     pub body: Value,
+    /// The file of a sendPhoto or sendDocument.
+    pub file: Option<SentFile>,
+}
+
+/// A file the bot uploaded.
+#[derive(Clone)]
+pub struct SentFile {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for SentFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SentFile({:?}, {} bytes)",
+            self.file_name,
+            self.bytes.len()
+        )
+    }
+}
+
+/// The webhook the bot set, as setWebhook received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub secret_token: Option<String>,
+}
+
+/// setMyCommands as the bot called it: the scope (JSON, `default` when
+/// none) and the command names in order.
+#[derive(Debug, Clone)]
+pub struct CommandList {
+    pub scope: Value,
+    pub commands: Vec<String>,
 }
 
 #[derive(Default)]
@@ -49,6 +90,10 @@ struct Inner {
     deleted: Vec<(i64, i64)>,
     /// Failures scripted for the next sendMessage calls to a chat.
     failures: std::collections::HashMap<i64, std::collections::VecDeque<Failure>>,
+    webhook: Option<Webhook>,
+    /// Webhook deliveries: (update id, HTTP status the bot answered).
+    deliveries: Vec<(i64, u16)>,
+    command_lists: Vec<CommandList>,
 }
 
 /// How the fake refuses a sendMessage, as Telegram does.
@@ -67,6 +112,7 @@ struct Shared {
     inner: Mutex<Inner>,
     updates: Notify,
     sent: Notify,
+    http: reqwest::Client,
 }
 
 impl Shared {
@@ -106,14 +152,19 @@ impl FakeTelegram {
             }),
             updates: Notify::new(),
             sent: Notify::new(),
+            http: reqwest::Client::new(),
         });
         let app = Router::new()
             .route("/{bot_token}/{method}", any(handle))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api_url = format!("http://{}", listener.local_addr()?);
+        let delivering = shared.clone();
         let server = tokio::spawn(async move {
+            // The webhook deliverer lives and dies with the server.
+            let deliveries = tokio::spawn(deliver_to_webhook(delivering));
             drop(axum::serve(listener, app).await);
+            deliveries.abort();
         });
         Ok(FakeTelegram {
             api_url,
@@ -243,6 +294,21 @@ impl FakeTelegram {
             .push_back(failure);
     }
 
+    /// The webhook the bot set, if any.
+    pub fn webhook(&self) -> Option<Webhook> {
+        self.shared.lock().webhook.clone()
+    }
+
+    /// Webhook deliveries so far: (update id, the status the bot answered).
+    pub fn deliveries(&self) -> Vec<(i64, u16)> {
+        self.shared.lock().deliveries.clone()
+    }
+
+    /// Every setMyCommands call, in order.
+    pub fn command_lists(&self) -> Vec<CommandList> {
+        self.shared.lock().command_lists.clone()
+    }
+
     /// The messages the bot deleted, as (chat id, message id).
     pub fn deleted(&self) -> Vec<(i64, i64)> {
         self.shared.lock().deleted.clone()
@@ -297,7 +363,7 @@ async fn handle(
     if bot_token.strip_prefix("bot") != Some(shared.token.as_str()) {
         return api_error(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
-    let params = match parse_params(&headers, &body) {
+    let (params, file) = match parse_params(&headers, &body).await {
         Ok(p) => p,
         Err(msg) => return api_error(StatusCode::BAD_REQUEST, &format!("Bad Request: {msg}")),
     };
@@ -310,11 +376,79 @@ async fn handle(
             "can_read_all_group_messages": false, "supports_inline_queries": false,
             "can_connect_to_business": false, "has_main_web_app": false
         })),
-        "getwebhookinfo" => ok(json!({
-            "url": "", "has_custom_certificate": false, "pending_update_count": 0
-        })),
-        "deletewebhook" | "setmycommands" | "sendchataction" | "answercallbackquery" => {
+        "getwebhookinfo" => {
+            let inner = shared.lock();
+            ok(json!({
+                "url": inner.webhook.as_ref().map(|w| w.url.clone()).unwrap_or_default(),
+                "has_custom_certificate": false,
+                "pending_update_count": inner.pending.len(),
+            }))
+        }
+        "setwebhook" => {
+            let url = params
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let secret_token = params
+                .get("secret_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let Some(secret) = &secret_token {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+                if secret.is_empty() || secret.len() > 256 || !secret.chars().all(allowed) {
+                    return api_error(StatusCode::BAD_REQUEST, "Bad Request: secret token contains unallowed characters");
+                }
+            }
+            let mut inner = shared.lock();
+            inner.webhook = (!url.is_empty()).then_some(Webhook { url, secret_token });
+            drop(inner);
+            shared.updates.notify_waiters();
             ok(json!(true))
+        }
+        "deletewebhook" => {
+            shared.lock().webhook = None;
+            ok(json!(true))
+        }
+        "setmycommands" => {
+            let commands = params
+                .get("commands")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|c| c["command"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let scope = params
+                .get("scope")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "default"}));
+            shared
+                .lock()
+                .command_lists
+                .push(CommandList { scope, commands });
+            ok(json!(true))
+        }
+        "sendchataction" | "answercallbackquery" => ok(json!(true)),
+        "sendphoto" | "senddocument" => {
+            let field = if method.eq_ignore_ascii_case("sendphoto") { "photo" } else { "document" };
+            // The file is the field itself, or a part the field names as
+            // `attach://<part>` (how teloxide uploads).
+            let part = match params.get(field).and_then(Value::as_str) {
+                Some(attached) => attached.strip_prefix("attach://").unwrap_or(attached),
+                None => field,
+            };
+            match file {
+                Some((name, sent)) if name == part => {
+                    let method = if field == "photo" { "sendPhoto" } else { "sendDocument" };
+                    record_file(&shared, method, &params, sent)
+                }
+                _ => api_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Bad Request: there is no {field} in the request"),
+                ),
+            }
         }
         "deletemessage" => {
             let chat = params.get("chat_id").and_then(as_i64).unwrap_or(0);
@@ -329,6 +463,10 @@ async fn handle(
             "date": unix_now(),
             "text": "(edited)",
         })),
+        "getupdates" if shared.lock().webhook.is_some() => api_error(
+            StatusCode::CONFLICT,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        ),
         "getupdates" => get_updates(&shared, &params).await,
         "sendmessage" => {
             let chat = params.get("chat_id").and_then(as_i64).unwrap_or(0);
@@ -432,6 +570,7 @@ fn record_message(
         message_id,
         text: text.clone(),
         body: Value::Object(params.clone()),
+        file: None,
     });
     drop(inner);
     shared.sent.notify_waiters();
@@ -448,15 +587,164 @@ fn record_message(
     ok(message)
 }
 
-/// Bot API requests come as JSON, form fields or query strings.
-fn parse_params(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, String> {
-    if body.is_empty() {
-        return Ok(Map::new());
+/// A sendPhoto or sendDocument: the file kept, a message with a photo or a
+/// document answered (the shapes teloxide parses).
+fn record_file(
+    shared: &Shared,
+    method: &str,
+    params: &Map<String, Value>,
+    file: SentFile,
+) -> Response {
+    let Some(chat_id) = params.get("chat_id").and_then(as_i64) else {
+        return api_error(StatusCode::BAD_REQUEST, "Bad Request: chat not found");
+    };
+    if file.bytes.is_empty() {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: file must be non-empty",
+        );
     }
+    let caption = params
+        .get("caption")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if caption.chars().count() > 1024 {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: message caption is too long",
+        );
+    }
+    let mut inner = shared.lock();
+    let message_id = inner.next_message_id;
+    inner.next_message_id += 1;
+    let size = file.bytes.len();
+    let mut message = json!({
+        "message_id": message_id,
+        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+        "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+        "date": unix_now(),
+    });
+    if !caption.is_empty() {
+        message["caption"] = json!(caption);
+    }
+    let file_id = format!("file{message_id}");
+    if method.eq_ignore_ascii_case("sendphoto") {
+        message["photo"] = json!([{
+            "file_id": file_id, "file_unique_id": file_id,
+            "width": 1, "height": 1, "file_size": size
+        }]);
+    } else {
+        message["document"] = json!({
+            "file_id": file_id, "file_unique_id": file_id,
+            "file_name": file.file_name, "file_size": size
+        });
+    }
+    inner.sent.push(Sent {
+        method: method.to_owned(),
+        chat_id,
+        message_id,
+        text: caption,
+        body: Value::Object(params.clone()),
+        file: Some(file),
+    });
+    drop(inner);
+    shared.sent.notify_waiters();
+    ok(message)
+}
+
+/// With a webhook set, POSTs pending updates to it one by one, in order,
+/// with the secret-token header, as Telegram does; an update stays pending
+/// until the bot answers 2xx (retried after a short wait).
+async fn deliver_to_webhook(shared: Arc<Shared>) {
+    loop {
+        let notified = shared.updates.notified();
+        let next = {
+            let inner = shared.lock();
+            inner
+                .webhook
+                .clone()
+                .and_then(|hook| inner.pending.first().cloned().map(|u| (hook, u)))
+        };
+        let Some((hook, update)) = next else {
+            // Woken by a new update or a new webhook; polled now and then anyway.
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+            continue;
+        };
+        let update_id = update["update_id"].as_i64().unwrap_or(0);
+        let mut request = shared.http.post(&hook.url).json(&update);
+        if let Some(secret) = &hook.secret_token {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        let status = match request.timeout(Duration::from_secs(60)).send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        };
+        let delivered = (200..300).contains(&status);
+        {
+            let mut inner = shared.lock();
+            inner.deliveries.push((update_id, status));
+            if delivered {
+                inner
+                    .pending
+                    .retain(|u| u["update_id"].as_i64() != Some(update_id));
+            }
+        }
+        if !delivered {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// A file in a multipart request: (field name, the file).
+type UploadedFile = (String, SentFile);
+
+/// Bot API requests come as JSON, form fields, query strings or (with a
+/// file) multipart forms.
+async fn parse_params(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Map<String, Value>, Option<UploadedFile>), String> {
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        return parse_multipart(content_type, body.clone()).await;
+    }
+    Ok((parse_fields(content_type, body)?, None))
+}
+
+async fn parse_multipart(
+    content_type: &str,
+    body: Bytes,
+) -> Result<(Map<String, Value>, Option<UploadedFile>), String> {
+    let boundary = multer::parse_boundary(content_type).map_err(|e| e.to_string())?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut params = Map::new();
+    let mut file = None;
+    while let Some(field) = form.next_field().await.map_err(|e| e.to_string())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                file = Some((name, SentFile { file_name, bytes }));
+            }
+            None => {
+                let text = field.text().await.map_err(|e| e.to_string())?;
+                let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                params.insert(name, value);
+            }
+        }
+    }
+    Ok((params, file))
+}
+
+fn parse_fields(content_type: &str, body: &Bytes) -> Result<Map<String, Value>, String> {
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs: Vec<(String, String)> =
             serde_urlencoded_pairs(body).map_err(|e| format!("can't parse form: {e}"))?;

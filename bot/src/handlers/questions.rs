@@ -7,7 +7,7 @@ use models::ask::AskRequest;
 use models::costs::Channel;
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{ChatAction, Me, ParseMode};
+use teloxide::types::{ChatAction, InputFile, Me, ParseMode};
 
 /// The question in a message: all of a private chat's text; in a group,
 /// only a message that mentions the bot (the mention taken out) or replies
@@ -99,15 +99,16 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
             }
         }
     }
-    let (answer, parse_mode, email) = match asking.await? {
+    let outcome = asking.await?;
+    let (text, parse_mode, email) = match &outcome {
         Ok(answer) => (
-            text::answer(&answer),
+            text::answer(answer),
             Some(ParseMode::Html),
             answer.email.as_ref().map(|e| e.email_id),
         ),
         Err(err) => (err.message().to_owned(), None, None),
     };
-    let mut edit = bot.edit_message_text(msg.chat.id, status.id, answer);
+    let mut edit = bot.edit_message_text(msg.chat.id, status.id, text);
     if let Some(id) = email {
         edit = edit.reply_markup(super::emails::buttons(id));
     }
@@ -115,7 +116,64 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
         Some(mode) => edit.parse_mode(mode).await?,
         None => edit.await?,
     };
+    if let Ok(answer) = &outcome {
+        attachments(bot, msg, question, answer).await;
+    }
     Ok(())
+}
+
+/// The chart (a PNG, when the rows are a label/number or date/number
+/// series) and the rows as a CSV document (when they do not fit a message),
+/// each replying to the question. The answer is already shown: a failure
+/// here is logged and said in a line, never an error for the question.
+async fn attachments(bot: &TgBot, msg: &Message, question: &str, answer: &models::ask::Answer) {
+    let Some(result) = &answer.result else {
+        return;
+    };
+    let reply_to = teloxide::types::ReplyParameters::new(msg.id).allow_sending_without_reply();
+    if let Some(series) = models::ask::chart_series(result) {
+        let drawn = {
+            let question = question.to_owned();
+            tokio::task::spawn_blocking(move || crate::chart::png(&series, &question)).await
+        };
+        match drawn {
+            Ok(Ok(png)) => {
+                let photo = InputFile::memory(png).file_name("chart.png");
+                if let Err(err) = bot
+                    .send_photo(msg.chat.id, photo)
+                    .reply_parameters(reply_to.clone())
+                    .await
+                {
+                    tracing::warn!(error = %err, "the chart could not be sent");
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "the chart could not be drawn"),
+            Err(err) => tracing::warn!(error = %err, "drawing the chart failed"),
+        }
+    }
+    if text::table(result).is_none() && !result.rows.is_empty() {
+        let Some(csv) = services::email::result_csv(result) else {
+            return;
+        };
+        let (name, caption) = text::rows_file(result);
+        let sent = bot
+            .send_document(
+                msg.chat.id,
+                InputFile::memory(csv.into_bytes()).file_name(name),
+            )
+            .caption(caption)
+            .reply_parameters(reply_to)
+            .await;
+        if let Err(err) = sent {
+            tracing::warn!(error = %err, "the rows' file could not be sent");
+            let _ = bot
+                .send_message(
+                    msg.chat.id,
+                    "The rows could not be sent as a file just now; ask again in a moment.",
+                )
+                .await;
+        }
+    }
 }
 
 #[cfg(test)]
