@@ -55,6 +55,26 @@ pub enum Command {
 }
 
 impl Command {
+    /// The commands `role` may use, as the /help list and Telegram's command
+    /// menu show them (/admin only for the operators).
+    pub fn menu(role: models::Role, admin: bool) -> Vec<teloxide::types::BotCommand> {
+        Command::bot_commands()
+            .into_iter()
+            .map(|mut c| {
+                // Telegram's menu takes names without the slash.
+                c.command = c.command.trim_start_matches('/').to_owned();
+                c
+            })
+            .filter(|c| {
+                let name = c.command.trim_start_matches('/');
+                if name == "admin" {
+                    return admin;
+                }
+                Command::needs(name).is_none_or(|action| models::allowed(role, action))
+            })
+            .collect()
+    }
+
     /// What a command needs the caller's role to allow (`None`: anyone), so
     /// /help lists only what the caller may use.
     pub fn needs(command: &str) -> Option<models::Action> {

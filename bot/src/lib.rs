@@ -6,9 +6,11 @@ pub mod chart;
 pub mod commands;
 pub mod dialogue;
 pub mod handlers;
+pub mod menus;
 pub mod outbox;
 pub mod schema;
 pub mod text;
+pub mod webhook;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -16,7 +18,6 @@ use services::AppState;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::adaptors::Throttle;
 use teloxide::prelude::*;
-use teloxide::utils::command::BotCommands;
 
 pub use commands::Command;
 
@@ -51,12 +52,10 @@ pub async fn dispatcher(
         .await
         .context("could not reach the Telegram Bot API (is the token right?)")?;
     tracing::info!(bot = %me.username(), "connected to the Bot API");
-    if let Err(err) = bot.set_my_commands(Command::bot_commands()).await {
-        tracing::warn!(error = %err, "could not publish the command list");
-    }
+    menus::Menus::publish_default(&bot).await;
     let dialogues = dialogue::StoreStorage::new(state.store.clone());
     Ok(Dispatcher::builder(bot, schema::schema())
-        .dependencies(dptree::deps![state, dialogues, me])
+        .dependencies(dptree::deps![state, dialogues, me, menus::Menus::default()])
         .default_handler(|_update| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "a bot handler failed",
@@ -65,19 +64,67 @@ pub async fn dispatcher(
         .build())
 }
 
-/// Runs the bot with long polling until Ctrl-C (teloxide's handler stops the
-/// dispatcher after the updates in hand are answered).
-pub async fn run(state: AppState) -> anyhow::Result<()> {
+/// A bot that is running: its dispatcher, the outbox drain and the email
+/// sender, until [`Running::stop`] or Ctrl-C.
+pub struct Running {
+    shutdown: teloxide::dispatching::ShutdownToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops taking updates, lets the ones in hand finish, and waits.
+    pub async fn stop(self) {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        let _ = self.task.await;
+    }
+
+    /// Waits until the bot stops (Ctrl-C).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the bot: long polling, or webhook mode when `TELEGRAM_WEBHOOK_URL`
+/// is set ([`webhook`]; the webhook is registered before this returns).
+/// Ctrl-C stops the dispatcher after the updates in hand are answered.
+pub async fn start(state: AppState) -> anyhow::Result<Running> {
+    let webhook = match state.config.telegram.webhook_url {
+        Some(_) => Some(webhook::listen(&state, &client(&state)?).await?),
+        None => None,
+    };
+    let mut dispatcher = dispatcher(state.clone()).await?;
+    let shutdown = dispatcher.shutdown_token();
     // Email results the mail server did not take at once (the Send button
     // tries first) are retried here too: a bot without a dashboard server
     // still delivers them, and two processes sending is safe (each email is
     // claimed before it is sent).
     let emails = tokio::spawn(services::email::run_sender(state.clone()));
     let notifications = tokio::spawn(outbox::run(client(&state)?, state.clone()));
-    let mut dispatcher = dispatcher(state).await?;
-    tracing::info!("bot is polling for updates");
-    dispatcher.dispatch().await;
-    emails.abort();
-    notifications.abort();
+    let task = tokio::spawn(async move {
+        match webhook {
+            Some(listener) => {
+                dispatcher
+                    .dispatch_with_listener(
+                        listener,
+                        LoggingErrorHandler::with_custom_text("the webhook listener failed"),
+                    )
+                    .await;
+            }
+            None => {
+                tracing::info!("bot is polling for updates");
+                dispatcher.dispatch().await;
+            }
+        }
+        emails.abort();
+        notifications.abort();
+    });
+    Ok(Running { shutdown, task })
+}
+
+/// Runs the bot until Ctrl-C.
+pub async fn run(state: AppState) -> anyhow::Result<()> {
+    start(state).await?.wait().await;
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::dialogue::{AddDb, AddDbDialogue, StoreStorage};
 use crate::handlers::{
     self, account, adddb, buttons, databases, emails, invitations, org, questions, usage,
 };
+use crate::menus::Menus;
 use crate::{Command, TgBot};
 use services::AppState;
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
@@ -37,9 +38,13 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(
             Update::filter_callback_query()
                 .filter(|q: CallbackQuery| buttons::is_ours(&q))
-                .endpoint(|bot: TgBot, state: AppState, q: CallbackQuery| async move {
-                    buttons::on_press(&bot, &state, &q).await
-                }),
+                .endpoint(
+                    |bot: TgBot, state: AppState, q: CallbackQuery, menus: Menus| async move {
+                        let pressed = buttons::on_press(&bot, &state, &q).await;
+                        menus.refresh_after_press(&bot, &state, &q).await;
+                        pressed
+                    },
+                ),
         )
 }
 
@@ -111,6 +116,7 @@ async fn on_command(
     msg: Message,
     cmd: Command,
     dialogue: AddDbDialogue,
+    menus: Menus,
 ) -> anyhow::Result<()> {
     use handlers::Reply;
     let (s, m) = (&state, &msg);
@@ -137,5 +143,8 @@ async fn on_command(
         Command::Cancel => adddb::cancel(&dialogue).await.map(Reply::from),
         Command::Admin(args) => account::admin(s, m, &args).await.map(Reply::from),
     };
-    handlers::reply(&bot, &msg, outcome).await
+    let replied = handlers::reply(&bot, &msg, outcome).await;
+    // The command may have changed the person's role (founding, joining, leaving).
+    menus.refresh(&bot, &state, &msg).await;
+    replied
 }

@@ -2,7 +2,6 @@
 
 use crate::Command;
 use models::org::Credentials;
-use teloxide::utils::command::BotCommands;
 
 /// The greeting for /start.
 pub fn welcome(first_name: &str) -> String {
@@ -16,14 +15,9 @@ pub fn welcome(first_name: &str) -> String {
 /// the operators).
 pub fn help(role: models::Role, admin: bool) -> String {
     let mut out = String::from("Tabletalk understands these commands:\n\n");
-    for c in Command::bot_commands() {
+    for c in Command::menu(role, admin) {
         let name = c.command.trim_start_matches('/');
-        if name == "admin" && !admin {
-            continue;
-        }
-        if Command::needs(name).is_none_or(|action| models::allowed(role, action)) {
-            out.push_str(&format!("/{name} — {}\n", c.description));
-        }
+        out.push_str(&format!("/{name} — {}\n", c.description));
     }
     out.push_str("\nAnything else you write is a question for your active database.");
     out

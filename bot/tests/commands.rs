@@ -54,6 +54,26 @@ fn buttons(sent: &Sent) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The menu last published for `chat`'s own scope, once it lists `command`.
+async fn menu_of(fake: &FakeTelegram, chat: i64, command: &str) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let last = fake
+            .command_lists()
+            .into_iter()
+            .rev()
+            .find(|l| l.scope["type"] == "chat" && l.scope["chat_id"].as_i64() == Some(chat));
+        match last {
+            Some(list) if list.commands.iter().any(|c| c == command) => return list.commands,
+            other => assert!(
+                tokio::time::Instant::now() < deadline,
+                "no menu with /{command} for {chat}: {other:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn bot_for(db: &TestDb, fake: &FakeTelegram, targets: &std::path::Path) -> AppState {
     let dir = ("TABLETALK_SQLITE_DIR", targets.display().to_string());
     fake.bot_state(db, &[dir]).await
@@ -127,6 +147,27 @@ async fn an_owner_and_a_member_run_the_management_commands() {
     assert!(
         !refused.contains("This month"),
         "a member sees no costs: {refused}"
+    );
+
+    // Telegram's "/" menu follows the role: the default one (no
+    // organization) offers founding, not costs; Olga's chat gets the owner's,
+    // Mia's the member's.
+    let lists = fake.command_lists();
+    let default = lists
+        .iter()
+        .find(|l| l.scope["type"] == "default")
+        .expect("a default menu");
+    assert!(default.commands.iter().any(|c| c == "createorg"));
+    assert!(!default
+        .commands
+        .iter()
+        .any(|c| c == "costs" || c == "admin"));
+    let olga_menu = menu_of(&fake, olga, "costs").await;
+    assert!(olga_menu.iter().any(|c| c == "invite") && !olga_menu.iter().any(|c| c == "createorg"));
+    let mia_menu = menu_of(&fake, mia, "leave").await;
+    assert!(
+        !mia_menu.iter().any(|c| c == "costs" || c == "invite"),
+        "{mia_menu:?}"
     );
     let org = say(&fake, mia, "Mia", "/org").await.text;
     assert!(

@@ -95,6 +95,42 @@ pub struct TelegramConfig {
     pub api_url: String,
     /// The bot's @username (without @), for `t.me` invitation links.
     pub bot_username: Option<String>,
+    /// Webhook mode: the public https address Telegram posts updates to
+    /// (`TELEGRAM_WEBHOOK_URL`); `None` is long polling.
+    pub webhook_url: Option<String>,
+    /// Where the bot listens for those posts (`TELEGRAM_WEBHOOK_LISTEN`).
+    pub webhook_listen: std::net::SocketAddr,
+    /// The secret Telegram sends with each post (`TELEGRAM_WEBHOOK_SECRET`);
+    /// unset: a fresh random one at each start.
+    pub webhook_secret: Option<SecretString>,
+}
+
+/// Where the bot listens in webhook mode unless told otherwise (one of the
+/// ports Telegram posts to).
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+
+/// `TELEGRAM_WEBHOOK_URL`: Telegram posts only to https; plain http is
+/// accepted for this machine alone (a local test, or a proxy on the host).
+fn webhook_url(url: &str) -> Result<String, ConfigError> {
+    let problem = |p: &str| ConfigError::new("TELEGRAM_WEBHOOK_URL", p);
+    let parsed = url::Url::parse(url)
+        .map_err(|_| problem("must be a full address, e.g. https://bot.example.com/telegram"))?;
+    let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => {
+            return Err(problem(
+                "must be an https:// address (Telegram posts only to https)",
+            ))
+        }
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(problem(
+            "must not have a ?query or #fragment; put the secret in TELEGRAM_WEBHOOK_SECRET",
+        ));
+    }
+    Ok(url.to_owned())
 }
 
 /// A configuration value that cannot be used, with the variable it came from.
@@ -195,6 +231,31 @@ impl Config {
                         Err(ConfigError::new(
                             "TELEGRAM_BOT_USERNAME",
                             "must be the bot's username: letters, digits and underscores",
+                        ))
+                    }
+                })
+                .transpose()?,
+            webhook_url: get("TELEGRAM_WEBHOOK_URL")
+                .map(|url| webhook_url(&url))
+                .transpose()?,
+            webhook_listen: get("TELEGRAM_WEBHOOK_LISTEN")
+                .unwrap_or_else(|| DEFAULT_WEBHOOK_LISTEN.to_owned())
+                .parse()
+                .map_err(|_| {
+                    ConfigError::new(
+                        "TELEGRAM_WEBHOOK_LISTEN",
+                        "must be an address and port to listen on, e.g. 0.0.0.0:8443",
+                    )
+                })?,
+            webhook_secret: get("TELEGRAM_WEBHOOK_SECRET")
+                .map(|secret| {
+                    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+                    if (1..=256).contains(&secret.len()) && secret.chars().all(allowed) {
+                        Ok(SecretString::from(secret))
+                    } else {
+                        Err(ConfigError::new(
+                            "TELEGRAM_WEBHOOK_SECRET",
+                            "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)",
                         ))
                     }
                 })
@@ -491,6 +552,44 @@ mod tests {
         let config = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8,::1")]).expect("valid");
         assert!(config.trusted_proxies.contains("::1".parse().expect("ip")));
         assert!(load(&[]).expect("valid").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn webhook_mode_is_checked_as_telegram_would() {
+        let config = load(&[]).expect("valid");
+        assert_eq!(config.telegram.webhook_url, None);
+        assert_eq!(config.telegram.webhook_listen.port(), 8443);
+        let config = load(&[
+            ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram"),
+            ("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:9000"),
+            ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-token"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.telegram.webhook_url.as_deref(),
+            Some("https://bot.example.com/telegram")
+        );
+        assert_eq!(config.telegram.webhook_listen.port(), 9000);
+        assert!(load(&[("TELEGRAM_WEBHOOK_URL", "http://127.0.0.1:8443/hook")]).is_ok());
+        for (variable, value, says) in [
+            (
+                "TELEGRAM_WEBHOOK_URL",
+                "http://bot.example.com/telegram",
+                "https",
+            ),
+            ("TELEGRAM_WEBHOOK_URL", "bot.example.com", "full address"),
+            (
+                "TELEGRAM_WEBHOOK_URL",
+                "https://bot.example.com/t?key=1",
+                "query",
+            ),
+            ("TELEGRAM_WEBHOOK_LISTEN", "8443", "address and port"),
+            ("TELEGRAM_WEBHOOK_SECRET", "has spaces in it", "A-Z"),
+        ] {
+            let err = load(&[(variable, value)]).expect_err(value);
+            assert_eq!(err.variable, variable);
+            assert!(err.problem.contains(says), "{}", err.problem);
+        }
     }
 
     #[test]

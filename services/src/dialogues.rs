@@ -56,3 +56,44 @@ pub async fn remove(store: &Store, chat_id: i64) -> Result<(), AppError> {
         .map(drop)
         .map_err(internal("ending a dialogue"))
 }
+
+/// How long a taken update id is remembered: Telegram keeps an undelivered
+/// update for at most a day.
+pub const UPDATE_MEMORY_SECS: i64 = 24 * 60 * 60;
+
+/// Whether `update_id` arrives for the first time (webhook mode): it is
+/// remembered in the same statement, so of two deliveries of one update
+/// (Telegram retrying, or two bot processes behind one address) exactly one
+/// is told `true`. Ids older than a day are forgotten now and then.
+pub async fn first_delivery(store: &Store, update_id: i64) -> Result<bool, AppError> {
+    let now = crate::clock::now();
+    let taken = sqlx::query(
+        "INSERT INTO bot_updates (update_id, received_at) VALUES ($1, $2) \
+         ON CONFLICT (update_id) DO NOTHING",
+    )
+    .bind(update_id)
+    .bind(now)
+    .execute(store.pool())
+    .await
+    .map_err(internal("remembering an update"))?
+    .rows_affected()
+        == 1;
+    if taken && update_id % 512 == 0 {
+        sqlx::query("DELETE FROM bot_updates WHERE received_at < $1")
+            .bind(now - UPDATE_MEMORY_SECS)
+            .execute(store.pool())
+            .await
+            .map_err(internal("forgetting old updates"))?;
+    }
+    Ok(taken)
+}
+
+/// Forgets that `update_id` arrived (it could not be handled after all).
+pub async fn forget_delivery(store: &Store, update_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM bot_updates WHERE update_id = $1")
+        .bind(update_id)
+        .execute(store.pool())
+        .await
+        .map(drop)
+        .map_err(internal("forgetting an update"))
+}

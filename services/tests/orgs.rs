@@ -925,3 +925,33 @@ async fn changes_are_told_to_the_people_they_concern() {
         assert_eq!(told(store.clone()).await.len(), before, "{}", db.kind);
     }
 }
+
+/// Webhook mode: of two deliveries of one update, even by two processes at
+/// once, exactly one is taken; a forgotten one can be taken again.
+#[tokio::test]
+async fn a_webhook_update_is_taken_once_across_processes() {
+    use services::dialogues::{first_delivery, forget_delivery};
+    for db in TestDb::all().await {
+        let one = testkit::app::state(&db, &[]).await;
+        let two = testkit::app::state(&db, &[]).await;
+        let mut taken = 0;
+        let results = futures_util::future::join_all((0..8).map(|i| {
+            let store = if i % 2 == 0 { &one.store } else { &two.store };
+            first_delivery(store, 77)
+        }))
+        .await;
+        for result in results {
+            taken += usize::from(result.expect("remembered"));
+        }
+        assert_eq!(taken, 1, "{}", db.kind);
+        assert!(first_delivery(&one.store, 78)
+            .await
+            .expect("another update"));
+        forget_delivery(&two.store, 77).await.expect("forgotten");
+        assert!(
+            first_delivery(&one.store, 77).await.expect("taken again"),
+            "{}",
+            db.kind
+        );
+    }
+}

@@ -411,15 +411,23 @@ async fn handle(
             ok(json!(true))
         }
         "setmycommands" => {
-            let commands = params
+            let commands: Vec<String> = params
                 .get("commands")
                 .and_then(Value::as_array)
                 .map(|list| {
                     list.iter()
-                        .filter_map(|c| c["command"].as_str().map(str::to_owned))
+                        .map(|c| c["command"].as_str().unwrap_or_default().to_owned())
                         .collect()
                 })
                 .unwrap_or_default();
+            // Telegram's rule: 1-32 lowercase letters, digits and underscores.
+            let valid = |c: &String| {
+                (1..=32).contains(&c.len())
+                    && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+            };
+            if commands.len() > 100 || !commands.iter().all(valid) {
+                return api_error(StatusCode::BAD_REQUEST, "Bad Request: BOT_COMMAND_INVALID");
+            }
             let scope = params
                 .get("scope")
                 .cloned()
