@@ -46,6 +46,16 @@ pub async fn dispatcher(
 ) -> anyhow::Result<
     teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>,
 > {
+    dispatcher_with(state, handlers::account::Senders::default()).await
+}
+
+/// [`dispatcher`] sharing `senders` with the outbox drain.
+pub async fn dispatcher_with(
+    state: AppState,
+    senders: handlers::account::Senders,
+) -> anyhow::Result<
+    teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>,
+> {
     let bot = client(&state)?;
     let me = bot
         .get_me()
@@ -55,7 +65,13 @@ pub async fn dispatcher(
     menus::Menus::publish_default(&bot).await;
     let dialogues = dialogue::StoreStorage::new(state.store.clone());
     Ok(Dispatcher::builder(bot, schema::schema())
-        .dependencies(dptree::deps![state, dialogues, me, menus::Menus::default()])
+        .dependencies(dptree::deps![
+            state,
+            dialogues,
+            me,
+            menus::Menus::default(),
+            senders
+        ])
         .default_handler(|_update| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "a bot handler failed",
@@ -94,14 +110,15 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         Some(_) => Some(webhook::listen(&state, &client(&state)?).await?),
         None => None,
     };
-    let mut dispatcher = dispatcher(state.clone()).await?;
+    let senders = handlers::account::Senders::default();
+    let mut dispatcher = dispatcher_with(state.clone(), senders.clone()).await?;
     let shutdown = dispatcher.shutdown_token();
     // Email results the mail server did not take at once (the Send button
     // tries first) are retried here too: a bot without a dashboard server
     // still delivers them, and two processes sending is safe (each email is
     // claimed before it is sent).
     let emails = tokio::spawn(services::email::run_sender(state.clone()));
-    let notifications = tokio::spawn(outbox::run(client(&state)?, state.clone()));
+    let notifications = tokio::spawn(outbox::run(client(&state)?, state.clone(), senders));
     let task = tokio::spawn(async move {
         match webhook {
             Some(listener) => {

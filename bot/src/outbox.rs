@@ -4,6 +4,7 @@
 //! a day, and marking a person who blocked the bot unreachable instead of
 //! retrying forever. Several bot processes may run it: each row is claimed.
 
+use crate::handlers::account::Senders;
 use crate::TgBot;
 use services::notify::{self, Attempt, Pending};
 use services::AppState;
@@ -14,10 +15,12 @@ use teloxide::{ApiError, RequestError};
 /// How often the outbox is looked at.
 pub const POLL: Duration = Duration::from_secs(1);
 
-/// Runs until the task is dropped.
-pub async fn run(bot: TgBot, state: AppState) {
+/// Runs until the task is dropped. `senders` is the dispatcher's memory of
+/// who wrote lately: a person found unreachable is forgotten there, so that
+/// their next message marks them reachable again.
+pub async fn run(bot: TgBot, state: AppState, senders: Senders) {
     loop {
-        if let Err(err) = drain_once(&bot, &state).await {
+        if let Err(err) = drain_once(&bot, &state, &senders).await {
             tracing::warn!(error = %err, "could not read the outbox; trying again");
         }
         tokio::time::sleep(POLL).await;
@@ -25,7 +28,7 @@ pub async fn run(bot: TgBot, state: AppState) {
 }
 
 /// Sends what is due now; returns how many rows were tried.
-pub async fn drain_once(bot: &TgBot, state: &AppState) -> anyhow::Result<usize> {
+pub async fn drain_once(bot: &TgBot, state: &AppState, senders: &Senders) -> anyhow::Result<usize> {
     let due = notify::claim_due(&state.store, services::clock::now(), 20).await?;
     for row in &due {
         let attempt = send(bot, row).await;
@@ -35,6 +38,7 @@ pub async fn drain_once(bot: &TgBot, state: &AppState) -> anyhow::Result<usize> 
                 tracing::info!(id = row.id, after_secs, %error, "notification not sent; will retry")
             }
             Attempt::Unreachable { error } => {
+                senders.forget(row.telegram_user_id);
                 tracing::info!(id = row.id, %error, "the person cannot be written to; their notifications are given up")
             }
         }

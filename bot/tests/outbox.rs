@@ -101,6 +101,7 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
         let sender = tokio::spawn(bot::outbox::run(
             bot::client(&state).expect("client"),
             state.clone(),
+            bot::handlers::account::Senders::default(),
         ));
         let to_mia = fake
             .wait_for_sent(mia, 2, Duration::from_secs(30))

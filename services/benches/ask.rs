@@ -15,44 +15,12 @@
 use models::ask::AskRequest;
 use models::costs::{Channel, ConversationStatus};
 use models::Usd;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use testkit::db::TestDb;
 use testkit::llm::{StubLlm, STUB_KEY};
-use tracing::span;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
+use testkit::timing::{ms, take_outside, Outside};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-
-/// Nanoseconds spent inside `llm_call` and `target_query` spans (the
-/// sequential part of the bench runs one question at a time).
-static OUTSIDE_NS: AtomicU64 = AtomicU64::new(0);
-
-/// Adds each closed `llm_call` / `target_query` span's lifetime to [`OUTSIDE_NS`].
-struct Outside;
-
-impl<S> Layer<S> for Outside
-where
-    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        let name = attrs.metadata().name();
-        if name == "llm_call" || name == "target_query" {
-            if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(Instant::now());
-            }
-        }
-    }
-
-    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(&id) {
-            if let Some(opened) = span.extensions().get::<Instant>() {
-                let ns = u64::try_from(opened.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                OUTSIDE_NS.fetch_add(ns, Ordering::Relaxed);
-            }
-        }
-    }
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -90,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     let mut overheads = Vec::with_capacity(runs);
     let mut walls = Vec::with_capacity(runs);
     for i in 0..runs {
-        OUTSIDE_NS.store(0, Ordering::Relaxed);
+        take_outside();
         let started = Instant::now();
         let answer = services::ask::ask(
             &state,
@@ -110,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
             "{}",
             answer.text
         );
-        let outside = Duration::from_nanos(OUTSIDE_NS.load(Ordering::Relaxed));
+        let outside = take_outside();
         overheads.push(wall.saturating_sub(outside));
         walls.push(wall);
     }
@@ -198,11 +166,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn percentiles(times: &mut [Duration]) -> (Duration, Duration) {
-    times.sort();
-    let pick = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
-    (pick(0.50), pick(0.99))
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    (
+        testkit::timing::quantile(times, 0.50),
+        testkit::timing::quantile(times, 0.99),
+    )
 }

@@ -13,6 +13,7 @@
 //! - [`llm::StubLlm`]: a stub language-model server speaking Gemini's and
 //!   OpenAI's wire formats over real HTTP, scripted by the test.
 //! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
+//! - [`timing`]: benchmarks' time outside Tabletalk (model, target query) and percentiles.
 
 pub mod app;
 pub mod db;
@@ -23,3 +24,4 @@ pub mod raw;
 pub mod server;
 pub mod smtp;
 pub mod telegram;
+pub mod timing;

@@ -325,6 +325,43 @@ impl FakeTelegram {
         self.shared.lock().calls.clone()
     }
 
+    /// Waits until the bot sends (or edits) something to `chat_id`, after
+    /// the first `skip` things it sent there, that `wanted` accepts; returns it.
+    pub async fn wait_for(
+        &self,
+        chat_id: i64,
+        skip: usize,
+        timeout: Duration,
+        wanted: impl Fn(&Sent) -> bool,
+    ) -> anyhow::Result<Sent> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.sent.notified();
+            let found = self
+                .sent()
+                .into_iter()
+                .filter(|s| s.chat_id == chat_id)
+                .skip(skip)
+                .find(|s| wanted(s));
+            if let Some(found) = found {
+                return Ok(found);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                anyhow::bail!("the bot sent nothing wanted to chat {chat_id} within {timeout:?}");
+            }
+        }
+    }
+
+    /// How many things the bot has sent (or edited) to `chat_id` so far.
+    pub fn sent_to(&self, chat_id: i64) -> usize {
+        self.shared
+            .lock()
+            .sent
+            .iter()
+            .filter(|s| s.chat_id == chat_id)
+            .count()
+    }
+
     /// Waits until the bot has sent `count` messages to `chat_id`, and returns them.
     pub async fn wait_for_sent(
         &self,

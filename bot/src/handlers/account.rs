@@ -7,7 +7,7 @@ use services::AppState;
 use teloxide::prelude::*;
 
 /// Registers or refreshes the sender, so every later rule knows them.
-pub async fn remember_sender(state: AppState, msg: Message) {
+pub async fn remember_sender(state: AppState, senders: Senders, msg: Message) {
     let Some(user) = msg.from.as_ref() else {
         return;
     };
@@ -20,8 +20,63 @@ pub async fn remember_sender(state: AppState, msg: Message) {
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
     };
-    if let Err(err) = services::users::register(&state.store, &profile).await {
-        tracing::warn!(error = %err, "could not remember a Telegram user");
+    if senders.known(&profile) {
+        return;
+    }
+    match services::users::register(&state.store, &profile).await {
+        Ok(_) => senders.remember(&profile),
+        Err(err) => tracing::warn!(error = %err, "could not remember a Telegram user"),
+    }
+}
+
+/// The senders this process has written to the store lately, as they were
+/// (name and username): a person's next messages skip the write unless
+/// something changed. An entry lasts [`Senders::FOR`]; the outbox forgets a
+/// person it finds unreachable, so their next message marks them reachable.
+#[derive(Clone, Default)]
+pub struct Senders {
+    seen:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, (u64, std::time::Instant)>>>,
+}
+
+impl Senders {
+    pub const FOR: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+    fn fingerprint(profile: &TelegramProfile) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&profile.username, &profile.first_name, &profile.last_name).hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (u64, std::time::Instant)>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn known(&self, profile: &TelegramProfile) -> bool {
+        self.lock()
+            .get(&profile.user_id)
+            .is_some_and(|(print, at)| {
+                *print == Self::fingerprint(profile) && at.elapsed() < Self::FOR
+            })
+    }
+
+    fn remember(&self, profile: &TelegramProfile) {
+        let mut seen = self.lock();
+        if seen.len() > 100_000 {
+            seen.retain(|_, (_, at)| at.elapsed() < Self::FOR);
+        }
+        seen.insert(
+            profile.user_id,
+            (Self::fingerprint(profile), std::time::Instant::now()),
+        );
+    }
+
+    /// The person's next message is written to the store again.
+    pub fn forget(&self, user_id: i64) {
+        self.lock().remove(&user_id);
     }
 }
 
@@ -89,5 +144,29 @@ pub async fn admin(state: &AppState, msg: &Message, args: &str) -> Result<String
         other => Err(AppError::bad_request(format!(
             "/admin knows \"stats\" only, not {other:?}."
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sender_is_written_again_when_changed_or_forgotten() {
+        let senders = Senders::default();
+        let mut ada = TelegramProfile {
+            user_id: 7,
+            username: Some("ada".into()),
+            first_name: "Ada".into(),
+            last_name: None,
+        };
+        assert!(!senders.known(&ada));
+        senders.remember(&ada);
+        assert!(senders.known(&ada));
+        ada.username = Some("ada_l".into());
+        assert!(!senders.known(&ada), "a new username is written");
+        senders.remember(&ada);
+        senders.forget(7);
+        assert!(!senders.known(&ada), "found unreachable: written again");
     }
 }
