@@ -72,6 +72,20 @@ pub enum Command {
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
+    /// Write a consistent copy of the embedded SQLite store to FILE (a new
+    /// file), safe while the server and the bot run. A PostgreSQL store is
+    /// backed up with pg_dump instead.
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the embedded SQLite store with a backup made by `backup`.
+    /// Refused while any Tabletalk process has the store open; the replaced
+    /// store is kept beside it as `<store>.replaced-<time>`.
+    Restore {
+        /// The backup to restore.
+        file: std::path::PathBuf,
+    },
     /// Seed the demo organization (what a first run on the embedded default
     /// does by itself) into this store, and print the owner's credentials.
     SeedDemo,

@@ -41,6 +41,8 @@ async fn main() -> ExitCode {
             days,
         } => generate_usage(config, conversations, orgs, users_per_org, days).await,
         Command::SeedDemo => seed_demo(config).await,
+        Command::Backup { file } => backup(config, &file).await,
+        Command::Restore { file } => restore(config, &file).await,
         Command::Ask {
             question,
             user,
@@ -74,6 +76,39 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     server::serve(state, options).await
+}
+
+async fn backup(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let store = services::Store::connect(&config.database_url).await?;
+    let copied = services::backup::backup(&store, file).await;
+    store.close().await;
+    let copied = copied?;
+    println!(
+        "Backed up the store to {} ({} bytes). Keep the secret key with it: {}.",
+        copied.path.display(),
+        copied.bytes,
+        if config.secret_key.is_some() {
+            "TABLETALK_SECRET_KEY"
+        } else {
+            "secret.key beside the store file"
+        }
+    );
+    Ok(())
+}
+
+async fn restore(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(store) = services::backup::sqlite_path(config.database_url.expose_secret()) else {
+        anyhow::bail!(
+            "the store is PostgreSQL: restore it with pg_restore or psql (README, \"Deploying\")"
+        );
+    };
+    let restored = services::backup::restore(&store, file).await?;
+    println!("Restored {} from {}.", store.display(), file.display());
+    if let Some(previous) = restored.previous {
+        println!("The store it replaced is kept as {}.", previous.display());
+    }
+    Ok(())
 }
 
 async fn seed_demo(config: Config) -> anyhow::Result<()> {

@@ -311,6 +311,23 @@ async fn health_endpoints_answer() {
         .await
         .expect("completes");
     assert_eq!(ready.status(), StatusCode::OK);
+    // A newer release's migration in the store: not ready, and why.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(app.state.store.pool())
+    .await
+    .expect("a future migration");
+    let newer = app
+        .http
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .expect("completes");
+    assert_eq!(newer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let reason = newer.text().await.expect("a reason");
+    assert!(reason.contains("newer than this program"), "{reason}");
     app.state.store.close().await;
     let down = app
         .http

@@ -352,3 +352,65 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
     );
     assert_eq!(stub.received().len(), calls);
 }
+
+/// A backup made while the store is open elsewhere (a running server) has
+/// everything committed; a restore is refused while any process has the
+/// store open, and afterwards puts the backup in place and keeps the
+/// replaced store.
+#[tokio::test]
+async fn backup_while_running_and_restore_only_when_stopped() {
+    let run = Run::new();
+    let url = SecretString::from(run.url.clone());
+    let running = services::Store::connect(&url).await.expect("store opens");
+    services::operator::create_org(&running, "Before", 1, Some("Olga"))
+        .await
+        .expect("an organization");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("copy.db");
+    let copy_arg = copy.display().to_string();
+
+    let out = run.server(&["backup", &copy_arg], "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Backed up the store"), "{stdout}");
+    let again = run.server(&["backup", &copy_arg], "");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // Written after the backup: the restore takes it away again.
+    services::operator::create_org(&running, "After", 2, Some("Mia"))
+        .await
+        .expect("another organization");
+    let refused = run.server(&["restore", &copy_arg], "");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("open in a running Tabletalk process"),
+        "{said}"
+    );
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").expect("junk");
+    let bad = run.server(&["restore", &junk.display().to_string()], "");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a SQLite file"));
+
+    running.close().await;
+    drop(running);
+    let restored = run.server(&["restore", &copy_arg], "");
+    let stdout = String::from_utf8_lossy(&restored.stdout);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert!(stdout.contains("kept as"), "{stdout}");
+    let store = services::Store::connect(&url).await.expect("store opens");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM organizations ORDER BY name")
+        .fetch_all(store.pool())
+        .await
+        .expect("names");
+    assert_eq!(names, ["Before"]);
+}

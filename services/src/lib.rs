@@ -7,6 +7,7 @@ pub mod access;
 pub mod ask;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod costs;

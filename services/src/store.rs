@@ -22,6 +22,15 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// A transaction on the store.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// The newest migration this program brings for `backend`.
+pub fn newest_migration(backend: Backend) -> i64 {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Which engine holds the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -48,6 +57,9 @@ impl FromStr for Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: a shared lock on `<store>.lock` while this process has the
+    /// store open, so that `server restore` can tell it is in use.
+    _in_use: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl Store {
@@ -59,9 +71,13 @@ impl Store {
         install_default_drivers();
         let raw = url.expose_secret();
         let backend: Backend = raw.parse()?;
+        let mut in_use = None;
         let pool = match backend {
             Backend::Sqlite => {
                 let url = prepare_sqlite_url(raw)?;
+                if let Some(path) = crate::backup::sqlite_path(raw) {
+                    in_use = Some(std::sync::Arc::new(crate::backup::hold_shared(&path)?));
+                }
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
@@ -98,7 +114,11 @@ impl Store {
             .run(&pool)
             .await
             .context("could not bring the store's schema up to date")?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            _in_use: in_use,
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -123,6 +143,26 @@ impl Store {
     }
 
     /// Checks the store answers (for /readyz).
+    /// Whether the store's schema is the one this program brings: `Ok(None)`
+    /// when it is, else what differs (for `/readyz`).
+    pub async fn schema_mismatch(&self) -> Result<Option<String>, sqlx::Error> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        let known = newest_migration(self.backend);
+        Ok(match applied {
+            Some(v) if v == known => None,
+            Some(v) if v > known => Some(format!(
+                "the store's schema (version {v}) is newer than this program's ({known}): another process of a newer release migrated it"
+            )),
+            other => Some(format!(
+                "the store's schema (version {}) is older than this program's ({known}): restart to migrate it",
+                other.unwrap_or(0)
+            )),
+        })
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
     }
