@@ -11,12 +11,14 @@ SITE_ROOT := $(CURDIR)/target/site
 
 .PHONY: run test tools tools-test lint unit site e2e
 
-## Build in release mode and start the dashboard server (SQLite under ./data by default).
+## Build in release mode and start the dashboard server (SQLite under ./data by default), and
+## the bot beside it when TELEGRAM_BOT_TOKEN is set (environment or .env); one Ctrl-C stops both.
 ## erase_components type-erases Leptos views: a fifth smaller WASM (see BENCHMARKS.md).
 run: tools
 	RUSTFLAGS="--cfg erase_components" cargo leptos build --release
 	node scripts/precompress.mjs $(SITE_ROOT)
-	LEPTOS_SITE_ROOT=$(SITE_ROOT) $(TARGET_DIR)/release/server
+	RUSTFLAGS="--cfg erase_components" cargo build --release -p bot
+	LEPTOS_SITE_ROOT=$(SITE_ROOT) scripts/run.sh $(TARGET_DIR)/release/server $(TARGET_DIR)/release/bot
 
 ## Formatting, lints, Rust tests (SQLite; PostgreSQL too when TABLETALK_TEST_POSTGRES_URL is set),
 ## the WASM build and the Playwright tests in Chromium.
