@@ -86,6 +86,11 @@ pub enum Command {
         /// The backup to restore.
         file: std::path::PathBuf,
     },
+    /// The configuration both binaries read (environment and .env).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Seed the demo organization (what a first run on the embedded default
     /// does by itself) into this store, and print the owner's credentials.
     SeedDemo,
@@ -110,6 +115,48 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration of the server and the bot (secrets
+    /// redacted), warn about unknown TABLETALK_* variables, and name every
+    /// bad variable with what it must be (exit status 2 then).
+    Check,
+}
+
+/// The effective configuration as `server config check` prints it: what
+/// each binary will do, then every setting (secrets show as `[REDACTED]`).
+pub fn describe_config(config: &services::Config) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let store = if config.database_url_is_default {
+        format!("{} (the embedded default)", config.database_url_redacted())
+    } else {
+        config.database_url_redacted()
+    };
+    let _ = writeln!(out, "store: {store}");
+    let _ = writeln!(
+        out,
+        "server: the dashboard{}",
+        config
+            .public_url
+            .as_deref()
+            .map(|u| format!(" at {u}"))
+            .unwrap_or_default()
+    );
+    let telegram = &config.telegram;
+    let bot = match (&telegram.token, &telegram.webhook_url) {
+        (None, _) => "will not start: TELEGRAM_BOT_TOKEN is not set".to_owned(),
+        (Some(_), None) => "long polling".to_owned(),
+        (Some(_), Some(url)) => format!(
+            "webhook mode: Telegram posts to {url}, the bot listens on {}",
+            telegram.webhook_listen
+        ),
+    };
+    let _ = writeln!(out, "bot: {bot}");
+    let _ = writeln!(out, "\nevery setting:\n{config:#?}");
+    out
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.

@@ -12,6 +12,10 @@ async fn main() -> ExitCode {
     if let Some(Command::CheckSql { kind }) = &cli.command {
         return check_sql(kind);
     }
+    // Checks what Config::load would refuse, so it runs before it.
+    if let Some(Command::Config { .. }) = &cli.command {
+        return config_check();
+    }
     let config = match Config::load() {
         Ok(config) => config,
         Err(err) => {
@@ -33,7 +37,7 @@ async fn main() -> ExitCode {
             user_id,
             name,
         } => add_member(config, &org_id, user_id, name.as_deref()).await,
-        Command::CheckSql { .. } => unreachable_check_sql(),
+        Command::CheckSql { .. } | Command::Config { .. } => handled_before_loading(),
         Command::GenerateUsage {
             conversations,
             orgs,
@@ -58,6 +62,37 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `server config check`: exit 0 when both binaries can start with this
+/// configuration, 2 with every problem named.
+fn config_check() -> ExitCode {
+    let checked = match Config::check_environment() {
+        Ok(checked) => checked,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(config) = &checked.config {
+        println!("{}", server::cli::describe_config(config));
+    }
+    for name in &checked.unknown {
+        println!("warning: {}", services::config::unknown_variable(name));
+    }
+    if checked.errors.is_empty() {
+        println!("The configuration is good for the server and the bot.");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "The configuration has {} problem{}:",
+        checked.errors.len(),
+        if checked.errors.len() == 1 { "" } else { "s" }
+    );
+    for err in &checked.errors {
+        eprintln!("  {err}");
+    }
+    ExitCode::from(2)
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -301,6 +336,6 @@ fn check_sql(kind: &str) -> ExitCode {
 }
 
 /// `check-sql` is answered before the configuration is read.
-fn unreachable_check_sql() -> anyhow::Result<()> {
-    anyhow::bail!("check-sql is handled before the configuration is loaded")
+fn handled_before_loading() -> anyhow::Result<()> {
+    anyhow::bail!("check-sql and config are handled before the configuration is loaded")
 }

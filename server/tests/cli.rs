@@ -414,3 +414,78 @@ async fn backup_while_running_and_restore_only_when_stopped() {
         .expect("names");
     assert_eq!(names, ["Before"]);
 }
+
+/// `server config check`: every bad variable named with what it must be
+/// (exit 2), an unknown TABLETALK_ variable warned about, and with a good
+/// configuration exit 0 and no secret in the output.
+#[test]
+fn config_check_names_every_problem_and_prints_no_secret() {
+    let check = |env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .args(["config", "check"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(std::env::temp_dir());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("runs")
+    };
+    let bad = check(&[
+        ("TABLETALK_QUERY_TIMEOUT_SECS", "forever"),
+        ("TELEGRAM_WEBHOOK_URL", "http://bot.example.com/hook"),
+        ("TABLETALK_QUERY_ROW_LIMT", "10"),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("2 problems"), "{said}");
+    assert!(said.contains("TABLETALK_QUERY_TIMEOUT_SECS:"), "{said}");
+    assert!(
+        said.contains("TELEGRAM_WEBHOOK_URL: must be an https://"),
+        "{said}"
+    );
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        out.contains("TABLETALK_QUERY_ROW_LIMT is set but is not a Tabletalk setting"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secrets = [
+        "postgres-password-123",
+        "123456:telegram-token-abc",
+        "gemini-key-xyz",
+        "webhook-secret-789",
+    ];
+    let good = check(&[
+        (
+            "DATABASE_URL",
+            &format!("postgres://tt:{}@db.example.com/tt", secrets[0]),
+        ),
+        ("TELEGRAM_BOT_TOKEN", secrets[1]),
+        ("GEMINI_API_KEY", secrets[2]),
+        ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/hook"),
+        ("TELEGRAM_WEBHOOK_SECRET", secrets[3]),
+        (
+            "TABLETALK_SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        ("TABLETALK_DATA_DIR", &dir.path().display().to_string()),
+    ]);
+    let out = String::from_utf8_lossy(&good.stdout).into_owned();
+    assert!(
+        good.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(
+        out.contains("webhook mode: Telegram posts to https://bot.example.com/hook"),
+        "{out}"
+    );
+    assert!(out.contains("db.example.com"), "{out}");
+    assert!(out.contains("good for the server and the bot"), "{out}");
+    for secret in secrets {
+        assert!(!out.contains(secret), "{secret} printed:\n{out}");
+    }
+}

@@ -133,6 +133,72 @@ fn webhook_url(url: &str) -> Result<String, ConfigError> {
     Ok(url.to_owned())
 }
 
+/// The configuration checked as a whole: every bad variable, and the
+/// `TABLETALK_*` variables nothing reads.
+#[derive(Debug)]
+pub struct Checked {
+    /// The configuration, when every variable is good.
+    pub config: Option<Config>,
+    pub errors: Vec<ConfigError>,
+    /// Set `TABLETALK_*` names no setting reads (`TABLETALK_TEST_*` aside:
+    /// those are the tests'). Empty when a problem stopped the check early.
+    pub unknown: Vec<String>,
+}
+
+/// The warning for a variable nothing reads.
+pub fn unknown_variable(name: &str) -> String {
+    format!("{name} is set but is not a Tabletalk setting (a typo? see the configuration table in README.md)")
+}
+
+/// Checks `vars` (name, value) as the binaries would read them. The loader
+/// stops at the first bad variable, so the check runs it again with each
+/// bad one hidden until it passes: every independent problem is found. The
+/// names the loader asks for are the known settings.
+pub fn check(vars: &[(String, String)]) -> Checked {
+    let asked = std::cell::RefCell::new(std::collections::BTreeSet::<String>::new());
+    let mut errors: Vec<ConfigError> = Vec::new();
+    let mut config = None;
+    let mut complete = false;
+    for _ in 0..64 {
+        let hidden: Vec<&str> = errors.iter().map(|e| e.variable).collect();
+        let result = Config::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            if hidden.contains(&name) {
+                return None;
+            }
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        });
+        match result {
+            Ok(loaded) => {
+                complete = true;
+                if errors.is_empty() {
+                    config = Some(loaded);
+                }
+                break;
+            }
+            // Hiding it did not help (it is required and missing): stop here.
+            Err(err) if hidden.contains(&err.variable) => break,
+            Err(err) => errors.push(err),
+        }
+    }
+    let asked = asked.into_inner();
+    let unknown = if complete {
+        vars.iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("TABLETALK_") && !k.starts_with("TABLETALK_TEST_"))
+            .filter(|k| !asked.contains(k.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Checked {
+        config,
+        errors,
+        unknown,
+    }
+}
+
 /// A configuration value that cannot be used, with the variable it came from.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
@@ -153,14 +219,43 @@ impl ConfigError {
 impl Config {
     /// What binaries call: reads a `.env` file in the working directory if there
     /// is one (a malformed one is an error, not ignored), then the environment.
+    ///
+    /// Every bad variable is named (not only the first), and a `TABLETALK_*`
+    /// variable that nothing reads is warned about on standard error (a typo
+    /// would otherwise be silently ignored). `server config check` shows the same.
     pub fn load() -> anyhow::Result<Config> {
+        let checked = Config::check_environment()?;
+        for name in &checked.unknown {
+            eprintln!("warning: {}", unknown_variable(name));
+        }
+        match checked.config {
+            Some(config) if checked.errors.is_empty() => Ok(config),
+            _ => Err(anyhow::anyhow!(
+                "the configuration has {} problem{}:\n{}",
+                checked.errors.len(),
+                if checked.errors.len() == 1 { "" } else { "s" },
+                checked
+                    .errors
+                    .iter()
+                    .map(|e| format!("  {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )),
+        }
+    }
+
+    /// `.env` (if present) and then the environment, checked as a whole ([`check`]).
+    pub fn check_environment() -> anyhow::Result<Checked> {
         use anyhow::Context;
         match dotenvy::dotenv() {
             Ok(_) => {}
             Err(err) if err.not_found() => {}
             Err(err) => return Err(err).context("could not read .env"),
         }
-        Ok(Config::from_env()?)
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Ok(check(&vars))
     }
 
     /// Reads the process environment only.
@@ -552,6 +647,41 @@ mod tests {
         let config = load(&[("TABLETALK_TRUSTED_PROXIES", "10.0.0.0/8,::1")]).expect("valid");
         assert!(config.trusted_proxies.contains("::1".parse().expect("ip")));
         assert!(load(&[]).expect("valid").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn a_check_names_every_bad_variable_and_every_unknown_one() {
+        let vars = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let checked = check(&vars(&[
+            ("TELEGRAM_WEBHOOK_LISTEN", "nowhere"),
+            ("TABLETALK_QUERY_TIMEOUT_SECS", "forever"),
+            ("TABLETALK_LOG_FORMAT", "xml"),
+            ("TABLETALK_QUERY_ROW_LIMT", "50"),
+        ]));
+        let named: Vec<&str> = checked.errors.iter().map(|e| e.variable).collect();
+        for variable in [
+            "TELEGRAM_WEBHOOK_LISTEN",
+            "TABLETALK_QUERY_TIMEOUT_SECS",
+            "TABLETALK_LOG_FORMAT",
+        ] {
+            assert!(named.contains(&variable), "{variable} in {named:?}");
+        }
+        assert!(checked.config.is_none());
+        assert_eq!(checked.unknown, ["TABLETALK_QUERY_ROW_LIMT"]);
+
+        let checked = check(&vars(&[
+            ("TABLETALK_QUERY_ROW_LIMIT", "50"),
+            ("TABLETALK_TEST_POSTGRES_URL", "postgres://x"),
+            ("PATH", "/bin"),
+        ]));
+        assert!(checked.errors.is_empty());
+        assert!(checked.unknown.is_empty(), "{:?}", checked.unknown);
+        assert_eq!(checked.config.expect("valid").query_limits.row_limit, 50);
     }
 
     #[test]
