@@ -98,6 +98,8 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     ));
     // Email results that the mail server did not take at once, retried.
     let emails = tokio::spawn(services::email::run_sender(app.clone()));
+    // TABLETALK_RETENTION_DAYS: old questions' text removed hourly (numbers kept).
+    let retention = tokio::spawn(services::retention::run(app.clone()));
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
@@ -111,6 +113,7 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     housekeeping.abort();
     pools.abort();
     emails.abort();
+    retention.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -46,6 +46,8 @@ pub struct Config {
     pub question_rate: QuestionRate,
     /// Email results: the mail server, the sender, the daily limit.
     pub email: crate::email::settings::EmailSettings,
+    /// Days the text of questions is kept (`TABLETALK_RETENTION_DAYS`); `None` keeps it.
+    pub retention_days: Option<u32>,
 }
 
 /// One question per `interval_ms` on average, `burst` in a row at most.
@@ -455,7 +457,12 @@ impl Config {
 
         let email = crate::email::settings::EmailSettings::from_lookup(&get)?;
 
+        let retention_days = match get("TABLETALK_RETENTION_DAYS") {
+            None => None,
+            Some(_) => Some(number("TABLETALK_RETENTION_DAYS", 1, 36_500, 0)? as u32),
+        };
         Ok(Config {
+            retention_days,
             email,
             llm,
             question_rate,
@@ -736,6 +743,11 @@ mod tests {
         assert_eq!(config.query_limits.timeout.as_secs(), 5);
         assert_eq!(config.query_limits.row_limit, 50);
         assert_eq!(config.sqlite_targets_dir, PathBuf::from("/srv/dbs"));
+        assert_eq!(load(&[]).expect("valid").retention_days, None);
+        let kept = load(&[("TABLETALK_RETENTION_DAYS", "90")]).expect("valid");
+        assert_eq!(kept.retention_days, Some(90));
+        let err = load(&[("TABLETALK_RETENTION_DAYS", "0")]).expect_err("zero days");
+        assert_eq!(err.variable, "TABLETALK_RETENTION_DAYS");
     }
 
     #[test]

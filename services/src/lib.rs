@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod proxies;
 pub mod random;
 pub mod rate;
+pub mod retention;
 pub mod state;
 pub mod store;
 pub mod targets;

@@ -943,3 +943,109 @@ async fn own_history_is_ones_own_newest_first() {
         assert_eq!(two.len(), 2);
     }
 }
+
+/// Retention removes the text of old questions (question, SQL, answer,
+/// error) and keeps every number: the raw rows still sum to the same
+/// analytics, the rollups agree with them, newer questions keep their text.
+#[tokio::test]
+async fn retention_removes_old_text_and_keeps_every_number() {
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let state = testkit::app::state(&db, &[]).await;
+        let store = state.store.clone();
+        let now = services::clock::now();
+        let mut options = synthetic::Options::new(1_500, Day::of_unix(now));
+        options.orgs = 1;
+        options.users_per_org = 3;
+        options.days = 30;
+        let summary = synthetic::generate(&store, &prices, &options)
+            .await
+            .expect("generated");
+        let org = summary.org_ids[0].as_str();
+        let (from, to) = DayRange::all().bounds();
+        let before = raw::overview(&store, org, from, to).await.expect("raw");
+        let mut grouped_before = Vec::new();
+        for grouping in Grouping::ALL {
+            grouped_before.push(
+                raw::grouped(&store, org, from, to, grouping)
+                    .await
+                    .expect("raw"),
+            );
+        }
+        let cutoff = now - 10 * 86_400;
+        let old_with_sql: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversation_stages s JOIN conversations c \
+             ON c.conversation_id = s.conversation_id WHERE c.timestamp < $1 AND s.generated_sql IS NOT NULL",
+        )
+        .bind(cutoff)
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+        assert!(old_with_sql > 0, "{}: the generator writes SQL", db.kind);
+
+        let removed = services::retention::remove_old_text(&store, 10, now)
+            .await
+            .expect("retention");
+        assert!(
+            removed.conversations > 0 && removed.stages > 0,
+            "{removed:?}"
+        );
+        let again = services::retention::remove_old_text(&store, 10, now)
+            .await
+            .expect("retention again");
+        assert_eq!(
+            again,
+            services::retention::Removed::default(),
+            "nothing twice"
+        );
+
+        let texts: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT timestamp, user_question, answer FROM conversations")
+                .fetch_all(store.pool())
+                .await
+                .expect("texts");
+        for (at, question, answer) in &texts {
+            if *at < cutoff {
+                assert_eq!(question, services::retention::REMOVED);
+                assert!(answer.is_none());
+            } else {
+                assert_ne!(question, services::retention::REMOVED);
+            }
+        }
+        assert!(
+            texts.iter().any(|(at, ..)| *at >= cutoff),
+            "newer ones exist"
+        );
+        let sql_left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversation_stages s JOIN conversations c \
+             ON c.conversation_id = s.conversation_id WHERE c.timestamp < $1 AND s.generated_sql IS NOT NULL",
+        )
+        .bind(cutoff)
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+        assert_eq!(sql_left, 0, "{}", db.kind);
+
+        assert_eq!(
+            raw::overview(&store, org, from, to).await.expect("raw"),
+            before
+        );
+        for (grouping, was) in Grouping::ALL.into_iter().zip(grouped_before) {
+            let now_grouped = raw::grouped(&store, org, from, to, grouping)
+                .await
+                .expect("raw");
+            assert_eq!(now_grouped, was, "{}: {grouping:?}", db.kind);
+        }
+        let owner = access::caller(&store, options.first_user_id)
+            .await
+            .expect("owner");
+        assert_rollup_matches_raw(
+            &state,
+            &owner,
+            &summary.org_ids[0],
+            DayRange::all(),
+            "retention",
+        )
+        .await;
+    }
+}
