@@ -253,11 +253,25 @@ pub fn answer(answer: &models::ask::Answer) -> String {
             return candidate;
         }
     }
-    // Still too long: the words alone (cut), and the cost.
+    // Still too long: the words alone (cut), and the cost; the rows go in
+    // the attached file ([`rows_need_file`]).
+    let rows = answer.result.as_ref().is_some_and(|r| !r.rows.is_empty());
     format!(
-        "{}…\n\n(The rows and the SQL are too long for one message.){cost}",
+        "{}…\n\n({}){cost}",
         escaped_within(&answer.text, 3_500),
+        if rows {
+            "Too long for one message: the rows are in the attached file; the SQL is left out."
+        } else {
+            "The rest of the answer and the SQL are too long for one message."
+        }
     )
+}
+
+/// Whether the rows travel as a CSV document: they do not fit a table, or
+/// the message `sent` (from [`answer`]) had no room for the table. Every
+/// value in a message is escaped, so `<pre>` there is only ever our table.
+pub fn rows_need_file(result: &models::targets::QueryResult, sent: &str) -> bool {
+    !result.rows.is_empty() && (table(result).is_none() || !sent.contains("<pre>"))
 }
 
 /// `text` HTML-escaped and cut so that the escaped text has at most `limit`
@@ -618,6 +632,16 @@ mod tests {
             message.len()
         );
         assert!(message.contains("too long for one message"));
+        // A table that had no room in the message goes in the file instead.
+        let few = result(&["n"], vec![vec![Value::Int(1)]]);
+        let crowded = answer(&answer_with(few.clone(), &sql, &words));
+        assert!(
+            crowded.contains("the rows are in the attached file"),
+            "{crowded}"
+        );
+        assert!(rows_need_file(&few, &crowded));
+        let roomy = answer(&answer_with(few.clone(), "SELECT 1", "One."));
+        assert!(!rows_need_file(&few, &roomy));
         let body = message.split('…').next().unwrap_or_default();
         assert!(body.ends_with("&lt;") || body.ends_with("&amp;") || body.ends_with("&gt;"));
     }

@@ -108,7 +108,7 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
         ),
         Err(err) => (err.message().to_owned(), None, None),
     };
-    let mut edit = bot.edit_message_text(msg.chat.id, status.id, text);
+    let mut edit = bot.edit_message_text(msg.chat.id, status.id, text.clone());
     if let Some(id) = email {
         edit = edit.reply_markup(super::emails::buttons(id));
     }
@@ -117,7 +117,7 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
         None => edit.await?,
     };
     if let Ok(answer) = &outcome {
-        attachments(bot, msg, question, answer).await;
+        attachments(bot, msg, question, answer, &text).await;
     }
     Ok(())
 }
@@ -126,7 +126,13 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
 /// series) and the rows as a CSV document (when they do not fit a message),
 /// each replying to the question. The answer is already shown: a failure
 /// here is logged and said in a line, never an error for the question.
-async fn attachments(bot: &TgBot, msg: &Message, question: &str, answer: &models::ask::Answer) {
+async fn attachments(
+    bot: &TgBot,
+    msg: &Message,
+    question: &str,
+    answer: &models::ask::Answer,
+    sent: &str,
+) {
     let Some(result) = &answer.result else {
         return;
     };
@@ -151,7 +157,7 @@ async fn attachments(bot: &TgBot, msg: &Message, question: &str, answer: &models
             Err(err) => tracing::warn!(error = %err, "drawing the chart failed"),
         }
     }
-    if text::table(result).is_none() && !result.rows.is_empty() {
+    if text::rows_need_file(result, sent) {
         let Some(csv) = services::email::result_csv(result) else {
             return;
         };
