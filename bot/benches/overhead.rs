@@ -55,14 +55,7 @@ async fn main() -> anyhow::Result<()> {
     );
     for id in 0..ASKERS {
         let person = testkit::app::person(&state.store, 10_000 + id, "Ada").await;
-        testkit::app::sqlite_database(
-            &state,
-            &person,
-            targets.path(),
-            "shop.db",
-            testkit::app::TINY_SHOP,
-        )
-        .await;
+        testkit::app::shop(&state, &person, targets.path()).await;
     }
     let running = bot::start(state).await?;
 

@@ -40,23 +40,25 @@ pub fn client(state: &AppState) -> anyhow::Result<TgBot> {
         .throttle(Limits::default()))
 }
 
-/// Builds the dispatcher; the caller runs `.dispatch()` and may keep its shutdown token.
-pub async fn dispatcher(
-    state: AppState,
-) -> anyhow::Result<
-    teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>,
-> {
-    dispatcher_with(state, handlers::account::Senders::default()).await
+/// The dispatcher type [`dispatcher`] builds.
+pub type TgDispatcher =
+    teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>;
+
+/// Builds the dispatcher with its own client; the caller runs `.dispatch()`
+/// and may keep its shutdown token.
+pub async fn dispatcher(state: AppState) -> anyhow::Result<TgDispatcher> {
+    let bot = client(&state)?;
+    dispatcher_with(bot, state, handlers::account::Senders::default()).await
 }
 
-/// [`dispatcher`] sharing `senders` with the outbox drain.
+/// [`dispatcher`] on `bot` (a clone shares its Throttle queue, so every
+/// sender in the process counts against one set of Telegram's limits) and
+/// sharing `senders` with the outbox drain.
 pub async fn dispatcher_with(
+    bot: TgBot,
     state: AppState,
     senders: handlers::account::Senders,
-) -> anyhow::Result<
-    teloxide::dispatching::Dispatcher<TgBot, anyhow::Error, teloxide::dispatching::DefaultKey>,
-> {
-    let bot = client(&state)?;
+) -> anyhow::Result<TgDispatcher> {
     let me = bot
         .get_me()
         .await
@@ -106,19 +108,21 @@ impl Running {
 /// is set ([`webhook`]; the webhook is registered before this returns).
 /// Ctrl-C stops the dispatcher after the updates in hand are answered.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
+    // One client for everything this process sends: one Throttle queue.
+    let bot = client(&state)?;
     let webhook = match state.config.telegram.webhook_url {
-        Some(_) => Some(webhook::listen(&state, &client(&state)?).await?),
+        Some(_) => Some(webhook::listen(&state, &bot).await?),
         None => None,
     };
     let senders = handlers::account::Senders::default();
-    let mut dispatcher = dispatcher_with(state.clone(), senders.clone()).await?;
+    let mut dispatcher = dispatcher_with(bot.clone(), state.clone(), senders.clone()).await?;
     let shutdown = dispatcher.shutdown_token();
     // Email results the mail server did not take at once (the Send button
     // tries first) are retried here too: a bot without a dashboard server
     // still delivers them, and two processes sending is safe (each email is
     // claimed before it is sent).
     let emails = tokio::spawn(services::email::run_sender(state.clone()));
-    let notifications = tokio::spawn(outbox::run(client(&state)?, state.clone(), senders));
+    let notifications = tokio::spawn(outbox::run(bot, state.clone(), senders));
     let task = tokio::spawn(async move {
         match webhook {
             Some(listener) => {

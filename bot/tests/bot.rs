@@ -27,14 +27,7 @@ async fn ada_with_a_shop(
         )
         .await;
     let person = testkit::app::person(&state.store, 4242, "Ada").await;
-    testkit::app::sqlite_database(
-        &state,
-        &person,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    testkit::app::shop(&state, &person, targets.path()).await;
     state
 }
 
@@ -416,14 +409,7 @@ async fn an_emailed_answer_is_sent_from_its_button_and_a_forged_button_is_refuse
     .await;
     let ada = testkit::app::person(&state.store, 4242, "Ada").await;
     testkit::app::person(&state.store, 6666, "Eve").await;
-    testkit::app::sqlite_database(
-        &state,
-        &ada,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    testkit::app::shop(&state, &ada, targets.path()).await;
     stub.rule(|received| {
         if received.asks_for("intent") {
             Scripted::answer(

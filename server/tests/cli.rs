@@ -230,14 +230,7 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
     ];
     let state = testkit::app::state(&db, &env).await;
     let person = testkit::app::person(&state.store, 42, "Ada").await;
-    let database = testkit::app::sqlite_database(
-        &state,
-        &person,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    let database = testkit::app::shop(&state, &person, targets.path()).await;
     state.store.close().await;
     stub.answer_with(
         "SELECT COUNT(*) AS orders, SUM(total) AS total FROM orders",

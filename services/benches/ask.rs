@@ -44,14 +44,7 @@ async fn main() -> anyhow::Result<()> {
         "Three orders, 37.75 in all.",
     );
     let asker = testkit::app::person(&state.store, 1, "Ada").await;
-    testkit::app::sqlite_database(
-        &state,
-        &asker,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    testkit::app::shop(&state, &asker, targets.path()).await;
 
     // One person, one question after the other.
     let runs = 300;
@@ -101,14 +94,7 @@ async fn main() -> anyhow::Result<()> {
     let mut callers = Vec::new();
     for id in 0..people {
         let caller = testkit::app::person(&state.store, 1_000 + id, "Bo").await;
-        testkit::app::sqlite_database(
-            &state,
-            &caller,
-            targets.path(),
-            "shop.db",
-            testkit::app::TINY_SHOP,
-        )
-        .await;
+        testkit::app::shop(&state, &caller, targets.path()).await;
         callers.push(caller);
     }
     let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")

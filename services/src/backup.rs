@@ -30,10 +30,8 @@ fn lock_file(store: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Opens `<store>.lock` and takes a shared lock on it, held while the file
-/// handle lives (the operating system drops it when the process ends, even
-/// by kill -9).
-pub fn hold_shared(store: &Path) -> anyhow::Result<File> {
+/// `<store>.lock` (created if missing) and its path.
+fn open_lock(store: &Path) -> anyhow::Result<(File, PathBuf)> {
     let path = lock_file(store);
     let file = File::options()
         .create(true)
@@ -41,6 +39,14 @@ pub fn hold_shared(store: &Path) -> anyhow::Result<File> {
         .write(true)
         .open(&path)
         .with_context(|| format!("could not open {}", path.display()))?;
+    Ok((file, path))
+}
+
+/// Opens `<store>.lock` and takes a shared lock on it, held while the file
+/// handle lives (the operating system drops it when the process ends, even
+/// by kill -9).
+pub fn hold_shared(store: &Path) -> anyhow::Result<File> {
+    let (file, path) = open_lock(store)?;
     match file.try_lock_shared() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
@@ -109,13 +115,7 @@ pub struct Restored {
 /// `<store>.replaced-<unix time>`.
 pub async fn restore(store: &Path, from: &Path) -> anyhow::Result<Restored> {
     check_backup(from).await?;
-    let lock_path = lock_file(store);
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("could not open {}", lock_path.display()))?;
+    let (lock, lock_path) = open_lock(store)?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(

@@ -74,10 +74,8 @@ impl Store {
         let mut in_use = None;
         let pool = match backend {
             Backend::Sqlite => {
-                let url = prepare_sqlite_url(raw)?;
-                if let Some(path) = crate::backup::sqlite_path(raw) {
-                    in_use = Some(std::sync::Arc::new(crate::backup::hold_shared(&path)?));
-                }
+                let (url, path) = prepare_sqlite_url(raw)?;
+                in_use = Some(std::sync::Arc::new(crate::backup::hold_shared(&path)?));
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
@@ -194,28 +192,26 @@ pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
 }
 
 /// Makes sure the SQLite file's directory exists and the file is created on first use.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or_default();
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty() || path == ":memory:" {
+/// The URL sqlx opens (`mode=rwc` unless given) and the store's file.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<(String, std::path::PathBuf)> {
+    let Some(path) = crate::backup::sqlite_path(url) else {
         anyhow::bail!("an in-memory SQLite store would lose everything; give a file path");
-    }
-    if let Some(dir) = std::path::Path::new(path).parent() {
+    };
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("could not create the directory {}", dir.display()))?;
         }
     }
-    Ok(if query.contains("mode=") {
+    let url = if query.contains("mode=") {
         url.to_owned()
     } else if query.is_empty() {
         format!("{url}?mode=rwc")
     } else {
         format!("{url}&mode=rwc")
-    })
+    };
+    Ok((url, path))
 }
 
 #[cfg(test)]
@@ -249,11 +245,12 @@ mod tests {
     fn sqlite_urls_create_their_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/nested/t.db", dir.path().display());
-        let prepared = prepare_sqlite_url(&url).expect("valid");
+        let (prepared, file) = prepare_sqlite_url(&url).expect("valid");
         assert!(prepared.ends_with("?mode=rwc"));
+        assert_eq!(file, dir.path().join("nested/t.db"));
         assert!(dir.path().join("nested").is_dir());
         assert!(prepare_sqlite_url("sqlite::memory:").is_err());
         let ro = format!("sqlite://{}/t.db?mode=ro", dir.path().display());
-        assert_eq!(prepare_sqlite_url(&ro).expect("valid"), ro);
+        assert_eq!(prepare_sqlite_url(&ro).expect("valid").0, ro);
     }
 }

@@ -38,14 +38,7 @@ async fn fixture(smtp_url: Option<&str>, env: &[(&str, &str)]) -> Fixture {
     vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let state = testkit::app::state(&db, &vars).await;
     let ada = testkit::app::person(&state.store, 42, "Ada").await;
-    testkit::app::sqlite_database(
-        &state,
-        &ada,
-        targets.path(),
-        "shop.db",
-        testkit::app::TINY_SHOP,
-    )
-    .await;
+    testkit::app::shop(&state, &ada, targets.path()).await;
     Fixture {
         state,
         ada,

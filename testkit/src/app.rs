@@ -68,6 +68,15 @@ pub async fn org(store: &Store, owner_id: i64, name: &str) -> (Caller, OrgId) {
 pub const TINY_SHOP: &str = "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC); \
      INSERT INTO orders VALUES (1, 10.5), (2, 20), (3, 7.25);";
 
+/// [`TINY_SHOP`] as `shop.db`, added for `caller` and selected (see [`sqlite_database`]).
+pub async fn shop(
+    state: &AppState,
+    caller: &Caller,
+    targets_dir: &std::path::Path,
+) -> models::ConnectionId {
+    sqlite_database(state, caller, targets_dir, "shop.db", TINY_SHOP).await
+}
+
 /// A SQLite database `file` made by `script` in the caller's own folder under
 /// `targets_dir` (`TABLETALK_SQLITE_DIR`: `<dir>/<org id or user id>/`),
 /// added through the services for `caller` and selected as their active

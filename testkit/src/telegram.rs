@@ -207,15 +207,8 @@ impl FakeTelegram {
         reply_to: Option<i64>,
     ) -> i64 {
         let chat = json!({"id": chat_id, "type": "group", "title": "Team chat"});
-        let reply = reply_to.map(|id| {
-            json!({
-                "message_id": id,
-                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
-                "chat": chat.clone(),
-                "date": unix_now(),
-                "text": "(the bot's earlier message)",
-            })
-        });
+        let reply =
+            reply_to.map(|id| bot_message(id, chat.clone(), Some("(the bot's earlier message)")));
         self.push_message(user_id, first_name, chat, text, reply)
     }
 
@@ -269,13 +262,11 @@ impl FakeTelegram {
             "callback_query": {
                 "id": format!("cb{update_id}"),
                 "from": from,
-                "message": {
-                    "message_id": message_id,
-                    "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
-                    "chat": {"id": user_id, "type": "private", "first_name": first_name},
-                    "date": unix_now(),
-                    "text": "(the message with the buttons)",
-                },
+                "message": bot_message(
+                    message_id,
+                    json!({"id": user_id, "type": "private", "first_name": first_name}),
+                    Some("(the message with the buttons)"),
+                ),
                 "chat_instance": format!("ci{user_id}"),
                 "data": data,
             }
@@ -501,13 +492,11 @@ async fn handle(
             shared.lock().deleted.push((chat, message));
             ok(json!(true))
         }
-        "editmessagereplymarkup" => ok(json!({
-            "message_id": params.get("message_id").and_then(as_i64).unwrap_or(0),
-            "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
-            "chat": {"id": params.get("chat_id").and_then(as_i64).unwrap_or(0), "type": "private", "first_name": "Test"},
-            "date": unix_now(),
-            "text": "(edited)",
-        })),
+        "editmessagereplymarkup" => ok(bot_message(
+            params.get("message_id").and_then(as_i64).unwrap_or(0),
+            private_chat(params.get("chat_id").and_then(as_i64).unwrap_or(0)),
+            Some("(edited)"),
+        )),
         "getupdates" if shared.lock().webhook.is_some() => api_error(
             StatusCode::CONFLICT,
             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
@@ -619,13 +608,7 @@ fn record_message(
     });
     drop(inner);
     shared.sent.notify_waiters();
-    let mut message = json!({
-        "message_id": message_id,
-        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
-        "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
-        "date": unix_now(),
-        "text": text,
-    });
+    let mut message = bot_message(message_id, private_chat(chat_id), Some(&text));
     if edit_id.is_some() {
         message["edit_date"] = json!(unix_now());
     }
@@ -664,12 +647,7 @@ fn record_file(
     let message_id = inner.next_message_id;
     inner.next_message_id += 1;
     let size = file.bytes.len();
-    let mut message = json!({
-        "message_id": message_id,
-        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
-        "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
-        "date": unix_now(),
-    });
+    let mut message = bot_message(message_id, private_chat(chat_id), None);
     if !caption.is_empty() {
         message["caption"] = json!(caption);
     }
@@ -841,6 +819,25 @@ fn percent_decode(s: &str) -> Result<String, String> {
 fn as_i64(v: &Value) -> Option<i64> {
     v.as_i64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// A message from the bot, as the Bot API shows it.
+fn bot_message(message_id: i64, chat: Value, text: Option<&str>) -> Value {
+    let mut message = json!({
+        "message_id": message_id,
+        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Tabletalk Test", "username": BOT_USERNAME},
+        "chat": chat,
+        "date": unix_now(),
+    });
+    if let Some(text) = text {
+        message["text"] = json!(text);
+    }
+    message
+}
+
+/// The private chat the fake answers in.
+fn private_chat(chat_id: i64) -> Value {
+    json!({"id": chat_id, "type": "private", "first_name": "Test"})
 }
 
 fn ok(result: Value) -> Response {
