@@ -75,9 +75,10 @@ pub async fn dispatcher_with(
             senders
         ])
         .default_handler(|_update| async {})
-        .error_handler(LoggingErrorHandler::with_custom_text(
-            "a bot handler failed",
-        ))
+        .error_handler(std::sync::Arc::new(|err: anyhow::Error| async move {
+            services::metrics::bot_error("handler");
+            tracing::error!(error = %format!("{err:#}"), "a bot handler failed");
+        }))
         .enable_ctrlc_handler()
         .build())
 }
@@ -108,6 +109,12 @@ impl Running {
 /// is set ([`webhook`]; the webhook is registered before this returns).
 /// Ctrl-C stops the dispatcher after the updates in hand are answered.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
+    services::metrics::install();
+    // Bound before anything starts, so a taken port stops the start with a clear message.
+    let metrics = match state.config.telegram.metrics_listen {
+        Some(addr) => Some(metrics_endpoint(state.clone(), addr).await?),
+        None => None,
+    };
     // One client for everything this process sends: one Throttle queue.
     let bot = client(&state)?;
     let webhook = match state.config.telegram.webhook_url {
@@ -140,8 +147,46 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         }
         emails.abort();
         notifications.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
     });
     Ok(Running { shutdown, task })
+}
+
+/// Serves Prometheus `/metrics` (and `/healthz`) on `addr`
+/// (`TABLETALK_BOT_METRICS_LISTEN`) until aborted.
+async fn metrics_endpoint(
+    state: AppState,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("could not listen on {addr} for /metrics (set TABLETALK_BOT_METRICS_LISTEN to another address)")
+    })?;
+    let router = axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || {
+                let state = state.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            services::metrics::CONTENT_TYPE,
+                        )],
+                        services::metrics::render(&state).await,
+                    )
+                }
+            }),
+        );
+    tracing::info!("bot metrics at http://{addr}/metrics");
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::warn!(error = %err, "the metrics endpoint stopped");
+        }
+    }))
 }
 
 /// Runs the bot until Ctrl-C.

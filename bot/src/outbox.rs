@@ -48,6 +48,14 @@ pub async fn drain_once(bot: &TgBot, state: &AppState, senders: &Senders) -> any
 }
 
 async fn send(bot: &TgBot, row: &Pending) -> Attempt {
+    let attempt = send_once(bot, row).await;
+    if !matches!(attempt, Attempt::Sent) {
+        services::metrics::bot_error("outbox");
+    }
+    attempt
+}
+
+async fn send_once(bot: &TgBot, row: &Pending) -> Attempt {
     match bot
         .send_message(ChatId(row.telegram_user_id), row.text.clone())
         .await

@@ -15,6 +15,7 @@ use teloxide::prelude::*;
 /// text. Button presses go to their handler.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
+        .inspect(|update: Update| services::metrics::bot_update(update_kind(&update)))
         .branch(messages())
         .branch(
             Update::filter_callback_query()
@@ -46,6 +47,19 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                     },
                 ),
         )
+}
+
+/// The update's kind, as the metrics count it.
+fn update_kind(update: &Update) -> &'static str {
+    use teloxide::types::UpdateKind;
+    match &update.kind {
+        UpdateKind::Message(m) if m.text().is_some_and(|t| t.starts_with('/')) => "command",
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::MyChatMember(_) | UpdateKind::ChatMember(_) => "membership",
+        _ => "other",
+    }
 }
 
 fn messages() -> UpdateHandler<anyhow::Error> {

@@ -1,18 +1,13 @@
 //! Webhook mode against the fake Bot API, which posts updates to the bot's
 //! address as Telegram does: the secret token is checked, a duplicate is
 //! answered once, and updates that arrive while the bot is down are answered
-//! after it starts again.
+//! after it starts again. And the bot's own `/metrics`.
 
 use std::time::Duration;
 use testkit::db::TestDb;
 use testkit::telegram::FakeTelegram;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use testkit::free_port;
 
 fn update(update_id: i64, user_id: i64, text: &str) -> serde_json::Value {
     serde_json::json!({
@@ -109,5 +104,45 @@ async fn webhook_mode_checks_the_secret_and_answers_each_update_once() {
         .await
         .expect("the update sent while the bot was down is answered");
     assert!(sent[0].text.contains("Cy"), "{}", sent[0].text);
+    running.stop().await;
+}
+
+/// The bot's `/metrics` on its own port counts the updates it took by kind
+/// and exports the outbox backlog.
+#[tokio::test]
+async fn the_bot_serves_its_metrics_on_its_own_port() {
+    use testkit::scrape::{has, sum};
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let db = TestDb::sqlite();
+    let port = free_port();
+    let state = fake
+        .bot_state(
+            &db,
+            &[("TABLETALK_BOT_METRICS_LISTEN", format!("127.0.0.1:{port}"))],
+        )
+        .await;
+    let running = bot::start(state).await.expect("the bot starts");
+    let scrape = || async {
+        reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+            .await
+            .expect("the metrics answer")
+            .text()
+            .await
+            .expect("text")
+    };
+    let before = scrape().await;
+    fake.send_text(1001, "Ada", "/start");
+    fake.send_text(1001, "Ada", "hello there");
+    fake.wait_for_sent(1001, 2, Duration::from_secs(20))
+        .await
+        .expect("both answered");
+    let after = scrape().await;
+    let moved = |kind: &str| {
+        sum(&after, "tabletalk_bot_updates_total", &[("kind", kind)])
+            - sum(&before, "tabletalk_bot_updates_total", &[("kind", kind)])
+    };
+    assert!(moved("command") >= 1.0, "{after}");
+    assert!(moved("message") >= 1.0, "{after}");
+    assert!(has(&after, "tabletalk_outbox_backlog"), "{after}");
     running.stop().await;
 }

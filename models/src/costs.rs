@@ -160,6 +160,17 @@ pub enum Channel {
     Cli,
 }
 
+impl Channel {
+    /// The name the ledger stores and metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Web => "web",
+            Channel::Cli => "cli",
+        }
+    }
+}
+
 /// How a conversation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -42,10 +42,14 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
     let (events, rx) = unbounded_channel();
     match admitted(&state, &parts).await {
         Ok((caller, request)) => {
-            tokio::spawn(async move {
-                let event = run(&state, &caller, &request, &events).await;
-                let _ = events.send(event);
-            });
+            // The question keeps the request's span (its id) in its own task.
+            tokio::spawn(tracing::Instrument::instrument(
+                async move {
+                    let event = run(&state, &caller, &request, &events).await;
+                    let _ = events.send(event);
+                },
+                tracing::Span::current(),
+            ));
         }
         Err(error) => {
             let _ = events.send(AskEvent::Failed(error));

@@ -155,6 +155,9 @@ pub fn describe_config(config: &services::Config) -> String {
         ),
     };
     let _ = writeln!(out, "bot: {bot}");
+    if let Some(addr) = telegram.metrics_listen {
+        let _ = writeln!(out, "bot metrics: http://{addr}/metrics");
+    }
     let _ = writeln!(out, "\nevery setting:\n{config:#?}");
     out
 }

@@ -1,5 +1,6 @@
-//! `/healthz` (the process answers) and `/readyz` (its store answers and
-//! holds the schema this program expects; 503 with the reason otherwise).
+//! `/healthz` (the process answers), `/readyz` (its store answers and
+//! holds the schema this program expects; 503 with the reason otherwise) and
+//! `/metrics` (Prometheus' text format, [`services::metrics`]).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -24,4 +25,45 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         }
     };
     crate::api_errors::json_response(&AppError::Unavailable { message: reason })
+}
+
+/// Prometheus' text exposition format.
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            services::metrics::CONTENT_TYPE,
+        )],
+        services::metrics::render(&app).await,
+    )
+        .into_response()
+}
+
+/// Records each request's latency by its route pattern, method and status.
+pub async fn record(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str)
+        .to_owned();
+    // Any token is a valid method: only the known ones become a label.
+    let method: &'static str = match request.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    services::metrics::http_request(
+        &route,
+        method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }

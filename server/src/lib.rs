@@ -30,6 +30,8 @@ pub struct ServerState {
 /// root's files (`/pkg/...`, `/echarts.min.js`) precompressed at build time;
 /// all of it inside the layers of [`http::surface`].
 pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
+    // Counters start with the first router (several in one test process share them).
+    services::metrics::install();
     let https = app
         .config
         .public_url
@@ -52,6 +54,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let dynamic = Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .route("/dashboard/costs/export.csv", get(export::ledger_csv))
         .route(app::api::ask::STREAM_PATH, get(ask::stream))
         .leptos_routes_with_context(
@@ -61,6 +64,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             move || app::shell(shell_options.clone()),
         )
         .layer(middleware::from_fn(api_errors::with_status))
+        .layer(middleware::from_fn(health::record))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state.clone());
     // Not a file: the not-found page.

@@ -56,6 +56,28 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// The stub will answer "Which product sold the most?" from the shop; the
+/// owner asks it.
+async fn ask_which_product_sold_most(fx: &Fixture) -> reqwest::Response {
+    fx.stub.answer_with(
+        "SELECT product, revenue FROM sales ORDER BY revenue DESC",
+        "Tea sold the most: 12.5.",
+    );
+    ask(fx, "Which product sold the most?", Some(&fx.database)).await
+}
+
+/// The owner asks `question` of `database` (their active one if `None`).
+async fn ask(fx: &Fixture, question: &str, database: Option<&str>) -> reqwest::Response {
+    let url = format!("{}{}", fx.app.url, stream_url(question, database));
+    fx.app
+        .http
+        .get(url)
+        .bearer_auth(&fx.owner.token)
+        .send()
+        .await
+        .expect("request")
+}
+
 /// The events of one stream, read to its end.
 async fn events(response: reqwest::Response) -> Vec<AskEvent> {
     let body = response.text().await.expect("the stream ends");
@@ -75,23 +97,7 @@ async fn events(response: reqwest::Response) -> Vec<AskEvent> {
 #[tokio::test]
 async fn a_question_streams_its_stages_then_the_answer_with_rows_and_a_chart() {
     let fx = fixture().await;
-    fx.stub.answer_with(
-        "SELECT product, revenue FROM sales ORDER BY revenue DESC",
-        "Tea sold the most: 12.5.",
-    );
-    let url = format!(
-        "{}{}",
-        fx.app.url,
-        stream_url("Which product sold the most?", Some(&fx.database))
-    );
-    let response = fx
-        .app
-        .http
-        .get(url)
-        .bearer_auth(&fx.owner.token)
-        .send()
-        .await
-        .expect("request");
+    let response = ask_which_product_sold_most(&fx).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers().get(CONTENT_TYPE).map(|v| v.as_bytes()),
@@ -246,15 +252,7 @@ async fn a_closed_page_does_not_cancel_the_question_it_is_answered_and_recorded(
         )),
     }]);
     fx.stub.answer_with("SELECT 1", "There are 3 sales.");
-    let url = format!("{}{}", fx.app.url, stream_url("How many sales?", None));
-    let mut response = fx
-        .app
-        .http
-        .get(url)
-        .bearer_auth(&fx.owner.token)
-        .send()
-        .await
-        .expect("request");
+    let mut response = ask(&fx, "How many sales?", None).await;
     // The first event (Analysis started), then the page goes away.
     let first = response.chunk().await.expect("a chunk").expect("an event");
     assert!(String::from_utf8_lossy(&first).contains("Analysis"));
@@ -274,4 +272,99 @@ async fn a_closed_page_does_not_cancel_the_question_it_is_answered_and_recorded(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(recorded, Some(("answered".to_owned(), Some(1))));
+}
+
+/// `/metrics` after a question: the counters of every layer it went
+/// through moved (other tests in this binary may move them too, so each is
+/// compared with its value before).
+#[tokio::test]
+async fn metrics_count_a_question_from_the_request_to_the_model_and_the_query() {
+    use testkit::scrape::{has, sum};
+    let fx = fixture().await;
+    let scrape = || async {
+        let response = fx
+            .app
+            .http
+            .get(format!("{}/metrics", fx.app.url))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain; version=0.0.4")));
+        response.text().await.expect("text")
+    };
+    let before = scrape().await;
+    let response = ask_which_product_sold_most(&fx).await;
+    let Some(AskEvent::Answer { answer, .. }) = events(response).await.pop() else {
+        panic!("an answer");
+    };
+    assert_eq!(answer.status, ConversationStatus::Answered);
+    let after = scrape().await;
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        sum(&after, name, labels) - sum(&before, name, labels)
+    };
+
+    assert!(
+        moved(
+            "tabletalk_questions_total",
+            &[("channel", "web"), ("outcome", "answered")]
+        ) >= 1.0
+    );
+    for stage in ["Analysis", "SQL Response"] {
+        assert!(
+            moved(
+                "tabletalk_llm_calls_total",
+                &[("stage", stage), ("outcome", "ok")]
+            ) >= 1.0,
+            "{stage}: {after}"
+        );
+    }
+    let tokens: i64 = answer
+        .stages
+        .iter()
+        .map(|s| s.usage.prompt_tokens + s.usage.candidates_tokens + s.usage.thoughts_tokens)
+        .sum();
+    assert!(tokens > 0);
+    assert!(moved("tabletalk_llm_tokens_total", &[]) >= tokens as f64);
+    let cost = answer.total_cost.0 as f64 / models::Usd::SCALE as f64;
+    assert!(cost > 0.0, "the stub's model has a price");
+    assert!(moved("tabletalk_llm_cost_dollars_total", &[]) >= cost * 0.999);
+    assert!(
+        moved(
+            "tabletalk_target_query_duration_seconds_count",
+            &[("kind", "sqlite"), ("outcome", "ok")]
+        ) >= 1.0
+    );
+    assert!(
+        moved(
+            "tabletalk_http_request_duration_seconds_count",
+            &[
+                ("route", "/dashboard/ask/stream"),
+                ("method", "GET"),
+                ("status", "200")
+            ]
+        ) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        moved(
+            "tabletalk_store_write_wait_seconds_count",
+            &[("backend", "sqlite")]
+        ) >= 1.0
+    );
+    for gauge in [
+        "tabletalk_store_pool_connections",
+        "tabletalk_outbox_backlog",
+        "tabletalk_questions_in_flight",
+        "tabletalk_target_pools_open",
+    ] {
+        assert!(has(&after, gauge), "{gauge} is exported: {after}");
+    }
+    // Labels never carry a person, an organization or a question.
+    assert!(!after.contains("Which product"));
+    assert!(!after.contains("Acme"));
 }

@@ -482,3 +482,160 @@ fn config_check_names_every_problem_and_prints_no_secret() {
         assert!(!out.contains(secret), "{secret} printed:\n{out}");
     }
 }
+
+/// A journey on the real binary with JSON logs at debug level (a failed and
+/// a good sign-in, a question through the stub model on a SQLite database,
+/// SIGTERM): every log line is JSON; the lines of the model's calls and of
+/// the query carry the HTTP request's id (the `x-request-id` the client got)
+/// and one question id; no password, token or key the journey used appears
+/// anywhere in what the process wrote.
+#[tokio::test]
+async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
+    use testkit::llm::{StubLlm, STUB_KEY};
+    const BOT_TOKEN: &str = "123456:journey-bot-token-never-logged";
+    const WRONG_PASSWORD: &str = "wrong-password-never-logged";
+    let stub = StubLlm::start().await.expect("stub");
+    stub.answer_with(
+        "SELECT SUM(total) AS total FROM orders",
+        "The orders total 37.75.",
+    );
+    let db = testkit::db::TestDb::sqlite();
+    let targets = tempfile::tempdir().expect("tempdir");
+    let env = vec![
+        ("GEMINI_API_KEY", STUB_KEY.to_owned()),
+        ("GEMINI_API_URL", stub.url.clone()),
+        ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        (
+            "TABLETALK_SECRET_KEY",
+            testkit::db::TEST_SECRET_KEY.to_owned(),
+        ),
+    ];
+    let state = testkit::app::state(&db, &env).await;
+    let (owner, _) = testkit::app::org(&state.store, 1001, "Acme").await;
+    let database = testkit::app::shop(&state, &owner, targets.path()).await;
+    let credentials = services::auth::credentials::reset(&state.store, &owner)
+        .await
+        .expect("credentials");
+    state.store.close().await;
+    drop(state);
+
+    let port = testkit::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("DATABASE_URL", &db.url)
+        .env("TABLETALK_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("TABLETALK_DEMO", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server answers /healthz");
+
+    let login = |password: &str| {
+        http.post(format!("{base}/dashboard/login"))
+            .json(&serde_json::json!({"username": credentials.username, "password": password}))
+            .send()
+    };
+    assert_eq!(login(WRONG_PASSWORD).await.expect("login").status(), 401);
+    let signed_in: serde_json::Value = login(&credentials.password)
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = signed_in["token"].as_str().expect("a token").to_owned();
+    let asked = http
+        .get(format!(
+            "{base}{}",
+            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("ask");
+    let request_id = asked
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a request id")
+        .to_owned();
+    let events = asked.text().await.expect("the stream ends");
+    assert!(events.contains("37.75"), "{events}");
+
+    let pid = child.id().expect("a pid").to_string();
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(stopped.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the server stops on SIGTERM")
+        .expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let log = format!("{stdout}{stderr}");
+
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 20, "debug logging is on: {log}");
+    // The only lines that are not JSON are what the binary prints for people.
+    for line in log.lines().filter(|l| !l.starts_with('{')) {
+        assert!(line.starts_with("Tabletalk is running at"), "{line}");
+    }
+    let ids_of = |message: &str| -> Vec<(String, String)> {
+        lines
+            .iter()
+            .filter(|l| l["fields"]["message"] == message)
+            .map(|l| {
+                let spans = l["spans"].as_array().cloned().unwrap_or_default();
+                let field = |name: &str| {
+                    spans
+                        .iter()
+                        .find_map(|s| s[name].as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                };
+                (field("request_id"), field("question_id"))
+            })
+            .collect()
+    };
+    let calls = ids_of("language model call");
+    let queries = ids_of("target query");
+    assert_eq!(calls.len(), 2, "analysis and answer: {log}");
+    assert_eq!(queries.len(), 1, "{log}");
+    let question_id = &calls[0].1;
+    assert_eq!(question_id.len(), 16, "{log}");
+    for (request, question) in calls.iter().chain(&queries) {
+        assert_eq!(request, &request_id);
+        assert_eq!(question, question_id);
+    }
+    assert!(log.contains("\"stopped\""), "a clean stop is logged: {log}");
+
+    for secret in [
+        credentials.password.as_str(),
+        WRONG_PASSWORD,
+        token.as_str(),
+        STUB_KEY,
+        testkit::db::TEST_SECRET_KEY,
+        BOT_TOKEN,
+    ] {
+        assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
+    }
+}

@@ -85,8 +85,19 @@ pub async fn ask(
         });
     }
     let in_flight = limits::admit(&state.store, user_id, state.config.question_rate).await?;
-    answer(
-        state, caller, request, channel, progress, user_id, question, today, in_flight,
+    // One id per question on every log line it causes (the model's calls,
+    // the query), inside the caller's span (the HTTP request's id, the
+    // Telegram message's).
+    let question_id = hex::encode(
+        crate::random::bytes::<8>().map_err(crate::error::internal("generating an id"))?,
+    );
+    let span =
+        tracing::info_span!("question", question_id = %question_id, channel = channel.as_str());
+    tracing::Instrument::instrument(
+        answer(
+            state, caller, request, channel, progress, user_id, question, today, in_flight,
+        ),
+        span,
     )
     .await
 }
@@ -166,6 +177,14 @@ async fn answer(
         .await
         .map_err(crate::error::internal("recording the question"))?;
     in_flight.committed();
+    crate::metrics::question(channel, outcome.status);
+    tracing::info!(
+        conversation_id,
+        status = outcome.status.as_str(),
+        calls = stages.len(),
+        cost = %stages.iter().map(|s| s.cost).sum::<models::Usd>(),
+        "question recorded"
+    );
     let email = match outcome.email {
         Some((recipients, text)) => Some(
             crate::email::draft(
@@ -387,6 +406,24 @@ impl Run<'_> {
         error: Option<String>,
     ) {
         let cost = self.state.prices.cost(&model, &usage);
+        let stage_cost = StageCost {
+            stage,
+            model: model.clone(),
+            usage,
+            cost: cost.input_cost + cost.output_cost,
+            latency_ms,
+            error: error.clone(),
+        };
+        crate::metrics::llm_call(&stage_cost);
+        tracing::info!(
+            stage = stage.as_str(),
+            model = %stage_cost.model,
+            input_tokens = usage.prompt_tokens,
+            output_tokens = usage.candidates_tokens + usage.thoughts_tokens,
+            latency_ms,
+            ok = stage_cost.error.is_none(),
+            "language model call"
+        );
         self.stages.push((
             NewStage {
                 stage,
@@ -395,16 +432,9 @@ impl Run<'_> {
                 latency_ms,
                 // Set by `note_sql` when the stage wrote SQL.
                 generated_sql: None,
-                error: error.clone(),
-            },
-            StageCost {
-                stage,
-                model,
-                usage,
-                cost: cost.input_cost + cost.output_cost,
-                latency_ms,
                 error,
             },
+            stage_cost,
         ));
     }
 
@@ -481,11 +511,19 @@ async fn pipeline(
         run.emit(Progress::SqlReady { sql: sql.clone() });
         // The span times the query from here (the overhead bench subtracts it).
         let span = tracing::debug_span!("target_query", kind = %kind);
+        let started = std::time::Instant::now();
         let executed = tracing::Instrument::instrument(
             databases::execute(run.state, caller, database, &sql),
             span,
         )
         .await;
+        tracing::info!(
+            kind = %kind,
+            ok = executed.is_ok(),
+            rows = executed.as_ref().map_or(0, |r| r.rows.len()),
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "target query"
+        );
         match executed {
             Ok(result) => break result,
             Err(QueryError::Refused(reason)) => {

@@ -105,6 +105,9 @@ pub struct TelegramConfig {
     /// The secret Telegram sends with each post (`TELEGRAM_WEBHOOK_SECRET`);
     /// unset: a fresh random one at each start.
     pub webhook_secret: Option<SecretString>,
+    /// Where the bot serves Prometheus `/metrics`
+    /// (`TABLETALK_BOT_METRICS_LISTEN`); `None`: not served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Where the bot listens in webhook mode unless told otherwise (one of the
@@ -344,6 +347,16 @@ impl Config {
                         "must be an address and port to listen on, e.g. 0.0.0.0:8443",
                     )
                 })?,
+            metrics_listen: get("TABLETALK_BOT_METRICS_LISTEN")
+                .map(|addr| {
+                    addr.parse().map_err(|_| {
+                        ConfigError::new(
+                            "TABLETALK_BOT_METRICS_LISTEN",
+                            "must be an address and port to serve /metrics on, e.g. 127.0.0.1:9464",
+                        )
+                    })
+                })
+                .transpose()?,
             webhook_secret: get("TELEGRAM_WEBHOOK_SECRET")
                 .map(|secret| {
                     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
@@ -379,6 +392,30 @@ impl Config {
         let prices_file = get("TABLETALK_PRICES_FILE").map(PathBuf::from);
 
         let secret_key = get("TABLETALK_SECRET_KEY").map(SecretString::from);
+        match &secret_key {
+            Some(key) => {
+                if let Err(err) = crate::targets::secret_box::decode_key(key.expose_secret()) {
+                    return Err(ConfigError::new(
+                        "TABLETALK_SECRET_KEY",
+                        format!(
+                            "must be 32 random bytes in base64 ({err}); generate one with \
+                             `head -c 32 /dev/urandom | base64`"
+                        ),
+                    ));
+                }
+            }
+            // The embedded default keeps its key in a file beside the store;
+            // processes sharing PostgreSQL must share the key instead.
+            None if database_url.starts_with("postgres") => {
+                return Err(ConfigError::new(
+                    "TABLETALK_SECRET_KEY",
+                    "must be set with a PostgreSQL store (every process sharing it needs the same \
+                     key to read stored connection strings); generate one with \
+                     `head -c 32 /dev/urandom | base64` and set it for every process",
+                ))
+            }
+            None => {}
+        }
 
         let number = |name, min, max, default| whole_number(&get, name, min, max, default);
         let query_limits = QueryLimits {
@@ -623,6 +660,21 @@ mod tests {
     }
 
     #[test]
+    fn a_postgresql_store_needs_a_valid_shared_secret_key() {
+        let pg = ("DATABASE_URL", "postgres://tt@db.local/tt");
+        let err = load(&[pg]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_SECRET_KEY");
+        assert!(err.problem.contains("PostgreSQL"), "{}", err.problem);
+        let err = load(&[pg, ("TABLETALK_SECRET_KEY", "c2hvcnQ=")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_SECRET_KEY");
+        assert!(err.problem.contains("32 bytes"), "{}", err.problem);
+        let key = "dGFibGV0YWxrLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmM=";
+        assert!(load(&[pg, ("TABLETALK_SECRET_KEY", key)]).is_ok());
+        // The embedded default keeps its key in a file: none needed.
+        assert!(load(&[]).is_ok());
+    }
+
+    #[test]
     fn data_dir_moves_the_default_store() {
         let config = load(&[("TABLETALK_DATA_DIR", "/var/lib/tt")]).expect("valid");
         assert_eq!(
@@ -835,7 +887,14 @@ mod tests {
             redact_url("postgres://bob:s3cret@db.local/tt?sslmode=require&password=s3cret2"),
             "postgres://bob:***@db.local/tt?sslmode=require&password=***"
         );
-        let config = load(&[("DATABASE_URL", "postgres://u:pw@h/db")]).expect("valid");
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+            (
+                "TABLETALK_SECRET_KEY",
+                "dGFibGV0YWxrLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmM=",
+            ),
+        ])
+        .expect("valid");
         assert!(!config.database_url_redacted().contains("pw"));
         assert!(!format!("{config:?}").contains("pw@"));
     }

@@ -16,6 +16,7 @@ pub mod dialogues;
 pub mod email;
 pub mod error;
 pub mod llm;
+pub mod metrics;
 pub mod notify;
 pub mod operator;
 pub mod orgs;

@@ -134,10 +134,13 @@ impl Store {
     /// "database is locked" when a read inside the transaction would have to
     /// be upgraded. Every rule that changes data runs in one of these.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let started = std::time::Instant::now();
+        let (tx, backend) = match self.backend {
+            Backend::Sqlite => (self.pool.begin_with("BEGIN IMMEDIATE").await, "sqlite"),
+            Backend::Postgres => (self.pool.begin().await, "postgres"),
+        };
+        crate::metrics::store_write_wait(backend, started.elapsed());
+        tx
     }
 
     /// Checks the store answers (for /readyz).

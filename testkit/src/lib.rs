@@ -13,6 +13,7 @@
 //! - [`llm::StubLlm`]: a stub language-model server speaking Gemini's and
 //!   OpenAI's wire formats over real HTTP, scripted by the test.
 //! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
+//! - [`scrape`]: sums of samples on a Prometheus `/metrics` page.
 //! - [`timing`]: benchmarks' time outside Tabletalk (model, target query) and percentiles.
 
 pub mod app;
@@ -20,8 +21,18 @@ pub mod db;
 pub mod llm;
 pub mod mysql;
 pub mod raw;
+pub mod scrape;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod smtp;
 pub mod telegram;
 pub mod timing;
+
+/// A local port nothing listens on now (for a process that must be told its
+/// address before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

@@ -26,13 +26,7 @@ impl Drop for SmtpServer {
     }
 }
 
-/// A local port nothing listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::free_port;
 
 fn available() -> bool {
     Command::new(PYTHON)

@@ -85,9 +85,18 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
     };
     let asking = {
         let state = state.clone();
-        tokio::spawn(async move {
-            services::ask::ask(&state, &caller, &request, Channel::Telegram, Some(&events)).await
-        })
+        // The message's id on every log line of the question.
+        let span = tracing::info_span!(
+            "telegram",
+            request_id = %format!("tg-{}-{}", msg.chat.id.0, msg.id.0)
+        );
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                services::ask::ask(&state, &caller, &request, Channel::Telegram, Some(&events))
+                    .await
+            },
+            span,
+        ))
     };
     let mut shown = text::thinking();
     while let Some(event) = progress.recv().await {

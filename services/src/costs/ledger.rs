@@ -167,11 +167,7 @@ pub async fn insert_rows(
                 .bind(clip(&c.question).into_owned())
                 .bind(c.org_id.as_ref().map_or("", OrgId::as_str))
                 .bind(c.database_id.as_deref())
-                .bind(match c.channel {
-                    Channel::Telegram => "telegram",
-                    Channel::Web => "web",
-                    Channel::Cli => "cli",
-                })
+                .bind(c.channel.as_str())
                 .bind(c.status.as_str())
                 .bind(c.error.as_deref())
                 .bind(Day::of_unix(c.at).0)

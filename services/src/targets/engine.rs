@@ -123,9 +123,12 @@ impl Engine {
                 Engine::Mssql(pool) => mssql::run(pool, sql, limits).await,
             }
         };
-        let (columns, rows, truncated) = tokio::time::timeout(backstop, run)
+        let ran = tokio::time::timeout(backstop, run)
             .await
-            .map_err(|_| timed_out(limits))??;
+            .map_err(|_| timed_out(limits))
+            .and_then(|ran| ran);
+        crate::metrics::target_query(self.kind(), ran.is_ok(), started.elapsed());
+        let (columns, rows, truncated) = ran?;
         Ok(QueryResult {
             columns,
             rows,
