@@ -44,6 +44,8 @@ pub enum Command {
     History,
     /// forget the conversation so far (follow-ups start afresh)
     Clear,
+    /// forget me: delete my questions and personal databases (costs stay, anonymous)
+    ForgetMe,
     /// this month's costs by model and stage, and the budget
     Costs,
     /// where "send it to me" emails go: /email <address> (or /email off)
@@ -138,7 +140,7 @@ mod tests {
             .into_iter()
             .map(|c| c.command.trim_start_matches('/').to_owned())
             .collect();
-        assert_eq!(listed.len(), 22, "{listed:?}");
+        assert_eq!(listed.len(), 23, "{listed:?}");
         for name in [
             "createorg",
             "join",

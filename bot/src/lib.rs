@@ -79,12 +79,11 @@ pub async fn dispatcher_with(
             services::metrics::bot_error("handler");
             tracing::error!(error = %format!("{err:#}"), "a bot handler failed");
         }))
-        .enable_ctrlc_handler()
         .build())
 }
 
 /// A bot that is running: its dispatcher, the outbox drain and the email
-/// sender, until [`Running::stop`] or Ctrl-C.
+/// sender, until [`Running::stop`] or SIGTERM or Ctrl-C.
 pub struct Running {
     shutdown: teloxide::dispatching::ShutdownToken,
     task: tokio::task::JoinHandle<()>,
@@ -99,7 +98,7 @@ impl Running {
         let _ = self.task.await;
     }
 
-    /// Waits until the bot stops (Ctrl-C).
+    /// Waits until the bot stops (SIGTERM or Ctrl-C).
     pub async fn wait(self) {
         let _ = self.task.await;
     }
@@ -107,7 +106,7 @@ impl Running {
 
 /// Starts the bot: long polling, or webhook mode when `TELEGRAM_WEBHOOK_URL`
 /// is set ([`webhook`]; the webhook is registered before this returns).
-/// Ctrl-C stops the dispatcher after the updates in hand are answered.
+/// SIGTERM or Ctrl-C stops the dispatcher after the updates in hand are answered.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
     services::metrics::install();
     // Bound before anything starts, so a taken port stops the start with a clear message.
@@ -124,6 +123,7 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     let senders = handlers::account::Senders::default();
     let mut dispatcher = dispatcher_with(bot.clone(), state.clone(), senders.clone()).await?;
     let shutdown = dispatcher.shutdown_token();
+    let signals = tokio::spawn(stop_on_signal(shutdown.clone(), state.clone()));
     // Email results the mail server did not take at once (the Send button
     // tries first) are retried here too: a bot without a dashboard server
     // still delivers them, and two processes sending is safe (each email is
@@ -147,11 +147,31 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         }
         emails.abort();
         notifications.abort();
+        signals.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
         }
     });
     Ok(Running { shutdown, task })
+}
+
+/// On SIGTERM or Ctrl-C: no new updates; the ones in hand are answered,
+/// and questions still running when the grace period
+/// (`TABLETALK_SHUTDOWN_GRACE_SECS`) ends are interrupted, recorded as such
+/// and answered so.
+async fn stop_on_signal(shutdown: teloxide::dispatching::ShutdownToken, state: AppState) {
+    services::shutdown::signal().await;
+    let grace = state.config.shutdown_grace;
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "stopping: no new updates, finishing the ones in hand"
+    );
+    let questions = state.shutdown.clone();
+    tokio::spawn(async move { questions.drain(grace).await });
+    match shutdown.shutdown() {
+        Ok(done) => done.await,
+        Err(_) => tracing::info!("the dispatcher was not running"),
+    }
 }
 
 /// Serves Prometheus `/metrics` (and `/healthz`) on `addr`
@@ -189,7 +209,7 @@ async fn metrics_endpoint(
     }))
 }
 
-/// Runs the bot until Ctrl-C.
+/// Runs the bot until SIGTERM or Ctrl-C.
 pub async fn run(state: AppState) -> anyhow::Result<()> {
     start(state).await?.wait().await;
     Ok(())

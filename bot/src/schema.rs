@@ -152,6 +152,7 @@ async fn on_command(
         Command::Stats => usage::stats(s, m).await.map(Reply::from),
         Command::History => usage::history(s, m).await.map(Reply::from),
         Command::Clear => usage::clear(s, m).await,
+        Command::ForgetMe => usage::forget_me(s, m).await,
         Command::Costs => usage::costs(s, m).await.map(Reply::from),
         Command::Email(address) => account::email(s, m, &address).await.map(Reply::from),
         Command::Cancel => adddb::cancel(&dialogue).await.map(Reply::from),

@@ -266,6 +266,27 @@ async fn an_owner_and_a_member_run_the_management_commands() {
     let cleared = press(&fake, mia, "Mia", &ask, "clear!").await;
     assert!(cleared.text.contains("starts afresh"), "{}", cleared.text);
 
+    // /forgetme says what goes and what stays, asks first, and only for oneself.
+    let ask = say(&fake, mia, "Mia", "/forgetme").await;
+    assert!(ask.text.contains("cannot be undone"), "{}", ask.text);
+    assert_eq!(
+        buttons(&ask)
+            .iter()
+            .map(|c| c.1.as_str())
+            .collect::<Vec<_>>(),
+        ["forgetme!", "dismiss"]
+    );
+    let forgot = press(&fake, mia, "Mia", &ask, "forgetme!").await;
+    assert!(forgot.text.starts_with("Done: I forgot"), "{}", forgot.text);
+    let forgotten: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'person_forgotten' AND actor_id = $1",
+    )
+    .bind(mia)
+    .fetch_one(state.store.pool())
+    .await
+    .expect("count");
+    assert_eq!(forgotten, 1);
+
     // Removing a database: owners only, asked twice.
     let mia_remove = say(&fake, mia, "Mia", "/removedb").await.text;
     assert!(!mia_remove.contains("Which database"), "{mia_remove}");

@@ -178,13 +178,16 @@ pub enum ConversationStatus {
     Answered,
     Failed,
     Refused,
+    /// The process stopped (SIGTERM) and its grace period ended first.
+    Interrupted,
 }
 
 impl ConversationStatus {
-    pub const ALL: [ConversationStatus; 3] = [
+    pub const ALL: [ConversationStatus; 4] = [
         ConversationStatus::Answered,
         ConversationStatus::Failed,
         ConversationStatus::Refused,
+        ConversationStatus::Interrupted,
     ];
 
     /// The status named `text` (as [`ConversationStatus::as_str`] writes it).
@@ -199,6 +202,7 @@ impl ConversationStatus {
             ConversationStatus::Answered => "answered",
             ConversationStatus::Failed => "failed",
             ConversationStatus::Refused => "refused",
+            ConversationStatus::Interrupted => "interrupted",
         }
     }
 }

@@ -23,3 +23,9 @@ pub use ids::{ConnectionId, InviteCode, OrgId, UserId};
 pub use money::Usd;
 pub use permissions::{allowed, Action};
 pub use role::Role;
+
+/// Whom the costs of a person who asked to be forgotten (`/forgetme`) are
+/// attributed to: no one (Telegram user ids are positive).
+pub const FORGOTTEN_USER: UserId = 0;
+/// How the per-person breakdowns name them.
+pub const FORGOTTEN_USER_LABEL: &str = "Forgotten people";

@@ -104,16 +104,46 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     let emails = tokio::spawn(services::email::run_sender(app.clone()));
     // TABLETALK_RETENTION_DAYS: old questions' text removed hourly (numbers kept).
     let retention = tokio::spawn(services::retention::run(app.clone()));
+    let shutdown = app.shutdown.clone();
+    let grace = app.config.shutdown_grace;
     let router = router(app, leptos_options);
     tracing::info!("listening on http://{addr}");
     println!("Tabletalk is running at {}", site::browser_url(addr));
-    axum::serve(
+    // On SIGTERM or Ctrl-C: no new connections; the requests in hand finish
+    // (a question's stream ends with its answer); questions still running
+    // when the grace period ends are interrupted and recorded as such.
+    let (stopping, signalled) = tokio::sync::watch::channel(false);
+    let drain = {
+        let shutdown = shutdown.clone();
+        let mut signalled = signalled.clone();
+        async move {
+            let _ = signalled.wait_for(|s| *s).await;
+            let deadline = tokio::time::Instant::now() + grace;
+            shutdown.drain(grace).await;
+            // Requests still open get the rest of the grace period, and at
+            // least a moment to send what an interrupted question recorded.
+            let moment = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+            tokio::time::sleep_until(deadline.max(moment)).await;
+        }
+    };
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the HTTP server failed")?;
+    .with_graceful_shutdown(async move {
+        services::shutdown::signal().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "stopping: no new connections, finishing the requests in hand"
+        );
+        let _ = stopping.send(true);
+    });
+    tokio::select! {
+        served = server => served.context("the HTTP server failed")?,
+        () = drain => tracing::warn!("open connections did not end within the grace period"),
+    }
+    // A question whose page went away runs on without a connection: wait for it too.
+    shutdown.drain(grace).await;
     housekeeping.abort();
     pools.abort();
     emails.abort();
@@ -133,28 +163,5 @@ async fn housekeeping(store: services::Store) {
             Ok(rows) => tracing::info!(rows, "purged expired sessions and old login attempts"),
             Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
         }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

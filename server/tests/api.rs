@@ -820,3 +820,73 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
         Some("public, max-age=31536000, immutable")
     );
 }
+
+/// PostgreSQL lost while the server runs (a proxy in front of the real server
+/// is cut: open connections closed, new ones refused, as when it stops):
+/// `/readyz` and the API answer 503 and say so, never a 500 with internals;
+/// once it is back, both work again without a restart.
+#[tokio::test]
+async fn a_lost_store_is_a_503_and_the_server_recovers_when_it_is_back() {
+    let Some(mut db) = TestDb::postgres().await else {
+        return;
+    };
+    let host_port = db
+        .url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("host and port in the test URL")
+        .to_owned();
+    let target = tokio::net::lookup_host(host_port.as_str())
+        .await
+        .expect("resolves")
+        .next()
+        .expect("an address");
+    let proxy = testkit::proxy::TcpProxy::start(target)
+        .await
+        .expect("the proxy starts");
+    db.url = db.url.replacen(&host_port, &proxy.addr.to_string(), 1);
+    let app = spawn(db).await;
+    let (owner, _) = testkit::app::org(&app.state.store, 1001, "Acme").await;
+    let credentials = services::auth::credentials::reset(&app.state.store, &owner)
+        .await
+        .expect("credentials");
+    let session = app.sign_in(&credentials).await;
+    let readyz = || async {
+        let response = app
+            .http
+            .get(format!("{}/readyz", app.url))
+            .send()
+            .await
+            .expect("completes");
+        (response.status(), response.text().await.expect("body"))
+    };
+    assert_eq!(readyz().await.0, StatusCode::OK);
+    let (status, _) = app.call(&session, "GET", "databases", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    proxy.cut();
+    let (status, reason) = readyz().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reason.contains("not reachable"), "{reason}");
+    let (status, body) = app.call(&session, "GET", "databases", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["message"],
+        services::error::STORE_UNREACHABLE,
+        "{body}"
+    );
+
+    proxy.restore().await.expect("the proxy listens again");
+    let mut recovered = false;
+    for _ in 0..60 {
+        if readyz().await.0 == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "ready again once the store is back");
+    let (status, body) = app.call(&session, "GET", "databases", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -483,6 +483,76 @@ fn config_check_names_every_problem_and_prints_no_secret() {
     }
 }
 
+/// What the real binary needs to answer questions: the stub as Gemini, the
+/// users' SQLite folder, the test key for stored connection strings.
+fn stub_env(
+    stub: &testkit::llm::StubLlm,
+    targets: &std::path::Path,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("GEMINI_API_KEY", testkit::llm::STUB_KEY.to_owned()),
+        ("GEMINI_API_URL", stub.url.clone()),
+        ("TABLETALK_SQLITE_DIR", targets.display().to_string()),
+        (
+            "TABLETALK_SECRET_KEY",
+            testkit::db::TEST_SECRET_KEY.to_owned(),
+        ),
+    ]
+}
+
+/// The real server binary on a free port over the store `db_url`, configured
+/// by `env` and `more`; returns once `/healthz` answers, with its address.
+async fn start_server(
+    db_url: &str,
+    env: &[(&str, String)],
+    more: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let port = testkit::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(more.iter().copied())
+        .env("DATABASE_URL", db_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("TABLETALK_DEMO", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the server does not answer /healthz");
+}
+
+fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("a pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Signs in over HTTP: the session token.
+async fn token(base: &str, credentials: &models::org::Credentials) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/dashboard/login"))
+        .json(&serde_json::json!({"username": credentials.username, "password": credentials.password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
 /// A journey on the real binary with JSON logs at debug level (a failed and
 /// a good sign-in, a question through the stub model on a SQLite database,
 /// SIGTERM): every log line is JSON; the lines of the model's calls and of
@@ -501,16 +571,8 @@ async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
     );
     let db = testkit::db::TestDb::sqlite();
     let targets = tempfile::tempdir().expect("tempdir");
-    let env = vec![
-        ("GEMINI_API_KEY", STUB_KEY.to_owned()),
-        ("GEMINI_API_URL", stub.url.clone()),
-        ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
-        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
-        (
-            "TABLETALK_SECRET_KEY",
-            testkit::db::TEST_SECRET_KEY.to_owned(),
-        ),
-    ];
+    let mut env = stub_env(&stub, targets.path());
+    env.extend([("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned())]);
     let state = testkit::app::state(&db, &env).await;
     let (owner, _) = testkit::app::org(&state.store, 1001, "Acme").await;
     let database = testkit::app::shop(&state, &owner, targets.path()).await;
@@ -520,44 +582,22 @@ async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
     state.store.close().await;
     drop(state);
 
-    let port = testkit::free_port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("DATABASE_URL", &db.url)
-        .env("TABLETALK_LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("TABLETALK_DEMO", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let (child, base) = start_server(
+        &db.url,
+        &env,
+        &[("TABLETALK_LOG_FORMAT", "json"), ("RUST_LOG", "debug")],
+    )
+    .await;
     let http = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server answers /healthz");
 
-    let login = |password: &str| {
-        http.post(format!("{base}/dashboard/login"))
-            .json(&serde_json::json!({"username": credentials.username, "password": password}))
-            .send()
-    };
-    assert_eq!(login(WRONG_PASSWORD).await.expect("login").status(), 401);
-    let signed_in: serde_json::Value = login(&credentials.password)
+    let wrong = http
+        .post(format!("{base}/dashboard/login"))
+        .json(&serde_json::json!({"username": credentials.username, "password": WRONG_PASSWORD}))
+        .send()
         .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = signed_in["token"].as_str().expect("a token").to_owned();
+        .expect("login");
+    assert_eq!(wrong.status(), 401);
+    let token = token(&base, &credentials).await;
     let asked = http
         .get(format!(
             "{base}{}",
@@ -576,12 +616,7 @@ async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
     let events = asked.text().await.expect("the stream ends");
     assert!(events.contains("37.75"), "{events}");
 
-    let pid = child.id().expect("a pid").to_string();
-    let stopped = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(stopped.success());
+    sigterm(&child);
     let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
         .await
         .expect("the server stops on SIGTERM")
@@ -638,4 +673,287 @@ async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
     ] {
         assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
     }
+}
+
+/// SIGTERM mid-question on the real binary (grace period 4 s): the server
+/// stops accepting connections at once; a question that ends within the
+/// grace period is answered and recorded; one still waiting on the model
+/// when it ends is answered "interrupted" and recorded so, with the call it
+/// was waiting on (no usage); nothing is left in flight; the rollups equal
+/// the raw rows; the process exits 0.
+#[tokio::test]
+async fn sigterm_finishes_quick_questions_and_records_slow_ones_as_interrupted() {
+    use testkit::llm::{Scripted, StubLlm};
+    let stub = StubLlm::start().await.expect("stub");
+    stub.rule(|received| {
+        let (_, input) = received.texts();
+        if !received.asks_for("intent") {
+            return Scripted::answer("The orders total 37.75.");
+        }
+        let analysis =
+            serde_json::json!({"intent": "data", "sql": "SELECT SUM(total) AS total FROM orders"});
+        Scripted::Slow {
+            delay: if input.contains("slowly") {
+                std::time::Duration::from_secs(120)
+            } else {
+                std::time::Duration::from_millis(1500)
+            },
+            then: Box::new(Scripted::answer(analysis.to_string())),
+        }
+    });
+    let db = testkit::db::TestDb::sqlite();
+    let targets = tempfile::tempdir().expect("tempdir");
+    let mut env = stub_env(&stub, targets.path());
+    env.extend([("TABLETALK_SHUTDOWN_GRACE_SECS", "4".to_owned())]);
+    let state = testkit::app::state(&db, &env).await;
+    let mut people = Vec::new();
+    for (id, name) in [(1001, "Quick"), (2002, "Slow")] {
+        let (owner, org) = testkit::app::org(&state.store, id, name).await;
+        let database = testkit::app::shop(&state, &owner, targets.path()).await;
+        let credentials = services::auth::credentials::reset(&state.store, &owner)
+            .await
+            .expect("credentials");
+        people.push((owner, org, database, credentials));
+    }
+    let (child, base) = start_server(&db.url, &env, &[("RUST_LOG", "info")]).await;
+
+    let mut asks = Vec::new();
+    for ((_, _, database, credentials), question) in people.iter().zip([
+        "What do the orders total?",
+        "What do the orders total, slowly?",
+    ]) {
+        let token = token(&base, credentials).await;
+        let url = format!(
+            "{base}{}",
+            app::api::ask::stream_url(question, Some(database.as_str()))
+        );
+        asks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("ask")
+                .text()
+                .await
+                .expect("the stream ends")
+        }));
+    }
+    for _ in 0..100 {
+        if stub.received().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if stub.received().len() < 2 {
+        let mut said = Vec::new();
+        for ask in asks {
+            said.push(ask.await.expect("stream"));
+        }
+        panic!("both questions should wait on the model: {said:?}");
+    }
+    let signalled = std::time::Instant::now();
+    sigterm(&child);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "no new connections once stopping"
+    );
+    let slow = asks.pop().expect("slow").await.expect("slow stream");
+    let quick = asks.pop().expect("quick").await.expect("quick stream");
+    assert!(
+        quick.contains("\"answered\"") && quick.contains("37.75"),
+        "{quick}"
+    );
+    assert!(slow.contains("\"interrupted\""), "{slow}");
+    assert!(slow.contains("ask it again"), "{slow}");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the server stops")
+        .expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let took = signalled.elapsed();
+    assert!(
+        took >= std::time::Duration::from_secs(4),
+        "the grace period was waited for: {took:?}"
+    );
+
+    let store = testkit::app::store(&db).await;
+    let recorded: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT o.name, c.status, (SELECT COUNT(*) FROM conversation_stages s          WHERE s.conversation_id = c.conversation_id) FROM conversations c          JOIN organizations o ON o.org_id = c.org_id ORDER BY o.name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("conversations");
+    assert_eq!(
+        recorded,
+        [
+            ("Quick".to_owned(), "answered".to_owned(), 2),
+            ("Slow".to_owned(), "interrupted".to_owned(), 1)
+        ]
+    );
+    let (tokens, error): (i64, Option<String>) = sqlx::query_as(
+        "SELECT s.input_tokens + s.output_tokens, s.error FROM conversation_stages s          JOIN conversations c ON c.conversation_id = s.conversation_id WHERE c.status = 'interrupted'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("the interrupted call");
+    assert_eq!(tokens, 0);
+    assert!(error.is_some_and(|e| e.contains("Interrupted")));
+    let in_flight: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM questions_in_flight")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(in_flight, 0);
+    let state = testkit::app::state(&db, &env).await;
+    let today = models::Day::of_unix(services::clock::now());
+    for (owner, org, _, _) in &people {
+        let range = models::DayRange::between(today, today);
+        testkit::raw::assert_rollups_match(&state, owner, org, range, org.as_str()).await;
+    }
+}
+
+/// kill -9 while questions are being recorded (20 people asking in a loop on
+/// the real binary): after a restart on the same store, the store is whole
+/// (SQLite's integrity check), every recorded question has its calls, and the
+/// rollups equal the raw rows to the unit.
+#[tokio::test]
+async fn after_kill_9_mid_recording_the_store_is_consistent() {
+    use testkit::llm::{Scripted, StubLlm};
+    let stub = StubLlm::start().await.expect("stub");
+    stub.rule(|received| {
+        let reply = if received.asks_for("intent") {
+            Scripted::answer(
+                serde_json::json!({"intent": "data", "sql": "SELECT SUM(total) AS total FROM orders"})
+                    .to_string(),
+            )
+        } else {
+            Scripted::answer("The orders total 37.75.")
+        };
+        Scripted::Slow {
+            delay: std::time::Duration::from_millis(20),
+            then: Box::new(reply),
+        }
+    });
+    let db = testkit::db::TestDb::sqlite();
+    let targets = tempfile::tempdir().expect("tempdir");
+    let mut env = stub_env(&stub, targets.path());
+    env.extend([
+        // Each person asks as fast as their answers come.
+        ("TABLETALK_QUESTION_INTERVAL_MS", "100".to_owned()),
+        ("TABLETALK_QUESTION_BURST", "1000".to_owned()),
+    ]);
+    let state = testkit::app::state(&db, &env).await;
+    let (owner, org) = testkit::app::org(&state.store, 1000, "Acme").await;
+    let database = testkit::app::shop(&state, &owner, targets.path()).await;
+    let mut people = Vec::new();
+    for id in 1001..1021 {
+        testkit::app::person(&state.store, id, &format!("P{id}")).await;
+        services::orgs::members::add(&state.store, &owner, id)
+            .await
+            .expect("a member");
+        let member = testkit::app::caller(&state.store, id).await;
+        people.push(
+            services::auth::credentials::reset(&state.store, &member)
+                .await
+                .expect("credentials"),
+        );
+    }
+    let (mut child, base) = start_server(&db.url, &env, &[("RUST_LOG", "warn")]).await;
+    let mut askers = Vec::new();
+    for credentials in &people {
+        let token = token(&base, credentials).await;
+        let url = format!(
+            "{base}{}",
+            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
+        );
+        askers.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let Ok(response) = http.get(&url).bearer_auth(&token).send().await else {
+                    return;
+                };
+                if response.text().await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    // Wait until questions are being recorded, then kill the process outright.
+    let store = testkit::app::store(&db).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM conversations")
+            .fetch_one(store.pool())
+            .await
+            .expect("count")
+    };
+    for _ in 0..200 {
+        if count().await >= 40 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.start_kill().expect("SIGKILL");
+    child.wait().await.expect("killed");
+    for asker in askers {
+        let _ = asker.await;
+    }
+    let recorded = count().await;
+    assert!(recorded >= 40, "questions were being recorded: {recorded}");
+
+    let (child, _) = start_server(&db.url, &env, &[("RUST_LOG", "warn")]).await;
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(store.pool())
+        .await
+        .expect("integrity check");
+    assert_eq!(integrity, "ok");
+    let without_calls: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations c WHERE NOT EXISTS \
+         (SELECT 1 FROM conversation_stages s WHERE s.conversation_id = c.conversation_id)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("count");
+    assert_eq!(without_calls, 0);
+    let today = models::Day::of_unix(services::clock::now());
+    testkit::raw::assert_rollups_match(
+        &state,
+        &owner,
+        &org,
+        models::DayRange::between(today, today),
+        "after kill -9",
+    )
+    .await;
+    sigterm(&child);
+}
+
+/// A store that cannot be reached at start: the process stops at once with
+/// the reason and the store's address (without its password), exit 1.
+#[test]
+fn an_unreachable_store_stops_the_start_with_the_reason() {
+    let port = testkit::free_port();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://tt:hunter2secret@127.0.0.1:{port}/tabletalk"),
+        )
+        .env("TABLETALK_SECRET_KEY", testkit::db::TEST_SECRET_KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the server binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("could not open the store"), "{said}");
+    assert!(said.contains("Connection refused"), "{said}");
+    assert!(
+        said.contains(&format!("127.0.0.1:{port}/tabletalk")),
+        "{said}"
+    );
+    assert!(!said.contains("hunter2secret"), "{said}");
 }

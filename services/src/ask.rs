@@ -127,8 +127,15 @@ async fn answer(
         state,
         progress,
         stages: Vec::new(),
+        calling: None,
     };
-    let outcome = pipeline(&mut run, caller, &context, question).await;
+    // Counted while it runs, so a stopping process waits for it; interrupted
+    // (and recorded as such) when the stop's grace period ends first.
+    let _running = state.shutdown.question();
+    let outcome = tokio::select! {
+        outcome = pipeline(&mut run, caller, &context, question) => outcome,
+        () = state.shutdown.interrupted() => run.interrupted(),
+    };
 
     let conversation = NewConversation {
         chat_id: user_id,
@@ -326,6 +333,8 @@ struct Run<'a> {
     progress: Option<&'a UnboundedSender<Progress>>,
     /// Each call as the ledger records it, and as the answer shows it.
     stages: Vec<(NewStage, StageCost)>,
+    /// The call waiting on the model now, and since when.
+    calling: Option<(Stage, std::time::Instant)>,
 }
 
 impl Run<'_> {
@@ -350,6 +359,7 @@ impl Run<'_> {
         loop {
             tries += 1;
             self.emit(Progress::Started { stage });
+            self.calling = Some((stage, std::time::Instant::now()));
             let result = self
                 .state
                 .llm
@@ -361,6 +371,7 @@ impl Run<'_> {
                     max_output_tokens,
                 })
                 .await;
+            self.calling = None;
             let (text, usage, model, latency_ms) = match result {
                 Ok(reply) => (reply.text, reply.usage, reply.model, reply.latency_ms),
                 Err(LlmError {
@@ -436,6 +447,35 @@ impl Run<'_> {
             },
             stage_cost,
         ));
+    }
+
+    /// The outcome of a question stopped by the shutdown's grace period:
+    /// the call waiting on the model, if any, is recorded with the time it
+    /// took so far and no usage (the provider's answer never came).
+    fn interrupted(&mut self) -> Outcome {
+        if let Some((stage, since)) = self.calling.take() {
+            let model = self.state.config.llm.stage(stage).model.clone();
+            let latency_ms = i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX);
+            self.record(
+                stage,
+                model,
+                Usage::default(),
+                latency_ms,
+                Some("Interrupted: Tabletalk stopped before the model answered.".to_owned()),
+            );
+        }
+        let sql = self
+            .stages
+            .iter()
+            .rev()
+            .find_map(|(s, _)| s.generated_sql.clone());
+        Outcome {
+            status: ConversationStatus::Interrupted,
+            text: crate::shutdown::INTERRUPTED.to_owned(),
+            sql,
+            result: None,
+            email: None,
+        }
     }
 
     /// Notes the SQL a stage wrote on its (last) stage row.

@@ -29,6 +29,7 @@ pub enum Event {
     DatabaseAdded,
     DatabaseRemoved,
     QueryRefused,
+    PersonForgotten,
 }
 
 impl Event {
@@ -50,6 +51,7 @@ impl Event {
             Event::DatabaseAdded => "database_added",
             Event::DatabaseRemoved => "database_removed",
             Event::QueryRefused => "query_refused",
+            Event::PersonForgotten => "person_forgotten",
         }
     }
 }

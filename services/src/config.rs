@@ -48,6 +48,9 @@ pub struct Config {
     pub email: crate::email::settings::EmailSettings,
     /// Days the text of questions is kept (`TABLETALK_RETENTION_DAYS`); `None` keeps it.
     pub retention_days: Option<u32>,
+    /// How long a stopping process lets its questions finish before it
+    /// interrupts them (`TABLETALK_SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// One question per `interval_ms` on average, `burst` in a row at most.
@@ -498,7 +501,10 @@ impl Config {
             None => None,
             Some(_) => Some(number("TABLETALK_RETENTION_DAYS", 1, 36_500, 0)? as u32),
         };
+        let shutdown_grace =
+            std::time::Duration::from_secs(number("TABLETALK_SHUTDOWN_GRACE_SECS", 0, 3_600, 20)?);
         Ok(Config {
+            shutdown_grace,
             retention_days,
             email,
             llm,
@@ -798,6 +804,9 @@ mod tests {
         assert_eq!(load(&[]).expect("valid").retention_days, None);
         let kept = load(&[("TABLETALK_RETENTION_DAYS", "90")]).expect("valid");
         assert_eq!(kept.retention_days, Some(90));
+        assert_eq!(load(&[]).expect("valid").shutdown_grace.as_secs(), 20);
+        let err = load(&[("TABLETALK_SHUTDOWN_GRACE_SECS", "a minute")]).unwrap_err();
+        assert_eq!(err.variable, "TABLETALK_SHUTDOWN_GRACE_SECS");
         let err = load(&[("TABLETALK_RETENTION_DAYS", "0")]).expect_err("zero days");
         assert_eq!(err.variable, "TABLETALK_RETENTION_DAYS");
     }

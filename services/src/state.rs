@@ -20,6 +20,8 @@ pub struct AppState {
     pub llm: Llm,
     /// The mail server for email results (configured or not).
     pub mailer: crate::email::Mailer,
+    /// Stopping: the questions running in this process, interrupted after the grace period.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             prices: Arc::new(prices),
             targets: Arc::new(targets),
             answers: Answers::default(),
+            shutdown: crate::shutdown::Shutdown::default(),
         })
     }
 }

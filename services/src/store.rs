@@ -12,7 +12,7 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -94,15 +94,30 @@ impl Store {
                     .await
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(raw)
-                    .await
+                // One connection first: its error says why (refused, a wrong
+                // password, no such database) where the pool would only say
+                // it timed out after retrying.
+                let first = sqlx::AnyConnection::connect(raw).await;
+                match first {
+                    Ok(conn) => {
+                        drop(conn.close().await);
+                        AnyPoolOptions::new()
+                            .max_connections(16)
+                            .acquire_timeout(Duration::from_secs(10))
+                            .connect(raw)
+                            .await
+                    }
+                    Err(err) => Err(err),
+                }
             }
         }
         // sqlx's connect errors name host and database, never the password.
-        .context("could not open the store named by DATABASE_URL")?;
+        .with_context(|| {
+            format!(
+                "could not open the store named by DATABASE_URL ({})",
+                crate::config::redact_url(raw)
+            )
+        })?;
 
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,

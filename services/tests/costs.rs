@@ -2,7 +2,6 @@
 //! raw rows, analytics scoping, budgets, CSV.
 
 use models::costs::{BudgetVerdict, Channel, ConversationStatus, CostTotals, Stage, Usage};
-use models::org::Caller;
 use models::{Day, DayRange, OrgId, Usd};
 use services::costs::analytics::{self, Grouping};
 use services::costs::answers::Answers;
@@ -61,55 +60,6 @@ fn conversation(user_id: i64, org_id: Option<&OrgId>, at: i64, i: i64) -> NewCon
                 0,
             ),
         ],
-    }
-}
-
-/// The rollup and the raw rows give the same answer for every breakdown.
-async fn assert_rollup_matches_raw(
-    state: &AppState,
-    caller: &Caller,
-    org: &OrgId,
-    range: DayRange,
-    what: &str,
-) {
-    let (from, to) = range.bounds();
-    let rolled = analytics::overview(state, caller, &range)
-        .await
-        .expect("overview");
-    let counted = raw::overview(&state.store, org.as_str(), from, to)
-        .await
-        .expect("raw overview");
-    assert_eq!(rolled, counted, "{what}: overview");
-    // The full-grain rollup agrees too.
-    let full: (i64, i64, i64) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(conversations), 0) AS BIGINT), CAST(COALESCE(SUM(calls), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(total_cost), 0) AS BIGINT) FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3",
-    )
-    .bind(org.as_str())
-    .bind(from)
-    .bind(to)
-    .fetch_one(state.store.pool())
-    .await
-    .expect("full-grain sums");
-    assert_eq!(
-        full,
-        (
-            counted.conversations,
-            counted.calls,
-            counted.total_cost.units()
-        ),
-        "{what}: usage_daily"
-    );
-    for grouping in Grouping::ALL {
-        let mut a = analytics::grouped(state, caller, &range, grouping)
-            .await
-            .expect("rollup");
-        let mut b = raw::grouped(&state.store, org.as_str(), from, to, grouping)
-            .await
-            .expect("raw");
-        a.sort_by(|x, y| x.0.cmp(&y.0));
-        b.sort_by(|x, y| x.0.cmp(&y.0));
-        assert_eq!(a, b, "{what}: {grouping:?}");
     }
 }
 
@@ -185,9 +135,16 @@ async fn recording_prices_every_call_and_the_rollup_equals_the_rows() {
             Usd((totals.total_cost.units() + 1) / 2)
         );
 
-        assert_rollup_matches_raw(&state, &owner, &org_id, all, db.kind.to_string().as_str()).await;
+        testkit::raw::assert_rollups_match(
+            &state,
+            &owner,
+            &org_id,
+            all,
+            db.kind.to_string().as_str(),
+        )
+        .await;
         let week = DayRange::between(Day(day0.0 + 2), Day(day0.0 + 8));
-        assert_rollup_matches_raw(&state, &owner, &org_id, week, "a week").await;
+        testkit::raw::assert_rollups_match(&state, &owner, &org_id, week, "a week").await;
         let in_week = analytics::overview(&state, &owner, &week)
             .await
             .expect("overview");
@@ -297,7 +254,8 @@ async fn fifty_tasks_recording_concurrently_keep_the_rollup_exact() {
             .expect("overview");
         assert_eq!(totals.conversations, 10_000, "{}", db.kind);
         assert_eq!(totals.calls, 20_000);
-        assert_rollup_matches_raw(&state, &owner, &org_id, DayRange::all(), "concurrent").await;
+        testkit::raw::assert_rollups_match(&state, &owner, &org_id, DayRange::all(), "concurrent")
+            .await;
     }
 }
 
@@ -641,7 +599,7 @@ async fn synthetic_usage_is_consistent() {
         let owner = access::caller(&store, options.first_user_id)
             .await
             .expect("owner");
-        assert_rollup_matches_raw(
+        testkit::raw::assert_rollups_match(
             &state,
             &owner,
             &summary.org_ids[0],
@@ -1039,7 +997,7 @@ async fn retention_removes_old_text_and_keeps_every_number() {
         let owner = access::caller(&store, options.first_user_id)
             .await
             .expect("owner");
-        assert_rollup_matches_raw(
+        testkit::raw::assert_rollups_match(
             &state,
             &owner,
             &summary.org_ids[0],
@@ -1047,5 +1005,168 @@ async fn retention_removes_old_text_and_keeps_every_number() {
             "retention",
         )
         .await;
+    }
+}
+
+/// `/forgetme` (services::privacy::forget): the person's questions lose their
+/// text and their name, their memory, emails and personal databases go;
+/// the organization's totals and every breakdown stay the same, their share
+/// now under "Forgotten people"; the rollups still equal the raw rows (and
+/// remembered answers are not stale); the others' questions are untouched.
+#[tokio::test]
+async fn forgetting_a_person_keeps_the_totals_and_removes_their_text_and_databases() {
+    use services::privacy::{forget, Forgotten, FORGOTTEN};
+    let prices = PriceTable::defaults();
+    for db in TestDb::all().await {
+        let targets = tempfile::tempdir().expect("tempdir");
+        let dir = targets.path().display().to_string();
+        let state = testkit::app::state(&db, &[("TABLETALK_SQLITE_DIR", dir)]).await;
+        let store = state.store.clone();
+        let (owner, org_id) = org(&store, 1, "Acme").await;
+        let alone = person(&store, 2, "Bea").await;
+        let mine = testkit::app::sqlite_database(
+            &state,
+            &alone,
+            targets.path(),
+            "mine.db",
+            "CREATE TABLE t (x INTEGER);",
+        )
+        .await;
+        orgs::members::add(&store, &owner, 2).await.expect("added");
+        let bea = access::caller(&store, 2).await.expect("Bea");
+        let now = services::clock::now();
+        for i in 0..6 {
+            let who = if i % 2 == 0 { 1 } else { 2 };
+            ledger::record(
+                &store,
+                &prices,
+                &conversation(who, Some(&org_id), now - i * 86_400, i),
+            )
+            .await
+            .expect("recorded");
+        }
+        let mut tx = store.begin_write().await.expect("tx");
+        let turn = services::ask::memory::Turn {
+            question: "what is in t?".into(),
+            sql: Some("SELECT x FROM t".into()),
+            answer: "nothing".into(),
+        };
+        services::ask::memory::remember_in(&mut tx, 2, &mine, &turn)
+            .await
+            .expect("remembered");
+        tx.commit().await.expect("commit");
+        services::email::draft(
+            &store,
+            services::email::NewEmail {
+                user_id: 2,
+                org_id: Some(&org_id),
+                conversation_id: None,
+                question: "what is in t?",
+                recipients: vec!["bea@example.com".into()],
+                subject: "t",
+                body: "a private body",
+                attachment: None,
+            },
+        )
+        .await
+        .expect("a draft");
+        let all = DayRange::all();
+        let overview = analytics::overview(&state, &owner, &all)
+            .await
+            .expect("overview");
+        let by_model = analytics::grouped(&state, &owner, &all, Grouping::Model)
+            .await
+            .expect("by model");
+        let users = analytics::per_user(&state, &owner, &all)
+            .await
+            .expect("per user");
+        let bea_totals = users
+            .users
+            .iter()
+            .find(|u| u.label == "Bea")
+            .expect("Bea has costs")
+            .totals;
+
+        let forgotten = forget(&state, &bea).await.expect("forgotten");
+        assert_eq!(
+            forgotten,
+            Forgotten {
+                questions: 3,
+                emails: 1,
+                databases: 1
+            },
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            analytics::overview(&state, &owner, &all)
+                .await
+                .expect("overview"),
+            overview
+        );
+        assert_eq!(
+            analytics::grouped(&state, &owner, &all, Grouping::Model)
+                .await
+                .expect("by model"),
+            by_model
+        );
+        let users = analytics::per_user(&state, &owner, &all)
+            .await
+            .expect("per user");
+        assert!(!users.users.iter().any(|u| u.label == "Bea"));
+        let nobody = users
+            .users
+            .iter()
+            .find(|u| u.label == models::FORGOTTEN_USER_LABEL)
+            .expect("a row for forgotten people");
+        assert_eq!(nobody.totals, bea_totals);
+        testkit::raw::assert_rollups_match(&state, &owner, &org_id, all, "after forgetting").await;
+
+        let theirs: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT user_question, answer, username FROM conversations WHERE user_id = $1",
+        )
+        .bind(models::FORGOTTEN_USER)
+        .fetch_all(store.pool())
+        .await
+        .expect("theirs");
+        assert_eq!(theirs.len(), 3);
+        assert!(theirs
+            .iter()
+            .all(|(q, a, u)| q == FORGOTTEN && a.is_none() && u.is_none()));
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("count")
+            }
+        };
+        for (sql, expected) in [
+            ("SELECT COUNT(*) FROM conversations WHERE user_id = 2 OR chat_id = 2", 0),
+            (
+                "SELECT COUNT(*) FROM conversation_stages s JOIN conversations c \
+                 ON c.conversation_id = s.conversation_id WHERE c.user_id = 0 AND s.generated_sql IS NOT NULL",
+                0,
+            ),
+            ("SELECT COUNT(*) FROM conversations WHERE user_id = 1 AND answer IS NOT NULL", 3),
+            ("SELECT COUNT(*) FROM memory_turns WHERE user_id = 2", 0),
+            ("SELECT COUNT(*) FROM emails WHERE user_id = 2", 0),
+            ("SELECT COUNT(*) FROM database_connections WHERE owner_type = 'user'", 0),
+            ("SELECT COUNT(*) FROM usage_daily WHERE user_id = 2", 0),
+            ("SELECT COUNT(*) FROM usage_daily_user WHERE user_id = 2", 0),
+            ("SELECT COUNT(*) FROM audit_log WHERE action = 'person_forgotten'", 1),
+        ] {
+            assert_eq!(count(sql).await, expected, "{}: {sql}", db.kind);
+        }
+        // Still a member; a second request finds nothing more.
+        assert_eq!(
+            access::caller(&store, 2).await.expect("Bea").org_id,
+            Some(org_id.clone())
+        );
+        assert_eq!(
+            forget(&state, &bea).await.expect("again"),
+            Forgotten::default()
+        );
     }
 }

@@ -12,6 +12,7 @@
 //!   `TABLETALK_TEST_MYSQL_URL` is set (users'-databases tests).
 //! - [`llm::StubLlm`]: a stub language-model server speaking Gemini's and
 //!   OpenAI's wire formats over real HTTP, scripted by the test.
+//! - [`proxy::TcpProxy`]: a TCP proxy to cut and restore (a store that goes away).
 //! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
 //! - [`scrape`]: sums of samples on a Prometheus `/metrics` page.
 //! - [`timing`]: benchmarks' time outside Tabletalk (model, target query) and percentiles.
@@ -20,6 +21,7 @@ pub mod app;
 pub mod db;
 pub mod llm;
 pub mod mysql;
+pub mod proxy;
 pub mod raw;
 pub mod scrape;
 #[cfg(feature = "server")]

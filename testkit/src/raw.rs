@@ -4,7 +4,11 @@
 //! whole history.
 
 use models::costs::CostTotals;
+use models::org::Caller;
+use models::DayRange;
+use models::OrgId;
 use services::costs::analytics::{totals_at, Grouping};
+use services::AppState;
 use services::Store;
 
 const RAW_TOTALS: &str = "CAST(COALESCE(SUM(CASE WHEN s.stage_number = 1 THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -64,4 +68,53 @@ pub async fn grouped(
     rows.iter()
         .map(|row| Ok((grouping.key(row)?, totals_at(row, 1)?)))
         .collect()
+}
+
+/// The rollup and the raw rows give the same answer for every breakdown.
+pub async fn assert_rollups_match(
+    state: &AppState,
+    caller: &Caller,
+    org: &OrgId,
+    range: DayRange,
+    what: &str,
+) {
+    let (from, to) = range.bounds();
+    let rolled = services::costs::analytics::overview(state, caller, &range)
+        .await
+        .expect("overview");
+    let counted = overview(&state.store, org.as_str(), from, to)
+        .await
+        .expect("raw overview");
+    assert_eq!(rolled, counted, "{what}: overview");
+    // The full-grain rollup agrees too.
+    let full: (i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(conversations), 0) AS BIGINT), CAST(COALESCE(SUM(calls), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(total_cost), 0) AS BIGINT) FROM usage_daily WHERE org_id = $1 AND day BETWEEN $2 AND $3",
+    )
+    .bind(org.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_one(state.store.pool())
+    .await
+    .expect("full-grain sums");
+    assert_eq!(
+        full,
+        (
+            counted.conversations,
+            counted.calls,
+            counted.total_cost.units()
+        ),
+        "{what}: usage_daily"
+    );
+    for grouping in Grouping::ALL {
+        let mut a = services::costs::analytics::grouped(state, caller, &range, grouping)
+            .await
+            .expect("rollup");
+        let mut b = grouped(&state.store, org.as_str(), from, to, grouping)
+            .await
+            .expect("raw");
+        a.sort_by(|x, y| x.0.cmp(&y.0));
+        b.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(a, b, "{what}: {grouping:?}");
+    }
 }

@@ -288,6 +288,7 @@ fn AnswerView(number: usize, answer: Answer, chart: Option<ChartData>) -> impl I
         ConversationStatus::Answered => ("answered", "badge ok"),
         ConversationStatus::Failed => ("failed", "badge bad"),
         ConversationStatus::Refused => ("refused", "badge bad"),
+        ConversationStatus::Interrupted => ("interrupted", "badge bad"),
     };
     let text_class = if answer.status == ConversationStatus::Answered {
         "answer"

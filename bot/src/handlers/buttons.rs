@@ -17,6 +17,8 @@ pub const REMOVE_DB_CONFIRMED: &str = "db:rm!:";
 /// Confirmed /leave and /clear.
 pub const LEAVE: &str = "leave!";
 pub const CLEAR: &str = "clear!";
+/// Confirmed /forgetme (honoured in a private chat only: the presser is the one forgotten).
+pub const FORGET_ME: &str = "forgetme!";
 /// "No" under a question: nothing happens.
 pub const DISMISS: &str = "dismiss";
 
@@ -36,6 +38,7 @@ pub fn is_ours(q: &CallbackQuery) -> bool {
             || d.starts_with(REMOVE_DB_CONFIRMED)
             || d == LEAVE
             || d == CLEAR
+            || d == FORGET_ME
             || d == DISMISS
     })
 }
@@ -64,6 +67,16 @@ pub async fn on_press(bot: &TgBot, state: &AppState, q: &CallbackQuery) -> anyho
             databases::confirm_remove(state, &caller, &id(REMOVE_DB)?).await
         } else if data == LEAVE {
             org::leave_confirmed(state, &caller).await.map(Reply::from)
+        } else if data == FORGET_ME {
+            let private = q.message.as_ref().is_some_and(|m| m.chat().is_private());
+            if !private {
+                return Err(AppError::bad_request(
+                    "Send /forgetme to me in a private chat: only you can ask me to forget you.",
+                ));
+            }
+            usage::forget_me_confirmed(state, &caller)
+                .await
+                .map(Reply::from)
         } else if data == CLEAR {
             usage::clear_confirmed(state, &caller)
                 .await

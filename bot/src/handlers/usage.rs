@@ -84,3 +84,37 @@ pub async fn clear_confirmed(state: &AppState, caller: &Caller) -> Result<String
         "Forgotten. Your next question starts afresh.".into()
     })
 }
+
+/// /forgetme: says what will go and what stays, and asks first (private chats only).
+pub async fn forget_me(state: &AppState, msg: &Message) -> Result<Reply, AppError> {
+    if !msg.chat.is_private() {
+        return Ok(Reply::from(
+            "Send /forgetme to me in a private chat: only you can ask me to forget you.",
+        ));
+    }
+    caller_of(state, msg).await?;
+    Ok(Reply {
+        text: "Forget you? I will delete the text of every question you asked (with its SQL, \
+               answer and emails), what I remember of our conversation, and your personal \
+               databases. What your questions cost stays in your organization's totals, \
+               attributed to no one. Your membership stays (/leave leaves the organization). \
+               This cannot be undone."
+            .into(),
+        buttons: Some(buttons::confirm(buttons::FORGET_ME, "Forget me")),
+    })
+}
+
+/// The confirmed /forgetme.
+pub async fn forget_me_confirmed(state: &AppState, caller: &Caller) -> Result<String, AppError> {
+    let forgotten = services::privacy::forget(state, caller).await?;
+    Ok(format!(
+        "Done: I forgot {} question{}, {} email{} and {} personal database{}. \
+         Their costs stay in the totals, attributed to no one.",
+        forgotten.questions,
+        if forgotten.questions == 1 { "" } else { "s" },
+        forgotten.emails,
+        if forgotten.emails == 1 { "" } else { "s" },
+        forgotten.databases,
+        if forgotten.databases == 1 { "" } else { "s" },
+    ))
+}

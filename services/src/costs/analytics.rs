@@ -274,6 +274,9 @@ pub async fn per_user(
         .await?;
     let (names, members) = (&found.0, found.1);
     let name_of = |id: UserId| -> String {
+        if id == models::FORGOTTEN_USER {
+            return models::FORGOTTEN_USER_LABEL.to_owned();
+        }
         names
             .get(&id)
             .cloned()

@@ -133,7 +133,7 @@ impl Rollups {
 /// Moves each organization's usage counter on, in the transaction that changes
 /// its rollups, so remembered answers (see `answers`) are dropped exactly when
 /// they would be out of date, whichever process wrote.
-async fn bump_versions<'a>(
+pub(crate) async fn bump_versions<'a>(
     tx: &mut Tx,
     orgs: impl Iterator<Item = &'a str>,
 ) -> Result<(), sqlx::Error> {
