@@ -790,3 +790,82 @@ async fn a_question_naming_a_cell_value_is_told_where_it_is() {
     assert!(preview.tables.contains(&"customers".to_owned()));
     assert!(fx.stub.received().is_empty(), "a preview asks nothing");
 }
+
+/// A user's PostgreSQL database that goes away (a proxy in front of the real
+/// server is cut) and comes back: the question asked meanwhile fails with a
+/// clear reason and is recorded (its calls cost what they cost); the next
+/// one after it is back is answered, with no restart and nothing re-added.
+#[tokio::test]
+async fn a_database_that_goes_away_fails_clearly_and_works_again_when_it_is_back() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let fx = fixture(&[("TABLETALK_QUESTION_BURST", "100")]).await;
+    fx.stub.answer_with(
+        "SELECT COUNT(*) AS orders FROM orders",
+        "There are three orders.",
+    );
+    let mut conn = sqlx::PgConnection::connect(&db.url)
+        .await
+        .expect("postgres");
+    sqlx::raw_sql(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY); INSERT INTO orders VALUES (1), (2), (3)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("sample");
+    drop(conn.close().await);
+    let host_port = db
+        .url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("host and port")
+        .to_owned();
+    let target = tokio::net::lookup_host(host_port.as_str())
+        .await
+        .expect("resolves")
+        .next()
+        .expect("an address");
+    let proxy = testkit::proxy::TcpProxy::start(target)
+        .await
+        .expect("proxy");
+    let added = services::targets::databases::add(
+        &fx.state,
+        &fx.person,
+        &models::targets::NewDatabase {
+            name: "shop on PostgreSQL".into(),
+            connection_string: db.url.replacen(&host_port, &proxy.addr.to_string(), 1),
+            scope: None,
+        },
+    )
+    .await
+    .expect("added");
+    let request = AskRequest {
+        question: "How many orders?".into(),
+        database_id: Some(added.database.connection_id.clone()),
+    };
+    let asking = || ask::ask(&fx.state, &fx.person, &request, Channel::Web, None);
+    assert_eq!(
+        asking().await.expect("asked").status,
+        ConversationStatus::Answered
+    );
+
+    proxy.cut();
+    let failed = asking().await.expect("asked");
+    assert_eq!(failed.status, ConversationStatus::Failed, "{}", failed.text);
+    assert!(
+        failed.text.contains("could not") || failed.text.contains("reach"),
+        "says why: {}",
+        failed.text
+    );
+    assert!(!failed.text.contains("postgres://"), "{}", failed.text);
+    let (status, _, stages, _) = recorded(&fx, failed.conversation_id).await;
+    assert_eq!(status, "failed");
+    assert!(!stages.is_empty(), "the calls made are recorded");
+
+    proxy.restore().await.expect("back");
+    let again = asking().await.expect("asked");
+    assert_eq!(again.status, ConversationStatus::Answered, "{}", again.text);
+    assert_eq!(again.text, "There are three orders.");
+}
