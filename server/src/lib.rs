@@ -126,6 +126,13 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
             tokio::time::sleep_until(deadline.max(moment)).await;
         }
     };
+    // No Nagle: the Ask stream writes small events one after another, and
+    // each would otherwise wait for the client's delayed ACK (~40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
