@@ -146,3 +146,75 @@ async fn the_bot_serves_its_metrics_on_its_own_port() {
     assert!(has(&after, "tabletalk_outbox_backlog"), "{after}");
     running.stop().await;
 }
+
+/// The real bot binary gets SIGTERM while a question waits on the model
+/// (grace period 2 s): it stops taking updates, the question is answered
+/// "interrupted" in the chat and recorded so, and the process exits 0.
+#[tokio::test]
+async fn sigterm_interrupts_a_question_after_the_grace_period_and_says_so() {
+    use testkit::llm::{Scripted, StubLlm};
+    let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+    let stub = StubLlm::start().await.expect("stub");
+    stub.rule(|_| Scripted::Slow {
+        delay: Duration::from_secs(120),
+        then: Box::new(Scripted::answer("too late")),
+    });
+    let db = TestDb::sqlite();
+    let targets = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("GEMINI_API_KEY", testkit::llm::STUB_KEY.to_owned()),
+        ("GEMINI_API_URL", stub.url.clone()),
+        ("TABLETALK_SQLITE_DIR", targets.path().display().to_string()),
+        (
+            "TABLETALK_SECRET_KEY",
+            testkit::db::TEST_SECRET_KEY.to_owned(),
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            testkit::telegram::TEST_TOKEN.to_owned(),
+        ),
+        ("TELEGRAM_API_URL", fake.api_url.clone()),
+        ("TABLETALK_SHUTDOWN_GRACE_SECS", "2".to_owned()),
+    ];
+    let state = fake.bot_state(&db, &env).await;
+    let ada = testkit::app::person(&state.store, 4242, "Ada").await;
+    testkit::app::shop(&state, &ada, targets.path()).await;
+    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_bot"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bot starts");
+    fake.send_text(4242, "Ada", "What do the orders total?");
+    for _ in 0..200 {
+        if !stub.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stub.received().len(), 1, "the question waits on the model");
+    let pid = bot.id().expect("a pid").to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let told = fake
+        .wait_for(4242, 0, Duration::from_secs(20), |s| {
+            s.text.contains("could not finish this question")
+        })
+        .await
+        .expect("the person is told");
+    assert!(told.text.contains("ask it again"), "{}", told.text);
+    let status = tokio::time::timeout(Duration::from_secs(20), bot.wait())
+        .await
+        .expect("the bot stops")
+        .expect("status");
+    assert!(status.success(), "{status}");
+    let recorded: Vec<String> = sqlx::query_scalar("SELECT status FROM conversations")
+        .fetch_all(state.store.pool())
+        .await
+        .expect("conversations");
+    assert_eq!(recorded, ["interrupted"]);
+}
