@@ -112,12 +112,12 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     // On SIGTERM or Ctrl-C: no new connections; the requests in hand finish
     // (a question's stream ends with its answer); questions still running
     // when the grace period ends are interrupted and recorded as such.
-    let (stopping, signalled) = tokio::sync::watch::channel(false);
+    let (stopping, signalled) = tokio::sync::watch::channel(None::<tokio::time::Instant>);
     let drain = {
         let shutdown = shutdown.clone();
         let mut signalled = signalled.clone();
         async move {
-            let _ = signalled.wait_for(|s| *s).await;
+            let _ = signalled.wait_for(Option::is_some).await;
             let deadline = tokio::time::Instant::now() + grace;
             shutdown.drain(grace).await;
             // Requests still open get the rest of the grace period, and at
@@ -143,14 +143,18 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
             grace_secs = grace.as_secs(),
             "stopping: no new connections, finishing the requests in hand"
         );
-        let _ = stopping.send(true);
+        let _ = stopping.send(Some(tokio::time::Instant::now()));
     });
     tokio::select! {
         served = server => served.context("the HTTP server failed")?,
         () = drain => tracing::warn!("open connections did not end within the grace period"),
     }
-    // A question whose page went away runs on without a connection: wait for it too.
-    shutdown.drain(grace).await;
+    // A question whose page went away runs on without a connection: wait for
+    // it too, within what is left of the grace period.
+    let left = signalled
+        .borrow()
+        .map_or(grace, |since| grace.saturating_sub(since.elapsed()));
+    shutdown.drain(left).await;
     housekeeping.abort();
     pools.abort();
     emails.abort();
