@@ -130,6 +130,10 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     // claimed before it is sent).
     let emails = tokio::spawn(services::email::run_sender(state.clone()));
     let notifications = tokio::spawn(outbox::run(bot, state.clone(), senders));
+    let heartbeat = tokio::spawn(services::ask::limits::heartbeat(
+        state.store.clone(),
+        state.shutdown.process_id().to_owned(),
+    ));
     let task = tokio::spawn(async move {
         match webhook {
             Some(listener) => {
@@ -148,6 +152,7 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
         emails.abort();
         notifications.abort();
         signals.abort();
+        heartbeat.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -104,6 +104,11 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     let emails = tokio::spawn(services::email::run_sender(app.clone()));
     // TABLETALK_RETENTION_DAYS: old questions' text removed hourly (numbers kept).
     let retention = tokio::spawn(services::retention::run(app.clone()));
+    // This process is alive: its questions in flight are not taken over.
+    let heartbeat = tokio::spawn(services::ask::limits::heartbeat(
+        store.clone(),
+        app.shutdown.process_id().to_owned(),
+    ));
     let shutdown = app.shutdown.clone();
     let grace = app.config.shutdown_grace;
     let router = router(app, leptos_options);
@@ -159,6 +164,7 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
     pools.abort();
     emails.abort();
     retention.abort();
+    heartbeat.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -819,8 +819,9 @@ async fn sigterm_finishes_quick_questions_and_records_slow_ones_as_interrupted()
 
 /// kill -9 while questions are being recorded (20 people asking in a loop on
 /// the real binary): after a restart on the same store, the store is whole
-/// (SQLite's integrity check), every recorded question has its calls, and the
-/// rollups equal the raw rows to the unit.
+/// (SQLite's integrity check), every recorded question has its calls, the
+/// rollups equal the raw rows to the unit, and a person whose question was
+/// in flight when the process died may ask again within seconds.
 #[tokio::test]
 async fn after_kill_9_mid_recording_the_store_is_consistent() {
     use testkit::llm::{Scripted, StubLlm};
@@ -902,10 +903,40 @@ async fn after_kill_9_mid_recording_the_store_is_consistent() {
     for asker in askers {
         let _ = asker.await;
     }
+    let killed = std::time::Instant::now();
     let recorded = count().await;
     assert!(recorded >= 40, "questions were being recorded: {recorded}");
+    let stranded: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM questions_in_flight")
+        .fetch_all(store.pool())
+        .await
+        .expect("in flight");
+    assert!(
+        !stranded.is_empty(),
+        "questions were in flight when it died"
+    );
 
-    let (child, _) = start_server(&db.url, &env, &[("RUST_LOG", "warn")]).await;
+    let (child, base) = start_server(&db.url, &env, &[("RUST_LOG", "warn")]).await;
+    // The dead process's questions in flight do not hold their people up
+    // once it has been silent for DEAD_AFTER_SECS.
+    let wait = std::time::Duration::from_secs(
+        u64::try_from(services::ask::limits::DEAD_AFTER_SECS + 1).unwrap_or(16),
+    );
+    tokio::time::sleep(wait.saturating_sub(killed.elapsed())).await;
+    let person = usize::try_from(stranded[0] - 1001).expect("one of the people");
+    let token = token(&base, &people[person]).await;
+    let asked = reqwest::Client::new()
+        .get(format!(
+            "{base}{}",
+            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("ask")
+        .text()
+        .await
+        .expect("the stream ends");
+    assert!(asked.contains("\"answered\""), "{asked}");
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(store.pool())
         .await

@@ -84,7 +84,13 @@ pub async fn ask(
             message: crate::llm::settings::NOT_CONFIGURED.to_owned(),
         });
     }
-    let in_flight = limits::admit(&state.store, user_id, state.config.question_rate).await?;
+    let in_flight = limits::admit(
+        &state.store,
+        state.shutdown.process_id(),
+        user_id,
+        state.config.question_rate,
+    )
+    .await?;
     // One id per question on every log line it causes (the model's calls,
     // the query), inside the caller's span (the HTTP request's id, the
     // Telegram message's).

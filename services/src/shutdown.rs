@@ -21,14 +21,35 @@ pub struct Shutdown {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
+    /// This process's random id (questions in flight are marked with it).
+    process_id: String,
     interrupt: CancellationToken,
     questions: AtomicUsize,
     idle: Notify,
 }
 
+impl Default for Inner {
+    fn default() -> Inner {
+        let process_id = crate::random::bytes::<8>()
+            .map(hex::encode)
+            .unwrap_or_else(|_| format!("{}-{}", std::process::id(), crate::clock::now_ms()));
+        Inner {
+            process_id,
+            interrupt: CancellationToken::new(),
+            questions: AtomicUsize::new(0),
+            idle: Notify::new(),
+        }
+    }
+}
+
 impl Shutdown {
+    /// This process's id, as its questions in flight and its heartbeat carry it.
+    pub fn process_id(&self) -> &str {
+        &self.inner.process_id
+    }
+
     /// The grace period is over: every question still running is interrupted.
     pub fn interrupt(&self) {
         self.inner.interrupt.cancel();

@@ -483,8 +483,10 @@ async fn limits_hold_across_processes_on_every_backend() {
     for db in TestDb::all().await {
         let one = testkit::app::state(&db, &[]).await;
         let two = testkit::app::state(&db, &[]).await;
-        let flight = limits::admit(&one.store, 5, open).await.expect("first");
-        let err = limits::admit(&two.store, 5, open)
+        let flight = limits::admit(&one.store, one.shutdown.process_id(), 5, open)
+            .await
+            .expect("first");
+        let err = limits::admit(&two.store, two.shutdown.process_id(), 5, open)
             .await
             .expect_err("second process");
         assert!(
@@ -493,23 +495,30 @@ async fn limits_hold_across_processes_on_every_backend() {
             db.kind
         );
         assert!(
-            limits::admit(&two.store, 6, open).await.is_ok(),
+            limits::admit(&two.store, two.shutdown.process_id(), 6, open)
+                .await
+                .is_ok(),
             "{}: another person",
             db.kind
         );
         flight.finish().await;
-        limits::admit(&two.store, 5, open)
+        limits::admit(&two.store, two.shutdown.process_id(), 5, open)
             .await
             .expect("free after finish")
             .finish()
             .await;
 
         // Dropped without finishing (the caller went away): cleared in the background.
-        drop(limits::admit(&one.store, 7, open).await.expect("taken"));
+        drop(
+            limits::admit(&one.store, one.shutdown.process_id(), 7, open)
+                .await
+                .expect("taken"),
+        );
         let mut freed = false;
         for _ in 0..50 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            if let Ok(flight) = limits::admit(&two.store, 7, open).await {
+            if let Ok(flight) = limits::admit(&two.store, two.shutdown.process_id(), 7, open).await
+            {
                 flight.finish().await;
                 freed = true;
                 break;
@@ -517,9 +526,32 @@ async fn limits_hold_across_processes_on_every_backend() {
         }
         assert!(freed, "{}: a dropped question is cleared", db.kind);
 
+        // A process that died mid-question (not heard from for longer than
+        // DEAD_AFTER_SECS): its person may ask at once through another one.
+        let orphan = limits::admit(&one.store, one.shutdown.process_id(), 8, open)
+            .await
+            .expect("taken");
+        assert!(
+            limits::admit(&two.store, two.shutdown.process_id(), 8, open)
+                .await
+                .is_err()
+        );
+        sqlx::query("UPDATE process_heartbeats SET seen_at = seen_at - $1 WHERE process_id = $2")
+            .bind(limits::DEAD_AFTER_SECS + 1)
+            .bind(one.shutdown.process_id())
+            .execute(one.store.pool())
+            .await
+            .expect("the first process falls silent");
+        limits::admit(&two.store, two.shutdown.process_id(), 8, open)
+            .await
+            .expect("taken over from a dead process")
+            .finish()
+            .await;
+        std::mem::forget(orphan);
+
         let rate = services::config::QuestionRate::default();
         for _ in 0..rate.burst {
-            limits::admit(&one.store, 9, rate)
+            limits::admit(&one.store, one.shutdown.process_id(), 9, rate)
                 .await
                 .expect("burst")
                 .finish()
@@ -527,7 +559,7 @@ async fn limits_hold_across_processes_on_every_backend() {
         }
         assert!(
             matches!(
-                limits::admit(&two.store, 9, rate).await,
+                limits::admit(&two.store, two.shutdown.process_id(), 9, rate).await,
                 Err(AppError::TooManyRequests { .. })
             ),
             "{}: the other process counts the same bucket",

@@ -12,6 +12,11 @@ use models::{AppError, UserId};
 /// (the longest question: four calls at the 600-second maximum timeout and
 /// the query's): the person may ask again.
 pub const STALE_SECS: i64 = 45 * 60;
+/// How often a process says it is alive ([`heartbeat`]).
+pub const HEARTBEAT_SECS: u64 = 5;
+/// A process not heard from for this long is dead: its questions in flight
+/// may be taken over at once.
+pub const DEAD_AFTER_SECS: i64 = 15;
 
 /// Admits one question for `user_id` and marks it in flight, or refuses:
 /// 409 while another of theirs is in flight, 429 with the wait when they
@@ -21,8 +26,13 @@ pub const STALE_SECS: i64 = 45 * 60;
 /// The rate is a generic cell rate algorithm: `tat_ms` is when the next
 /// question is due; a question is admitted while that is at most `burst - 1`
 /// intervals ahead of now, and moves it one interval on.
+///
+/// `process_id` marks the question as this process's (and says the process
+/// is alive): a question in flight whose process is dead (not heard from for
+/// [`DEAD_AFTER_SECS`]) is taken over, so a crash does not hold its people up.
 pub async fn admit(
     store: &Store,
+    process_id: &str,
     user_id: UserId,
     rate: QuestionRate,
 ) -> Result<InFlight, AppError> {
@@ -33,16 +43,23 @@ pub async fn admit(
         .begin_write()
         .await
         .map_err(internal("starting a transaction"))?;
+    alive_in(&mut tx, process_id, now)
+        .await
+        .map_err(internal("noting the process alive"))?;
     let taken: Option<String> = sqlx::query_scalar(
-        "INSERT INTO questions_in_flight (user_id, token, started_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at \
-         WHERE questions_in_flight.started_at < $4 \
+        "INSERT INTO questions_in_flight (user_id, token, started_at, process_id) VALUES ($1, $2, $3, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at, \
+         process_id = excluded.process_id \
+         WHERE questions_in_flight.started_at < $4 OR NOT EXISTS (SELECT 1 FROM process_heartbeats h \
+         WHERE h.process_id = questions_in_flight.process_id AND h.seen_at >= $6) \
          RETURNING token",
     )
     .bind(user_id)
     .bind(token.as_str())
     .bind(now)
     .bind(now - STALE_SECS)
+    .bind(process_id)
+    .bind(now - DEAD_AFTER_SECS)
     .fetch_optional(&mut *tx)
     .await
     .map_err(internal("marking a question in flight"))?;
@@ -144,6 +161,45 @@ impl Drop for InFlight {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (store, user_id, token) = (self.store.clone(), self.user_id, self.token.clone());
             runtime.spawn(async move { remove(&store, user_id, &token).await });
+        }
+    }
+}
+
+/// Notes `process_id` alive at `now`.
+async fn alive_in(
+    tx: &mut crate::store::Tx,
+    process_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO process_heartbeats (process_id, seen_at) VALUES ($1, $2) \
+         ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at",
+    )
+    .bind(process_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Says this process is alive every [`HEARTBEAT_SECS`] (and forgets
+/// processes gone for a day) until dropped; the server and the bot run it.
+pub async fn heartbeat(store: Store, process_id: String) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(HEARTBEAT_SECS));
+    loop {
+        every.tick().await;
+        let now = crate::clock::now();
+        let beat = async {
+            let mut tx = store.begin_write().await?;
+            alive_in(&mut tx, &process_id, now).await?;
+            sqlx::query("DELETE FROM process_heartbeats WHERE seen_at < $1")
+                .bind(now - 86_400)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        if let Err(err) = beat.await {
+            tracing::warn!(error = %err, "could not note this process alive");
         }
     }
 }
