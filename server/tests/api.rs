@@ -830,22 +830,8 @@ async fn a_lost_store_is_a_503_and_the_server_recovers_when_it_is_back() {
     let Some(mut db) = TestDb::postgres().await else {
         return;
     };
-    let host_port = db
-        .url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("host and port in the test URL")
-        .to_owned();
-    let target = tokio::net::lookup_host(host_port.as_str())
-        .await
-        .expect("resolves")
-        .next()
-        .expect("an address");
-    let proxy = testkit::proxy::TcpProxy::start(target)
-        .await
-        .expect("the proxy starts");
-    db.url = db.url.replacen(&host_port, &proxy.addr.to_string(), 1);
+    let (proxy, through) = testkit::proxy::TcpProxy::in_front_of(&db.url).await;
+    db.url = through;
     let app = spawn(db).await;
     let (owner, _) = testkit::app::org(&app.state.store, 1001, "Acme").await;
     let credentials = services::auth::credentials::reset(&app.state.store, &owner)

@@ -847,27 +847,13 @@ async fn a_database_that_goes_away_fails_clearly_and_works_again_when_it_is_back
     .await
     .expect("sample");
     drop(conn.close().await);
-    let host_port = db
-        .url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("host and port")
-        .to_owned();
-    let target = tokio::net::lookup_host(host_port.as_str())
-        .await
-        .expect("resolves")
-        .next()
-        .expect("an address");
-    let proxy = testkit::proxy::TcpProxy::start(target)
-        .await
-        .expect("proxy");
+    let (proxy, through) = testkit::proxy::TcpProxy::in_front_of(&db.url).await;
     let added = services::targets::databases::add(
         &fx.state,
         &fx.person,
         &models::targets::NewDatabase {
             name: "shop on PostgreSQL".into(),
-            connection_string: db.url.replacen(&host_port, &proxy.addr.to_string(), 1),
+            connection_string: through,
             scope: None,
         },
     )

@@ -27,6 +27,24 @@ impl TcpProxy {
         Ok(proxy)
     }
 
+    /// A proxy in front of the server named by a `scheme://user@host:port/...`
+    /// URL, and the same URL pointing at the proxy instead.
+    pub async fn in_front_of(url: &str) -> (TcpProxy, String) {
+        let host_port = url
+            .split('@')
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .expect("host and port in the URL");
+        let target = tokio::net::lookup_host(host_port)
+            .await
+            .expect("resolves")
+            .next()
+            .expect("an address");
+        let proxy = TcpProxy::start(target).await.expect("the proxy starts");
+        let through = url.replacen(host_port, &proxy.addr.to_string(), 1);
+        (proxy, through)
+    }
+
     /// Closes every connection and stops listening (connections are refused).
     pub fn cut(&self) {
         for task in lock(&self.tasks).drain(..) {
