@@ -158,7 +158,7 @@ async fn adding_a_database_step_by_step_survives_a_restart_and_never_keeps_the_s
         added.text
     );
     assert_eq!(dialogue_row(&state, olga).await, None, "the dialogue ended");
-    let list = services::targets::databases::list(&state, &owner)
+    let list = services::databases::list(&state, &owner)
         .await
         .expect("list");
     assert_eq!(
@@ -194,7 +194,7 @@ async fn adding_a_database_step_by_step_survives_a_restart_and_never_keeps_the_s
     assert!(fake.deleted().contains(&(olga, late_id)));
     assert_eq!(dialogue_row(&state, olga).await, None);
     assert_eq!(
-        services::targets::databases::list(&state, &owner)
+        services::databases::list(&state, &owner)
             .await
             .expect("list")
             .len(),

@@ -202,7 +202,7 @@ async fn an_owner_and_a_member_run_the_management_commands() {
     let eve_caller = services::access::caller(&state.store, eve)
         .await
         .expect("caller");
-    assert!(services::targets::databases::active(&state, &eve_caller)
+    assert!(services::databases::active(&state, &eve_caller)
         .await
         .expect("active")
         .is_none());
@@ -304,7 +304,7 @@ async fn an_owner_and_a_member_run_the_management_commands() {
     );
     let removed = press(&fake, olga, "Olga", &sure, &yes).await;
     assert_eq!(removed.text, "sales is removed.");
-    assert!(services::targets::databases::list(&state, &owner)
+    assert!(services::databases::list(&state, &owner)
         .await
         .expect("list")
         .is_empty());

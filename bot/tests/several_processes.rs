@@ -201,7 +201,7 @@ async fn two_servers_and_a_bot_share_one_postgresql() {
         let member = testkit::app::caller(&store, id).await;
         if id > WEB_PEOPLE {
             // Telegram questions go to the person's active database.
-            services::targets::databases::select(&state, &member, &database)
+            services::databases::select(&state, &member, &database)
                 .await
                 .expect("selected");
         } else {

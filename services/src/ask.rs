@@ -31,9 +31,8 @@ pub mod prune;
 use crate::access;
 use crate::costs::budget;
 use crate::costs::ledger::{self, NewConversation, NewStage};
+use crate::databases::{self, QueryError};
 use crate::llm::{LlmError, Request};
-use crate::targets::databases::{self, QueryError};
-use crate::targets::TargetErrorKind;
 use crate::AppState;
 use models::ask::{AnalysisPreview, Answer, AskRequest, Progress, StageCost};
 use models::costs::{BudgetVerdict, Channel, ConversationStatus, Stage, Usage};
@@ -41,6 +40,7 @@ use models::org::Caller;
 use models::targets::QueryResult;
 use models::{Action, AppError, Day};
 use serde::de::DeserializeOwned;
+use targets::TargetErrorKind;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Tokens the Analysis prompt may take (instructions, turns, schema, question).

@@ -35,7 +35,7 @@ pub struct Config {
     /// Seed the demo organization on a first run of the embedded default (`TABLETALK_DEMO`).
     pub demo: bool,
     /// Which hosts users' databases may be on (`TABLETALK_TARGET_HOSTS`).
-    pub target_hosts: crate::targets::hosts::HostPolicy,
+    pub target_hosts: targets::hosts::HostPolicy,
     /// How often a person may test, add or re-read databases (`TABLETALK_DATABASE_PROBES_PER_MINUTE`).
     pub database_probes: crate::rate::Limit,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TABLETALK_TRUSTED_PROXIES`).
@@ -71,26 +71,7 @@ impl Default for QuestionRate {
 }
 
 /// How long a query against a user's database may run and how many rows it returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryLimits {
-    pub timeout: std::time::Duration,
-    pub row_limit: usize,
-    /// Most bytes of values one result may hold (as the engine sent them).
-    pub max_bytes: usize,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits {
-            timeout: std::time::Duration::from_secs(30),
-            row_limit: 1_000,
-            max_bytes: 16 * MB,
-        }
-    }
-}
-
-/// A megabyte, as `TABLETALK_QUERY_MAX_MB` counts them.
-pub const MB: usize = 1024 * 1024;
+pub use targets::{QueryLimits, MB};
 
 #[derive(Debug)]
 pub struct TelegramConfig {
@@ -225,6 +206,17 @@ impl ConfigError {
 }
 
 impl Config {
+    /// What the engine layer needs of the configuration.
+    pub fn targets_settings(&self) -> targets::Settings {
+        targets::Settings {
+            limits: self.query_limits,
+            sqlite_dir: self.sqlite_targets_dir.clone(),
+            hosts: self.target_hosts.clone(),
+            store_url: self.database_url.clone(),
+            secret_key: self.secret_key.clone(),
+        }
+    }
+
     /// What binaries call: reads a `.env` file in the working directory if there
     /// is one (a malformed one is an error, not ignored), then the environment.
     ///
@@ -397,7 +389,7 @@ impl Config {
         let secret_key = get("TABLETALK_SECRET_KEY").map(SecretString::from);
         match &secret_key {
             Some(key) => {
-                if let Err(err) = crate::targets::secret_box::decode_key(key.expose_secret()) {
+                if let Err(err) = targets::secret_box::decode_key(key.expose_secret()) {
                     return Err(ConfigError::new(
                         "TABLETALK_SECRET_KEY",
                         format!(
@@ -445,7 +437,7 @@ impl Config {
             window_secs: 60,
         };
         let target_hosts =
-            crate::targets::hosts::HostPolicy::parse(get("TABLETALK_TARGET_HOSTS").as_deref())
+            targets::hosts::HostPolicy::parse(get("TABLETALK_TARGET_HOSTS").as_deref())
                 .map_err(|problem| ConfigError::new("TABLETALK_TARGET_HOSTS", problem))?;
         // sqlx's PostgreSQL client starts from these variables and cannot be
         // told to forget them: they would be sent to any host a user names.

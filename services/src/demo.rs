@@ -5,7 +5,7 @@
 //! empty, and not when `TABLETALK_DEMO=0`.
 
 use crate::costs::synthetic;
-use crate::targets::databases;
+use crate::databases;
 use crate::{access, operator, users, AppState};
 use anyhow::Context;
 use models::org::Credentials;

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod costs;
+pub mod databases;
 pub mod demo;
 pub mod dialogues;
 pub mod email;
@@ -28,10 +29,11 @@ pub mod retention;
 pub mod shutdown;
 pub mod state;
 pub mod store;
-pub mod targets;
 pub mod telemetry;
 pub mod users;
 
 pub use config::Config;
 pub use state::AppState;
 pub use store::Store;
+/// The engine layer (DESIGN.md §5), re-exported so handlers name one crate.
+pub use targets;

@@ -179,16 +179,6 @@ pub fn question(channel: models::costs::Channel, status: models::costs::Conversa
     .increment(1);
 }
 
-/// One query on a user's database.
-pub fn target_query(kind: models::targets::TargetKind, ok: bool, elapsed: Duration) {
-    histogram!(
-        "tabletalk_target_query_duration_seconds",
-        "kind" => kind.as_str(),
-        "outcome" => if ok { "ok" } else { "error" },
-    )
-    .record(elapsed.as_secs_f64());
-}
-
 /// The wait for a write transaction on the store.
 pub fn store_write_wait(backend: &'static str, elapsed: Duration) {
     histogram!("tabletalk_store_write_wait_seconds", "backend" => backend)
@@ -213,15 +203,13 @@ mod tests {
     fn the_recorder_is_installed_once_and_renders_what_was_recorded() {
         let first = install().expect("no other recorder in this test binary");
         let second = install().expect("the same recorder");
-        target_query(
-            models::targets::TargetKind::Postgres,
-            true,
-            Duration::from_millis(12),
-        );
+        store_write_wait("sqlite", Duration::from_millis(12));
         bot_update("message");
         let text = second.render();
         assert!(
-            text.contains("tabletalk_target_query_duration_seconds_bucket{kind=\"postgres\",outcome=\"ok\",le=\"0.025\"} 1"),
+            text.contains(
+                "tabletalk_store_write_wait_seconds_bucket{backend=\"sqlite\",le=\"0.025\"} 1"
+            ),
             "{text}"
         );
         assert!(

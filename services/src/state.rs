@@ -3,9 +3,9 @@
 use crate::costs::answers::Answers;
 use crate::costs::PriceTable;
 use crate::llm::Llm;
-use crate::targets::Targets;
 use crate::{Config, Store};
 use std::sync::Arc;
+use targets::Targets;
 
 /// The shared context: the store, the configuration, the price table, the
 /// pools of users' databases and the analytics answers this process remembers.
@@ -35,7 +35,7 @@ impl AppState {
     /// configured and the key for stored connection strings.
     pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let prices = PriceTable::load(config.prices_file.as_deref())?;
-        let targets = Targets::new(&config)?;
+        let targets = Targets::new(config.targets_settings())?;
         let config = Arc::new(config);
         let llm = Llm::new(config.clone())?;
         let mailer = crate::email::Mailer::new(&config.email)?;

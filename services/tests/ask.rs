@@ -686,7 +686,7 @@ async fn a_question_is_answered_on_postgres_and_mariadb_too() {
         return;
     }
     for (dialect, url) in targets {
-        let added = services::targets::databases::add(
+        let added = services::databases::add(
             &fx.state,
             &fx.person,
             &models::targets::NewDatabase {
@@ -848,7 +848,7 @@ async fn a_database_that_goes_away_fails_clearly_and_works_again_when_it_is_back
     .expect("sample");
     drop(conn.close().await);
     let (proxy, through) = testkit::proxy::TcpProxy::in_front_of(&db.url).await;
-    let added = services::targets::databases::add(
+    let added = services::databases::add(
         &fx.state,
         &fx.person,
         &models::targets::NewDatabase {

@@ -1,7 +1,7 @@
 //! The first-run demo: what it seeds, and when it must not.
 
 use models::DayRange;
-use services::targets::databases;
+use services::databases;
 use services::{access, demo, AppState, Config, Store};
 
 async fn state(dir: &std::path::Path, with_database_url: bool) -> AppState {

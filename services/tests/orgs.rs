@@ -914,12 +914,12 @@ async fn changes_are_told_to_the_people_they_concern() {
 
         // With no members left, removing the database tells nobody.
         let before = told(store.clone()).await.len();
-        let id = services::targets::databases::list(&state, &owner)
+        let id = services::databases::list(&state, &owner)
             .await
             .expect("list")[0]
             .connection_id
             .clone();
-        services::targets::databases::remove(&state, &owner, &id)
+        services::databases::remove(&state, &owner, &id)
             .await
             .expect("removed");
         assert_eq!(told(store.clone()).await.len(), before, "{}", db.kind);

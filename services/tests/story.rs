@@ -132,7 +132,7 @@ async fn the_month_story_agrees_with_the_costs_page_and_says_what_needs_attentio
         let saved = std::fs::read(&file).expect("the file");
         std::fs::remove_file(&file).expect("removed");
         state.targets.forget(&id).await;
-        let failed = services::targets::databases::query(&state, &owner, &id, "SELECT 1").await;
+        let failed = services::databases::query(&state, &owner, &id, "SELECT 1").await;
         assert!(failed.is_err(), "{}: the file is gone", db.kind);
 
         let s = story::month(&state, &owner, today).await.expect("a story");
@@ -147,7 +147,7 @@ async fn the_month_story_agrees_with_the_costs_page_and_says_what_needs_attentio
 
         // The database back: its next query clears the warning.
         std::fs::write(&file, saved).expect("restored");
-        services::targets::databases::query(&state, &owner, &id, "SELECT 1")
+        services::databases::query(&state, &owner, &id, "SELECT 1")
             .await
             .expect("runs again");
         let s = story::month(&state, &owner, today).await.expect("a story");

@@ -9,7 +9,8 @@
 use models::org::{Caller, TelegramProfile};
 use models::targets::{DatabaseScope, NewDatabase, QueryResult, TableKind, TargetKind, Value};
 use models::AppError;
-use services::targets::{databases, TargetErrorKind};
+use services::databases;
+use services::targets::TargetErrorKind;
 use services::{access, operator, users, AppState};
 use sqlx::Connection;
 use std::collections::BTreeSet;

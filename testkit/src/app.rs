@@ -106,7 +106,7 @@ pub async fn sqlite_database(
         .await
         .expect("the script runs");
     conn.close().await.expect("closed");
-    let added = services::targets::databases::add(
+    let added = services::databases::add(
         state,
         caller,
         &models::targets::NewDatabase {
@@ -117,7 +117,7 @@ pub async fn sqlite_database(
     )
     .await
     .expect("the database is added");
-    services::targets::databases::select(state, caller, &added.database.connection_id)
+    services::databases::select(state, caller, &added.database.connection_id)
         .await
         .expect("selected");
     added.database.connection_id

@@ -11,21 +11,21 @@ use models::AppError;
 #[server(prefix = "/dashboard", endpoint = "databases", input = GetUrl, output = Json)]
 pub async fn databases() -> Result<Vec<DatabaseInfo>, AppError> {
     let (state, caller) = super::context::caller().await?;
-    services::targets::databases::list(&state, &caller).await
+    services::databases::list(&state, &caller).await
 }
 
 /// Tests a connection string (connect, query, read the schema) without storing it.
 #[server(prefix = "/dashboard", endpoint = "databases/test", input = StrictJson, output = Json)]
 pub async fn test_database(connection_string: String) -> Result<ConnectionTest, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
-    services::targets::databases::test(&state, &caller, &connection_string).await
+    services::databases::test(&state, &caller, &connection_string).await
 }
 
 /// Adds a database after testing it; the connection string is stored encrypted.
 #[server(prefix = "/dashboard", endpoint = "databases/create", input = StrictJson, output = Json)]
 pub async fn create_database(database: NewDatabase) -> Result<AddedDatabase, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
-    services::targets::databases::add(&state, &caller, &database).await
+    services::databases::add(&state, &caller, &database).await
 }
 
 /// Removes a database.
@@ -33,7 +33,7 @@ pub async fn create_database(database: NewDatabase) -> Result<AddedDatabase, App
 pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
-    services::targets::databases::remove(&state, &caller, &id).await
+    services::databases::remove(&state, &caller, &id).await
 }
 
 /// Makes a database the caller's active one (the one the bot answers from).
@@ -41,7 +41,7 @@ pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
 pub async fn select_database(connection_id: String) -> Result<DatabaseInfo, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
-    services::targets::databases::select(&state, &caller, &id).await
+    services::databases::select(&state, &caller, &id).await
 }
 
 /// A database's tables, views, columns and keys, as cached (read when first needed).
@@ -49,7 +49,7 @@ pub async fn select_database(connection_id: String) -> Result<DatabaseInfo, AppE
 pub async fn database_schema(connection_id: String) -> Result<Schema, AppError> {
     let (state, caller) = super::context::caller().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
-    let schema = services::targets::databases::schema(&state, &caller, &id, false).await?;
+    let schema = services::databases::schema(&state, &caller, &id, false).await?;
     Ok((*schema).clone())
 }
 
@@ -58,6 +58,6 @@ pub async fn database_schema(connection_id: String) -> Result<Schema, AppError> 
 pub async fn refresh_database_schema(connection_id: String) -> Result<Schema, AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
-    let schema = services::targets::databases::schema(&state, &caller, &id, true).await?;
+    let schema = services::databases::schema(&state, &caller, &id, true).await?;
     Ok((*schema).clone())
 }

@@ -1,7 +1,7 @@
 //! /adddb, step by step in a private chat: the name, the kind (buttons), the
 //! connection string. The message holding the connection string is deleted
 //! as soon as it is read; the connection is tested and the schema read
-//! before anything is stored (`services::targets::databases::add`). The
+//! before anything is stored (`services::databases::add`). The
 //! step lives in the store ([`crate::dialogue`]), so a restart loses nothing;
 //! /cancel stops it, and ten quiet minutes end it.
 
@@ -160,7 +160,7 @@ pub async fn connection(
     let deleted = bot.delete_message(msg.chat.id, msg.id).await.is_ok();
     let typed = msg.text().unwrap_or_default().trim().to_owned();
     let outcome: Result<String, AppError> = async {
-        let found = services::targets::databases::kind_of_connection(&typed)?;
+        let found = services::databases::kind_of_connection(&typed)?;
         if found != kind {
             return Err(AppError::bad_request(format!(
                 "That is a {} connection string, but you chose {}.",
@@ -174,7 +174,7 @@ pub async fn connection(
             connection_string: typed,
             scope: None,
         };
-        let added = services::targets::databases::add(state, &caller, &new).await?;
+        let added = services::databases::add(state, &caller, &new).await?;
         Ok(text::database_added(&added))
     }
     .await;

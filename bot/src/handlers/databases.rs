@@ -26,7 +26,7 @@ const NONE_YET: &str = "There are no databases yet. Owners add them on the dashb
 /// /selectdb.
 pub async fn choose(state: &AppState, msg: &Message) -> Result<Reply, AppError> {
     let caller = caller_of(state, msg).await?;
-    let list = services::targets::databases::list(state, &caller).await?;
+    let list = services::databases::list(state, &caller).await?;
     if list.is_empty() {
         return Ok(NONE_YET.into());
     }
@@ -42,7 +42,7 @@ pub async fn select(
     caller: &Caller,
     id: &ConnectionId,
 ) -> Result<String, AppError> {
-    let db = services::targets::databases::select(state, caller, id).await?;
+    let db = services::databases::select(state, caller, id).await?;
     Ok(format!("Your questions now go to {}.", db.name))
 }
 
@@ -50,7 +50,7 @@ pub async fn select(
 pub async fn choose_removal(state: &AppState, msg: &Message) -> Result<Reply, AppError> {
     let caller = caller_of(state, msg).await?;
     services::access::allow(&caller, models::Action::RemoveDatabases)?;
-    let list = services::targets::databases::list(state, &caller).await?;
+    let list = services::databases::list(state, &caller).await?;
     // The service checks each removal again when the button is pressed.
     let removable = list;
     if removable.is_empty() {
@@ -68,7 +68,7 @@ pub async fn confirm_remove(
     caller: &Caller,
     id: &ConnectionId,
 ) -> Result<Reply, AppError> {
-    let list = services::targets::databases::list(state, caller).await?;
+    let list = services::databases::list(state, caller).await?;
     let db = list
         .iter()
         .find(|d| &d.connection_id == id)
@@ -91,12 +91,12 @@ pub async fn remove(
     caller: &Caller,
     id: &ConnectionId,
 ) -> Result<String, AppError> {
-    let list = services::targets::databases::list(state, caller).await?;
+    let list = services::databases::list(state, caller).await?;
     let name = list
         .iter()
         .find(|d| &d.connection_id == id)
         .map(|d| d.name.clone())
         .ok_or_else(|| AppError::not_found("That database is not one you can use."))?;
-    services::targets::databases::remove(state, caller, id).await?;
+    services::databases::remove(state, caller, id).await?;
     Ok(format!("{name} is removed."))
 }

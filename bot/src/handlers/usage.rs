@@ -20,7 +20,7 @@ pub async fn my_info(state: &AppState, msg: &Message) -> Result<String, AppError
         Some(_) => Some(services::orgs::get(&state.store, &caller).await?.name),
         None => None,
     };
-    let active = services::targets::databases::active(state, &caller).await?;
+    let active = services::databases::active(state, &caller).await?;
     let own = services::costs::analytics::own_totals(&state.store, user_id, today()).await?;
     let email = services::email::own_address(&state.store, user_id).await?;
     Ok(text::my_info(

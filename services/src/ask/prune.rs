@@ -5,7 +5,7 @@
 //! turns' words, weighted lower) their names, their columns' names and
 //! comments carry, after splitting names on case and underscores and folding
 //! plurals; a question naming a value of a small text column (the value
-//! index, [`crate::targets::values`]) ranks that column's table high, and the
+//! index, [`targets::values`]) ranks that column's table high, and the
 //! prompt says which column holds it (`customers.country = 'Aruba'`). The
 //! best are taken, then the shortest foreign-key paths between them (so the
 //! join is always there), then more by rank while the budget lasts. With no

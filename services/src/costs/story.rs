@@ -100,7 +100,7 @@ pub async fn month(state: &AppState, caller: &Caller, today: Day) -> Result<Mont
         }
     }
     if let Some(org) = &caller.org_id {
-        for (name, error, at) in crate::targets::databases::failing(state, org).await? {
+        for (name, error, at) in crate::databases::failing(state, org).await? {
             attention.push(Attention {
                 text: format!(
                     "Database \u{201c}{name}\u{201d} could not be reached ({}): {error}",

@@ -4,11 +4,6 @@
 //! against the matrix and scopes by the caller: an organization's databases
 //! are visible to its members, a personal database only to its owner.
 
-use super::conn;
-use super::engine::Engine;
-use super::guard;
-use super::registry::Entry;
-use super::TargetError;
 use crate::access;
 use crate::audit::{self, Event};
 use crate::error::internal;
@@ -21,6 +16,11 @@ use models::targets::{
 use models::{Action, AppError, ConnectionId, Role, UserId};
 use sqlx::Row;
 use std::sync::Arc;
+use targets::conn;
+use targets::engine::Engine;
+use targets::guard;
+use targets::registry::Entry;
+use targets::TargetError;
 
 /// Most databases one organization or one person may register.
 pub const MAX_PER_OWNER: i64 = 50;

@@ -13,7 +13,7 @@ use super::conn::ConnectionSpec;
 use super::engine::{self, get, ConnectContext, Rows};
 use super::schema::{self, ColumnRow, KeyRow};
 use super::{classify_sqlx, TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqliteRow};
 use sqlx::Row;
@@ -270,5 +270,5 @@ pub(super) async fn introspect(pool: &SqlitePool) -> Result<Schema, TargetError>
             ref_column: r.try_get(4).map_err(bad)?,
         });
     }
-    Ok(schema::build(columns, keys, crate::clock::now()))
+    Ok(schema::build(columns, keys, crate::unix_now()))
 }

@@ -1,10 +1,9 @@
 //! Users' databases ("targets", DESIGN.md §5): connection strings, the SQL
 //! guard, encryption at rest, the engines that run queries read-only, schema
-//! introspection, the pools, and the rules for registering and using them.
+//! introspection and the pools. This crate knows nothing of organizations or
+//! people: who may use which database is `services::databases`' rule.
 //!
 //! Layers, from the outside in:
-//! - [`databases`]: the service functions (add, test, list, remove, select,
-//!   schema, query), permission-checked and scoped like every other rule.
 //! - [`Targets`]: one lazily built pool per registered connection, closed
 //!   after 30 idle minutes or on removal, with the schema cached beside it.
 //! - [`engine::Engine`]: one enum over the four kinds; each runs a statement
@@ -12,7 +11,6 @@
 //! - [`guard`], [`conn`], [`secret_box`]: pure checks and the cipher.
 
 pub mod conn;
-pub mod databases;
 pub mod engine;
 pub mod guard;
 pub mod hosts;
@@ -26,10 +24,52 @@ mod sqlite;
 pub mod values;
 
 pub use engine::Engine;
-pub use registry::Targets;
+pub use registry::{Settings, Targets};
 
 use models::AppError;
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a statement may run, how many rows and bytes it may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    pub timeout: Duration,
+    pub row_limit: usize,
+    /// Most bytes of values one result may hold (as the engine sent them).
+    pub max_bytes: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout: Duration::from_secs(30),
+            row_limit: 1_000,
+            max_bytes: 16 * MB,
+        }
+    }
+}
+
+/// A megabyte, as `TABLETALK_QUERY_MAX_MB` counts them.
+pub const MB: usize = 1024 * 1024;
+
+/// Now, in Unix seconds (when a schema was read).
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// One query on a user's database, for `/metrics` (the process installs the
+/// recorder; without one this records nothing).
+fn record_query(kind: models::targets::TargetKind, ok: bool, elapsed: Duration) {
+    metrics::histogram!(
+        "tabletalk_target_query_duration_seconds",
+        "kind" => kind.as_str(),
+        "outcome" => if ok { "ok" } else { "error" },
+    )
+    .record(elapsed.as_secs_f64());
+}
 
 /// Why a user's database could not be reached or could not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

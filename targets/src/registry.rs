@@ -5,13 +5,13 @@
 
 use super::conn::{self, ConnectionSpec};
 use super::engine::{ConnectContext, Engine};
+use super::hosts::HostPolicy;
 use super::secret_box::SecretBox;
+use super::QueryLimits;
 use super::{TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
-use crate::Config;
 use models::targets::Schema;
 use models::ConnectionId;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,21 @@ impl Entry {
     }
 }
 
+/// What the targets need to know of the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub limits: QueryLimits,
+    /// Where users' SQLite databases must live; files elsewhere are refused.
+    pub sqlite_dir: PathBuf,
+    /// Which hosts users' databases may be on.
+    pub hosts: HostPolicy,
+    /// The store's own URL: its server or file can never be a target, and a
+    /// SQLite store keeps the generated key beside it.
+    pub store_url: SecretString,
+    /// `TABLETALK_SECRET_KEY`, when set.
+    pub secret_key: Option<SecretString>,
+}
+
 /// Every open pool, the cipher for stored connection strings, and the limits.
 pub struct Targets {
     secret_box: SecretBox,
@@ -58,21 +73,25 @@ impl std::fmt::Debug for Targets {
 
 impl Targets {
     /// Loads (or, on the embedded default, creates) the encryption key.
-    pub fn new(config: &Config) -> anyhow::Result<Targets> {
-        let secret_box = SecretBox::load_or_create(config)?;
-        Ok(Targets::with_box(secret_box, config))
+    pub fn new(settings: Settings) -> anyhow::Result<Targets> {
+        let secret_box = SecretBox::load_or_create(
+            settings.secret_key.as_ref(),
+            settings.store_url.expose_secret(),
+        )?;
+        Ok(Targets::with_box(secret_box, settings))
     }
 
-    pub fn with_box(secret_box: SecretBox, config: &Config) -> Targets {
+    pub fn with_box(secret_box: SecretBox, settings: Settings) -> Targets {
+        let store_url = settings.store_url.expose_secret();
         Targets {
             secret_box,
             ctx: ConnectContext {
-                limits: config.query_limits,
-                sqlite_dir: config.sqlite_targets_dir.clone(),
-                store_file: store_file(config),
+                limits: settings.limits,
+                store_file: store_file(store_url),
                 sqlite_owner: None,
                 sqlite_legacy: false,
-                hosts: config.target_hosts.clone().with_store(store_host(config)),
+                hosts: settings.hosts.with_store(store_host(store_url)),
+                sqlite_dir: settings.sqlite_dir,
             },
             entries: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -218,8 +237,7 @@ pub async fn close_idle_pools(targets: Arc<Targets>) {
 
 /// The store's file when the store is SQLite, so it can never be a target.
 /// Tabletalk's own store when it is a PostgreSQL server: (host, port).
-fn store_host(config: &Config) -> Option<(String, u16)> {
-    let url = config.database_url.expose_secret();
+fn store_host(url: &str) -> Option<(String, u16)> {
     let rest = url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"))?;
@@ -236,8 +254,7 @@ fn store_host(config: &Config) -> Option<(String, u16)> {
     ))
 }
 
-fn store_file(config: &Config) -> Option<PathBuf> {
-    let url = config.database_url.expose_secret();
+fn store_file(url: &str) -> Option<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

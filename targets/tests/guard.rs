@@ -2,7 +2,7 @@
 //! refused, every legitimate analytic query allowed, in each dialect.
 
 use models::targets::TargetKind::{self, Mssql, Mysql, Postgres, Sqlite};
-use services::targets::guard::check;
+use targets::guard::check;
 
 /// (kind, statement): must be refused.
 const HOSTILE: &[(TargetKind, &str)] = &[

@@ -16,7 +16,7 @@ use super::engine::{self, format, ConnectContext, Rows};
 use super::hosts::HostPolicy;
 use super::schema::{self, ColumnRow, KeyRow};
 use super::{TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use futures_util::TryStreamExt;
 use models::targets::{ResultColumn, Schema, TableKind, Value};
 use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, FromSql};
@@ -610,13 +610,13 @@ pub(super) async fn introspect(pool: &MssqlPool) -> Result<Schema, TargetError> 
             ref_column: r.get::<&str, _>(7).map(str::to_owned),
         })
         .collect();
-    Ok(schema::build(columns, keys, crate::clock::now()))
+    Ok(schema::build(columns, keys, crate::unix_now()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::conn;
+    use crate::conn;
     use std::time::Duration;
 
     fn limits() -> QueryLimits {

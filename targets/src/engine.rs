@@ -4,12 +4,12 @@
 //! whatever it is given, but in the engine's own read-only mode, with a
 //! statement timeout and a wall-clock timeout, and returns at most the row
 //! limit. Callers outside this module go through
-//! [`crate::targets::databases::query`], which checks the caller and the guard
+//! `services::databases::query`, which checks the caller and the guard
 //! first; tests call `run` directly to prove the engine alone cannot write.
 
 use super::conn::ConnectionSpec;
 use super::{mssql, mysql, postgres, sqlite, TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use futures_util::TryStreamExt;
 use models::targets::{QueryResult, ResultColumn, Schema, TargetKind, Value};
 use sqlx::{Column, Database, Executor, Row, Statement, TypeInfo};
@@ -127,7 +127,7 @@ impl Engine {
             .await
             .map_err(|_| timed_out(limits))
             .and_then(|ran| ran);
-        crate::metrics::target_query(self.kind(), ran.is_ok(), started.elapsed());
+        crate::record_query(self.kind(), ran.is_ok(), started.elapsed());
         let (columns, rows, truncated) = ran?;
         Ok(QueryResult {
             columns,
@@ -316,7 +316,7 @@ pub(crate) fn too_large(limits: QueryLimits) -> TargetError {
         TargetErrorKind::TooLarge,
         format!(
             "The result is larger than {} MB; narrow the question (fewer rows or columns, or shorter values).",
-            limits.max_bytes.div_ceil(crate::config::MB)
+            limits.max_bytes.div_ceil(crate::MB)
         ),
     )
 }
@@ -369,7 +369,7 @@ where
 /// `get!(row, i, type_name, T, f)`: [`typed`] with the type written out.
 macro_rules! get {
     ($row:expr, $i:expr, $t:expr, $ty:ty, $f:expr) => {
-        $crate::targets::engine::typed::<_, $ty>($row, $i, $t, $f)
+        $crate::engine::typed::<_, $ty>($row, $i, $t, $f)
     };
 }
 pub(crate) use get;

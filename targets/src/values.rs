@@ -12,7 +12,7 @@
 //! question names.
 
 use super::engine::Engine;
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use futures_util::StreamExt;
 use models::targets::{Schema, TableKind, TargetKind, Value, MAX_INDEXED_VALUES};
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@ use super::conn::ConnectionSpec;
 use super::engine::{self, format, get, unreadable, ConnectContext, Rows};
 use super::schema::{self, ColumnRow, KeyRow};
 use super::{classify_sqlx, TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
 use sqlx::postgres::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgRow, PgSslMode};
@@ -352,13 +352,13 @@ pub(super) async fn introspect(pool: &PgPool) -> Result<Schema, TargetError> {
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(bad)?;
-    Ok(schema::build(columns, keys, crate::clock::now()))
+    Ok(schema::build(columns, keys, crate::unix_now()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::conn;
+    use crate::conn;
 
     /// The wire form of a numeric: header words, then base-10000 digits.
     fn numeric(weight: i16, sign: u16, dscale: u16, digits: &[u16]) -> Vec<u8> {

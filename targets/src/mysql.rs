@@ -12,7 +12,7 @@ use super::conn::ConnectionSpec;
 use super::engine::{self, format, get, unreadable, ConnectContext, Rows};
 use super::schema::{self, ColumnRow, KeyRow};
 use super::{classify_sqlx, TargetError, TargetErrorKind};
-use crate::config::QueryLimits;
+use crate::QueryLimits;
 use models::targets::{Schema, TableKind, Value};
 use sqlx::mysql::MySqlConnection;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow, MySqlSslMode};
@@ -290,7 +290,7 @@ pub(super) async fn introspect(pool: &MysqlPool) -> Result<Schema, TargetError> 
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(bad)?;
-    Ok(schema::build(columns, keys, crate::clock::now()))
+    Ok(schema::build(columns, keys, crate::unix_now()))
 }
 
 #[cfg(test)]

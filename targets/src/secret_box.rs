@@ -9,7 +9,6 @@
 //!
 //! Sealed text: `v1:` + base64(12-byte random nonce || ciphertext with tag).
 
-use crate::Config;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use anyhow::Context;
@@ -42,13 +41,17 @@ impl SecretBox {
 
     /// The key from configuration, or (SQLite store only) from the key file
     /// beside the store, created on first run.
-    pub fn load_or_create(config: &Config) -> anyhow::Result<SecretBox> {
-        if let Some(key) = &config.secret_key {
+    /// `store_url` is the store's own URL (the key file lives beside a SQLite store).
+    pub fn load_or_create(
+        key: Option<&SecretString>,
+        store_url: &str,
+    ) -> anyhow::Result<SecretBox> {
+        if let Some(key) = key {
             return Ok(SecretBox::from_key(
                 &decode_key(key.expose_secret()).context("TABLETALK_SECRET_KEY")?,
             ));
         }
-        let Some(store_dir) = sqlite_store_dir(config.database_url.expose_secret()) else {
+        let Some(store_dir) = sqlite_store_dir(store_url) else {
             anyhow::bail!(
                 "TABLETALK_SECRET_KEY is not set: with a PostgreSQL store every process needs the \
                  same key. Generate one with `head -c 32 /dev/urandom | base64` and set it everywhere."
@@ -106,7 +109,7 @@ fn sqlite_store_dir(url: &str) -> Option<std::path::PathBuf> {
 }
 
 /// The 32-byte key in `text` (base64), or why it is not one.
-pub(crate) fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
+pub fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD
         .decode(text.trim())
         .context("the key is not valid base64")?;
@@ -159,16 +162,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, String)]) -> Config {
-        Config::from_lookup(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .expect("valid")
-    }
-
     #[test]
     fn sealing_round_trips_and_detects_tampering() {
         let sealed_box = SecretBox::from_key(&[7; 32]);
@@ -194,8 +187,8 @@ mod tests {
     #[test]
     fn the_embedded_default_creates_a_private_key_file_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = config(&[("TABLETALK_DATA_DIR", dir.path().display().to_string())]);
-        let first = SecretBox::load_or_create(&cfg).expect("creates");
+        let store = format!("sqlite://{}/tabletalk.db?mode=rwc", dir.path().display());
+        let first = SecretBox::load_or_create(None, &store).expect("creates");
         let sealed = first.seal("secret").expect("seals");
         let key_file = dir.path().join(KEY_FILE);
         assert!(key_file.exists());
@@ -208,7 +201,7 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let second = SecretBox::load_or_create(&cfg).expect("loads");
+        let second = SecretBox::load_or_create(None, &store).expect("loads");
         assert_eq!(
             second.open(&sealed).expect("same key").expose_secret(),
             "secret"
@@ -219,17 +212,13 @@ mod tests {
     fn a_sqlite_store_keeps_its_key_beside_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = format!("sqlite://{}/store.db", dir.path().display());
-        let cfg = config(&[("DATABASE_URL", store)]);
-        SecretBox::load_or_create(&cfg).expect("a SQLite store keeps its key beside it");
+        SecretBox::load_or_create(None, &store).expect("a SQLite store keeps its key beside it");
         assert!(dir.path().join(KEY_FILE).exists());
         // A PostgreSQL store without the key is refused by the configuration
         // itself (config::tests::a_postgresql_store_needs_a_valid_shared_secret_key).
-        let key = STANDARD.encode([1u8; 32]);
-        let cfg = config(&[
-            ("DATABASE_URL", "postgres://u@h/db".into()),
-            ("TABLETALK_SECRET_KEY", key),
-        ]);
-        assert!(SecretBox::load_or_create(&cfg).is_ok());
+        let key = SecretString::from(STANDARD.encode([1u8; 32]));
+        assert!(SecretBox::load_or_create(Some(&key), "postgres://u@h/db").is_ok());
+        assert!(SecretBox::load_or_create(None, "postgres://u@h/db").is_err());
         let err = decode_key(&STANDARD.encode([1u8; 16])).expect_err("refused");
         assert!(format!("{err:#}").contains("32 bytes"), "{err:#}");
     }
