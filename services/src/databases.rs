@@ -18,7 +18,6 @@ use sqlx::Row;
 use std::sync::Arc;
 use targets::conn;
 use targets::engine::Engine;
-use targets::guard;
 use targets::registry::Entry;
 use targets::TargetError;
 
@@ -669,7 +668,10 @@ pub async fn execute(
     let s = visible(state, caller, user_id, id)
         .await
         .map_err(QueryError::Other)?;
-    let allowed = match guard::check(s.kind, sql) {
+    // The guard runs with what the server's own catalogue says of functions,
+    // so the pool is opened first.
+    let entry = entry_for(state, &s).await.map_err(QueryError::Other)?;
+    let allowed = match entry.engine.check(sql, &[]) {
         Ok(allowed) => allowed,
         Err(reason) => {
             let org = (s.scope == DatabaseScope::Organization).then_some(s.owner_id.as_str());
@@ -686,7 +688,6 @@ pub async fn execute(
             return Err(QueryError::Refused(reason.to_string()));
         }
     };
-    let entry = entry_for(state, &s).await.map_err(QueryError::Other)?;
     match entry.engine.run(&allowed.sql, state.targets.limits()).await {
         Ok(result) => {
             sqlx::query(

@@ -1290,3 +1290,65 @@ async fn probing_databases_is_limited_per_person() {
         .then_some(())
         .expect("a not-found, not a 429");
 }
+
+/// PostgreSQL functions are allowed by what the server's own catalogue says
+/// (issue 29): a user's STABLE function runs, a VOLATILE one is refused, and
+/// the functions that run SQL from a string are refused whatever their
+/// volatility. (Fails on the old code: the volatile function and ts_stat /
+/// ts_rewrite ran, and ts_rewrite returned a server file.)
+#[tokio::test]
+async fn postgres_functions_follow_the_servers_catalogue() {
+    let fx = fixture(TestDb::sqlite()).await;
+    let Some(target) = postgres_target().await else {
+        eprintln!("skipped: TABLETALK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let url = target._pg.as_ref().map(|db| db.url.clone()).expect("pg");
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
+    sqlx::raw_sql(
+        "CREATE FUNCTION order_cents(total numeric) RETURNS bigint LANGUAGE sql STABLE \
+           AS $$ SELECT (total * 100)::bigint $$; \
+         CREATE TABLE touched (n int); \
+         CREATE FUNCTION touch_it() RETURNS int LANGUAGE sql VOLATILE \
+           AS $$ INSERT INTO touched VALUES (1) RETURNING n $$;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("functions");
+    drop(conn.close().await);
+    let id = add_as_owner(&fx, "Catalogue", &target).await;
+    let ran = query_ok(
+        &fx,
+        &id,
+        "SELECT order_cents(amount) FROM orders ORDER BY id LIMIT 1",
+    )
+    .await;
+    assert_eq!(ran.rows.len(), 1, "a user's STABLE function runs");
+    for (sql, named) in [
+        ("SELECT touch_it()", "touch_it"),
+        ("SELECT public.touch_it()", "touch_it"),
+        (
+            "SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, quote_literal(pg_read_file(''/etc/hostname''))::tsquery')",
+            "ts_rewrite",
+        ),
+        ("SELECT * FROM ts_stat('SELECT to_tsvector(note) FROM orders')", "ts_stat"),
+        ("SELECT table_to_xml('orders', true, true, '')", "table_to_xml"),
+        ("SELECT setseed(0.1)", "setseed"),
+    ] {
+        let err = databases::query(&fx.state, &fx.owner, &id, sql)
+            .await
+            .expect_err(sql);
+        assert!(
+            err.message().contains(&format!("the function {named} is not allowed")),
+            "{sql}: {err:?}"
+        );
+    }
+    // Everyday functions, volatile ones people need among them, still run.
+    query_ok(
+        &fx,
+        &id,
+        "SELECT random(), now(), upper(country), date_trunc('month', placed_on) FROM customers c \
+         JOIN orders o ON o.customer_id = c.id LIMIT 1",
+    )
+    .await;
+}

@@ -56,7 +56,7 @@ impl ConnectContext {
 
 /// A pool of connections to one user's database.
 pub enum Engine {
-    Postgres(sqlx::PgPool),
+    Postgres(postgres::PgTarget),
     Mysql(mysql::MysqlPool),
     Sqlite(sqlx::SqlitePool),
     Mssql(mssql::MssqlPool),
@@ -102,11 +102,29 @@ impl Engine {
     /// What the server says it is, e.g. `PostgreSQL 15.19`.
     pub async fn server_version(&self) -> Result<String, TargetError> {
         match self {
-            Engine::Postgres(pool) => postgres::version(pool).await,
+            Engine::Postgres(pg) => postgres::version(&pg.pool).await,
             Engine::Mysql(pool) => mysql::version(pool).await,
             Engine::Sqlite(pool) => sqlite::version(pool).await,
             Engine::Mssql(pool) => mssql::version(pool).await,
         }
+    }
+
+    /// Checks `sql` with the guard, using what this server's catalogue says
+    /// of functions (PostgreSQL) and the names the owner allowed.
+    pub fn check(
+        &self,
+        sql: &str,
+        owner_allowed: &[String],
+    ) -> Result<crate::guard::AllowedQuery, String> {
+        let catalogue = match self {
+            Engine::Postgres(pg) => pg.functions.as_ref(),
+            Engine::Mysql(_) | Engine::Sqlite(_) | Engine::Mssql(_) => None,
+        };
+        let functions = crate::guard::Functions {
+            catalogue,
+            owner_allowed,
+        };
+        crate::guard::check_with(self.kind(), functions, sql)
     }
 
     /// Runs one statement read-only, within `limits`. Does not run the guard.
@@ -117,7 +135,7 @@ impl Engine {
         let backstop = limits.timeout + Duration::from_secs(5);
         let run = async {
             match self {
-                Engine::Postgres(pool) => postgres::run(pool, sql, limits).await,
+                Engine::Postgres(pg) => postgres::run(&pg.pool, sql, limits).await,
                 Engine::Mysql(pool) => mysql::run(pool, sql, limits).await,
                 Engine::Sqlite(pool) => sqlite::run(pool, sql, limits).await,
                 Engine::Mssql(pool) => mssql::run(pool, sql, limits).await,
@@ -149,7 +167,7 @@ impl Engine {
     async fn catalogue(&self) -> Result<Schema, TargetError> {
         let read = async {
             match self {
-                Engine::Postgres(pool) => postgres::introspect(pool).await,
+                Engine::Postgres(pg) => postgres::introspect(&pg.pool).await,
                 Engine::Mysql(pool) => mysql::introspect(pool).await,
                 Engine::Sqlite(pool) => sqlite::introspect(pool).await,
                 Engine::Mssql(pool) => mssql::introspect(pool).await,
@@ -168,7 +186,7 @@ impl Engine {
     /// Closes every connection of the pool.
     pub async fn close(&self) {
         match self {
-            Engine::Postgres(pool) => pool.close().await,
+            Engine::Postgres(pg) => pg.pool.close().await,
             Engine::Mysql(pool) => pool.pool.close().await,
             Engine::Sqlite(pool) => pool.close().await,
             Engine::Mssql(_) => {} // bb8 closes its connections when the pool is dropped.

@@ -16,24 +16,27 @@
 //! on every string, quoted name, comment and `;`. The engine's own read-only
 //! mode is the second line of defence (see the connections code).
 //!
-//! Functions are refused by a deny-list of names and families, not allowed by
-//! an allow-list: the families that touch files, the network, locks, sessions
-//! or sleep, or that run SQL from a string, are few and named by prefix
-//! (`pg_`, `lo_`, `dblink`, `xp_`, `sp_`, `fn_`, `dm_` ...), while an
-//! allow-list would have to name every legitimate function of four engines and
-//! their versions, and the users' own functions, and would refuse valid
-//! analytics whenever the model used one it did not list.
+//! Functions and relations are allowed by rule, not refused by list
+//! ([`rules`]): a function only when the engine says it has no side effects
+//! (PostgreSQL's catalogue) or it is one of the engine's documented built-ins
+//! (or the owner allowed it by name); system catalogues never. Deny-lists
+//! leaked every time an engine had one more function that runs SQL from a
+//! string (`ts_stat`, `ts_rewrite`, `table_to_xml`): a rule does not.
 
+mod inspect;
 mod lex;
+pub mod rules;
 
 use models::targets::TargetKind;
-use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, TableFactor, Visit, Visitor};
-use sqlparser::dialect::{Dialect, MsSqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::ast::{Statement, Visit};
+use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 use std::ops::{ControlFlow, Range};
 
+use inspect::Inspector;
 use lex::{Lexed, Piece};
+pub use rules::Functions;
 
 /// Longest SQL text accepted.
 pub const MAX_SQL_LEN: usize = 100_000;
@@ -45,87 +48,27 @@ pub struct AllowedQuery {
     pub sql: String,
 }
 
-/// Functions refused by exact (lower-case, unqualified) name.
-const DENIED_FUNCTIONS: &[&str] = &[
-    // PostgreSQL (besides the `pg_` family): session settings, sequences, SQL-in-a-string.
-    "set_config",
-    "nextval",
-    "setval",
-    "current_setting",
-    // MySQL / MariaDB.
-    "load_file",
-    "sleep",
-    "benchmark",
-    "get_lock",
-    "release_lock",
-    "release_all_locks",
-    "is_free_lock",
-    "is_used_lock",
-    "master_pos_wait",
-    "source_pos_wait",
-    "master_gtid_wait",
-    "wait_for_executed_gtid_set",
-    "wait_until_sql_thread_after_gtids",
-    // SQLite (and its common file extensions).
-    "load_extension",
-    "readfile",
-    "writefile",
-    "edit",
-    "fts3_tokenizer",
-    "fsdir",
-    "lsdir",
-    "zipfile",
-    // SQL Server.
-    "openrowset",
-    "openquery",
-    "opendatasource",
-    "openxml",
-];
-
-/// Function families refused by prefix. PostgreSQL: `pg_` (files,
-/// directories, sleeping, backends, WAL, advisory locks, transaction ids such
-/// as pg_current_xact_id, notifications), `txid_`, `lo_` (large objects:
-/// files), `dblink`; MySQL: `sys_` (UDFs that run commands); SQL Server:
-/// `xp_` and `sp_` (extended and system procedures).
-const DENIED_PREFIXES: &[&str] = &["pg_", "txid_", "lo_", "dblink", "sys_", "xp_", "sp_"];
-
-/// Functions of a denied family that only describe values.
-const ALLOWED_IN_DENIED_FAMILIES: &[&str] = &["pg_typeof", "pg_size_pretty"];
-
-/// Function names refused wherever the substring appears (PostgreSQL's
-/// `query_to_xml`, `cursor_to_xml`, `database_to_xml`...: SQL from a string, or everything at once).
-const DENIED_INFIXES: &[&str] = &["_to_xml"];
-
-/// SQL Server table hints that do not take or hold locks; any other is refused.
-const ALLOWED_TABLE_HINTS: &[&str] = &[
-    "NOLOCK",
-    "READUNCOMMITTED",
-    "READCOMMITTED",
-    "NOWAIT",
-    "INDEX",
-    "FORCESEEK",
-    "FORCESCAN",
-    "NOEXPAND",
-];
-
-fn dialect(kind: TargetKind) -> Box<dyn Dialect> {
-    match kind {
-        TargetKind::Mssql => Box::new(MsSqlDialect {}),
-        TargetKind::Postgres => Box::new(PostgreSqlDialect {}),
-        TargetKind::Mysql => Box::new(MySqlDialect {}),
-        TargetKind::Sqlite => Box::new(SQLiteDialect {}),
-    }
+/// Checks one SQL text for `kind`, with the engine's documented built-in
+/// functions (no connected server's catalogue, nothing the owner allowed).
+pub fn check(kind: TargetKind, sql: &str) -> Result<AllowedQuery, String> {
+    check_with(kind, Functions::default(), sql)
 }
 
-/// Checks one SQL text for `kind`.
-pub fn check(kind: TargetKind, sql: &str) -> Result<AllowedQuery, String> {
+/// Checks one SQL text for `kind`, with the functions a connected server's
+/// catalogue and the database's owner allow.
+pub fn check_with(
+    kind: TargetKind,
+    functions: Functions<'_>,
+    sql: &str,
+) -> Result<AllowedQuery, String> {
     if sql.len() > MAX_SQL_LEN {
         return Err(format!(
             "the statement is longer than {MAX_SQL_LEN} characters"
         ));
     }
     let text = one_statement(kind, sql)?;
-    let dialect = dialect(kind);
+    let rules = rules::of(kind);
+    let dialect = (rules.dialect)();
     agree_on_lexing(kind, dialect.as_ref(), text)?;
     let statements = Parser::parse_sql(dialect.as_ref(), text)
         .map_err(|e| format!("the statement could not be parsed as {kind} SQL ({e})"))?;
@@ -145,7 +88,7 @@ pub fn check(kind: TargetKind, sql: &str) -> Result<AllowedQuery, String> {
             statement_kind(statement)
         ));
     };
-    let mut inspector = Inspector;
+    let mut inspector = Inspector { rules, functions };
     if let ControlFlow::Break(reason) = statement.visit(&mut inspector) {
         return Err(reason);
     }
@@ -311,150 +254,4 @@ fn statement_kind(statement: &Statement) -> String {
     } else {
         first
     }
-}
-
-struct Inspector;
-
-impl Visitor for Inspector {
-    type Break = String;
-
-    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<String> {
-        match statement {
-            Statement::Query(_) => ControlFlow::Continue(()),
-            other => ControlFlow::Break(format!(
-                "a query may not contain {} (a data-modifying or nested statement)",
-                statement_kind(other)
-            )),
-        }
-    }
-
-    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<String> {
-        if !query.locks.is_empty() {
-            return ControlFlow::Break(
-                "locking clauses (FOR UPDATE / FOR SHARE) are not allowed".into(),
-            );
-        }
-        check_body(&query.body)
-    }
-
-    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<String> {
-        if let Expr::Function(function) = expr {
-            return check_function(&function.name);
-        }
-        ControlFlow::Continue(())
-    }
-
-    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<String> {
-        match factor {
-            TableFactor::Table {
-                name,
-                args: Some(_),
-                with_hints,
-                ..
-            } => {
-                check_hints(with_hints)?;
-                check_function(name)
-            }
-            TableFactor::Function { name, .. } => check_function(name),
-            TableFactor::Table {
-                name, with_hints, ..
-            } => {
-                check_hints(with_hints)?;
-                // OPENROWSET and friends may also parse as plain table names.
-                check_table(name)
-            }
-            _ => ControlFlow::Continue(()),
-        }
-    }
-}
-
-/// SQL Server table hints (`WITH (NOLOCK)`): only those that take no locks.
-fn check_hints(hints: &[Expr]) -> ControlFlow<String> {
-    for hint in hints {
-        let name = match hint {
-            Expr::Identifier(ident) => ident.value.to_uppercase(),
-            Expr::Function(function) => function.name.to_string().to_uppercase(),
-            other => other.to_string().to_uppercase(),
-        };
-        if !ALLOWED_TABLE_HINTS.contains(&name.as_str()) {
-            return ControlFlow::Break(format!(
-                "the table hint {name} is not allowed (it takes or holds locks, or is unknown)"
-            ));
-        }
-    }
-    ControlFlow::Continue(())
-}
-
-fn check_body(body: &SetExpr) -> ControlFlow<String> {
-    match body {
-        SetExpr::Select(select) if select.into.is_some() => {
-            ControlFlow::Break("SELECT INTO (which creates a table) is not allowed".into())
-        }
-        SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
-            ControlFlow::Break(
-                "data-modifying statements are not allowed, also not inside WITH".into(),
-            )
-        }
-        SetExpr::SetOperation { left, right, .. } => {
-            check_body(left)?;
-            check_body(right)
-        }
-        _ => ControlFlow::Continue(()),
-    }
-}
-
-fn check_function(name: &ObjectName) -> ControlFlow<String> {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|part| part.as_ident())
-        .map(|ident| ident.value.to_lowercase())
-        .collect();
-    let Some(last) = parts.last() else {
-        return ControlFlow::Continue(());
-    };
-    let schema = parts.len().checked_sub(2).and_then(|i| parts.get(i));
-    // SQL Server's system functions (sys.fn_get_audit_file, sys.dm_exec_sql_text...)
-    // read files and other sessions' statements; a user's own dbo.fn_x is fine.
-    let system = schema.is_none_or(|s| s == "sys");
-    let denied = DENIED_FUNCTIONS.contains(&last.as_str())
-        || DENIED_PREFIXES.iter().any(|p| last.starts_with(p))
-        || DENIED_INFIXES.iter().any(|p| last.contains(p))
-        || (system && (last.starts_with("fn_") || last.starts_with("dm_")));
-    if denied && !ALLOWED_IN_DENIED_FAMILIES.contains(&last.as_str()) {
-        return ControlFlow::Break(format!("the function {last} is not allowed"));
-    }
-    ControlFlow::Continue(())
-}
-
-/// A plain table name: refused only when it names one of the denied
-/// functions (some parse as tables) or a catalogue view that shows other
-/// sessions' statements or credentials.
-fn check_table(name: &ObjectName) -> ControlFlow<String> {
-    const DENIED_TABLES: &[&str] = &[
-        "pg_stat_activity",
-        "pg_authid",
-        "pg_shadow",
-        "pg_user_mappings",
-        "pg_hba_file_rules",
-        "pg_file_settings",
-        "processlist",
-    ];
-    let Some(last) = name.0.last().and_then(|part| part.as_ident()) else {
-        return ControlFlow::Continue(());
-    };
-    let lower = last.value.to_lowercase();
-    if DENIED_FUNCTIONS.contains(&lower.as_str()) || DENIED_TABLES.contains(&lower.as_str()) {
-        return ControlFlow::Break(format!("reading {lower} is not allowed"));
-    }
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|part| part.as_ident())
-        .map(|ident| ident.value.to_lowercase())
-        .collect();
-    if parts.len() >= 2 && parts[parts.len() - 2] == "sys" && lower.starts_with("dm_") {
-        return ControlFlow::Break(format!("reading sys.{lower} is not allowed"));
-    }
-    ControlFlow::Continue(())
 }

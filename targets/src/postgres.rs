@@ -14,6 +14,7 @@ use models::targets::{Schema, TableKind, Value};
 use sqlx::postgres::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgRow, PgSslMode};
 use sqlx::{Connection, Row};
+use std::collections::HashSet;
 
 fn place(spec: &ConnectionSpec) -> String {
     format!(
@@ -68,18 +69,47 @@ pub(super) fn options(
     Ok(options)
 }
 
+/// A PostgreSQL pool and the server's own list of functions free of side effects.
+pub struct PgTarget {
+    pub pool: PgPool,
+    /// `None` when the catalogue could not be read (the generated list applies).
+    pub functions: Option<HashSet<String>>,
+}
+
+/// The names of every function the server says has no side effects: all of a
+/// name's overloads, in every schema, IMMUTABLE or STABLE (one VOLATILE
+/// overload anywhere refuses the name). Users' own functions count too.
+pub(super) async fn function_catalogue(pool: &PgPool) -> Result<HashSet<String>, TargetError> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT proname::text FROM pg_catalog.pg_proc GROUP BY proname \
+         HAVING bool_and(provolatile IN ('i', 's'))",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| classify(e, QueryLimits::default()))?;
+    Ok(names.into_iter().map(|n| n.to_lowercase()).collect())
+}
+
 /// Connects to `pin` (the address the host policy checked) when given.
 pub(super) async fn connect(
     spec: &ConnectionSpec,
     ctx: &ConnectContext,
     pin: Option<std::net::IpAddr>,
-) -> Result<PgPool, TargetError> {
+) -> Result<PgTarget, TargetError> {
     let mut options = options(spec, ctx.limits)?;
     if let Some(ip) = pin {
         options = options.host(&ip.to_string());
     }
     engine::first_connection::<PgConnection>(&options, &place(spec), ctx.limits).await?;
-    Ok(engine::pool_options().connect_lazy_with(options))
+    let pool = engine::pool_options().connect_lazy_with(options);
+    let functions = match function_catalogue(&pool).await {
+        Ok(functions) => Some(functions),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the server's function catalogue; the built-in list applies");
+            None
+        }
+    };
+    Ok(PgTarget { pool, functions })
 }
 
 fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {
