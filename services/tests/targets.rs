@@ -698,6 +698,50 @@ async fn bad_connections_get_specific_messages_and_store_nothing() {
         );
         assert!(!err.message().contains("wrong-password"));
     }
+    // Issue 29, finding 6: a closed port, a name that does not resolve and a
+    // port where something else answers read the same, so nobody maps the
+    // operator's network through "Test connection"; a file-valued setting is
+    // refused before anything is read. (Fails on the old code: the messages
+    // said "Connection refused", "does not resolve", and the protocol error.)
+    let answering_port = if TestMysql::new().await.is_some() {
+        3306
+    } else {
+        1
+    };
+    let mut seen = Vec::new();
+    for (text, place) in [
+        (
+            "postgres://u:p@127.0.0.1:1/db".to_owned(),
+            "127.0.0.1:1".to_owned(),
+        ),
+        (
+            "postgres://u:p@no-such-host.invalid:5432/db".to_owned(),
+            "no-such-host.invalid:5432".to_owned(),
+        ),
+        (
+            format!("postgres://u:p@127.0.0.1:{answering_port}/db"),
+            format!("127.0.0.1:{answering_port}"),
+        ),
+    ] {
+        let err = databases::test(&fx.state, &fx.owner, &text)
+            .await
+            .expect_err(&text);
+        seen.push(err.message().replacen(&place, "HOST", 1));
+    }
+    assert!(
+        seen[0].contains("Could not reach the database at HOST"),
+        "{seen:?}"
+    );
+    assert!(seen.iter().all(|m| *m == seen[0]), "{seen:#?}");
+    let err = databases::test(
+        &fx.state,
+        &fx.owner,
+        "postgres://x:y@127.0.0.1:5432/db?sslmode=verify-ca&sslrootcert=/dev/zero",
+    )
+    .await
+    .expect_err("a server file");
+    assert!(err.message().contains("names a file"), "{err:?}");
+
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM database_connections")
         .fetch_one(fx.state.store.pool())
         .await

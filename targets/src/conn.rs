@@ -107,7 +107,7 @@ fn parse_url(text: &str) -> Result<ConnectionSpec, String> {
     let mut options = BTreeMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        options.insert(decode(k)?.to_ascii_lowercase(), decode(v)?);
+        set_option(&mut options, &decode(k)?, decode(v)?)?;
     }
     if kind == TargetKind::Sqlite {
         let path = decode(rest)?;
@@ -166,6 +166,68 @@ fn parse_url(text: &str) -> Result<ConnectionSpec, String> {
     })
 }
 
+/// An option's key as every driver reads it: lower case, without `-`, `_`
+/// or spaces (`ssl-mode`, `ssl_mode` and `sslmode` are one setting).
+pub fn canonical_key(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Options that make the driver read a file of Tabletalk's server (or reach
+/// a local socket): certificates, keys, revocation lists, password and
+/// service files, sockets, attached database files.
+fn names_a_server_file(key: &str) -> bool {
+    const FILE_KEYS: &[&str] = &[
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "sslcrldir",
+        "sslca",
+        "sslcapath",
+        "sslcrlpath",
+        "passfile",
+        "service",
+        "socket",
+        "host",
+        "hostaddr",
+        "servercertificate",
+        "attachdbfilename",
+        "trustservercertificateca",
+    ];
+    FILE_KEYS.contains(&key) || key.contains("file") || key.contains("path") || key.ends_with("dir")
+}
+
+/// A certificate pasted whole (PEM) rather than named by its path.
+pub fn is_inline_pem(value: &str) -> bool {
+    value.trim_start().starts_with("-----BEGIN ")
+}
+
+/// Adds one option: a setting given twice (in any spelling) is refused, as is
+/// one naming a file of the server, so what is checked is what the driver reads.
+fn set_option(
+    options: &mut BTreeMap<String, String>,
+    key: &str,
+    value: String,
+) -> Result<(), String> {
+    let canonical = canonical_key(key);
+    let shown: String = key.chars().take(40).collect();
+    if names_a_server_file(&canonical) && !(canonical == "sslrootcert" && is_inline_pem(&value)) {
+        return Err(format!(
+            "the setting {shown:?} names a file or socket of Tabletalk's server, which a connection \
+             string may not do; for sslrootcert paste the certificate itself (PEM, percent-encoded)"
+        ));
+    }
+    if options.insert(canonical, value).is_some() {
+        return Err(format!(
+            "the setting {shown:?} is given more than once (in some spelling); give it once"
+        ));
+    }
+    Ok(())
+}
+
 fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
     let mut host = None;
     let mut port = None;
@@ -173,6 +235,7 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
     let mut user = None;
     let mut password = None;
     let mut options = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
     let mut after_password = false;
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((key, value)) = part.split_once('=') else {
@@ -190,6 +253,19 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
         after_password = false;
         let key = key.trim().to_ascii_lowercase();
         let value = value.trim().to_owned();
+        // Synonyms name one setting: given twice, the driver and this check could differ.
+        let setting = match key.as_str() {
+            "server" | "data source" | "address" | "addr" | "network address" => "server",
+            "database" | "initial catalog" => "database",
+            "user id" | "uid" | "user" | "username" => "user",
+            "password" | "pwd" => "password",
+            other => other,
+        };
+        if !seen.insert(setting.to_owned()) {
+            return Err(format!(
+                "the setting {setting:?} is given more than once (in some spelling); give it once"
+            ));
+        }
         match key.as_str() {
             "server" | "data source" | "address" | "addr" | "network address" => {
                 let v = value.strip_prefix("tcp:").unwrap_or(&value);
@@ -210,9 +286,7 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
                 password = Some(SecretString::from(value));
                 after_password = true;
             }
-            _ => {
-                options.insert(key, value);
-            }
+            _ => set_option(&mut options, &key, value)?,
         }
     }
     let host = host.ok_or("the connection string has no Server=")?;
@@ -391,6 +465,58 @@ mod tests {
             assert!(err.contains(expected), "{text:?}: {err}");
             assert!(!err.contains("s3cr"), "the password leaked: {err}");
         }
+    }
+
+    /// Issue 29, findings 2 and 5: a connection string made the server read
+    /// any file (sslrootcert=/dev/zero), and two spellings of one setting let
+    /// the host check and the driver read different TLS modes. (Fails on the
+    /// old code: every one of these was accepted.)
+    #[test]
+    fn no_server_file_and_no_setting_twice() {
+        for text in [
+            "postgres://x:y@db.example.com/db?sslmode=verify-ca&sslrootcert=/dev/zero",
+            "postgres://x:y@db.example.com/db?sslcert=/etc/ssl/private/key.pem",
+            "postgres://x:y@db.example.com/db?sslkey=/etc/shadow",
+            "postgres://x:y@db.example.com/db?sslcrl=/etc/passwd",
+            "postgres://x:y@db.example.com/db?passfile=/root/.pgpass",
+            "postgres://x:y@db.example.com/db?service=prod",
+            "postgres://x:y@db.example.com/db?host=/var/run/postgresql",
+            "mysql://u:p@db.example.com/db?ssl-ca=/etc/passwd",
+            "mysql://u:p@db.example.com/db?ssl_cert=/etc/passwd",
+            "mysql://u:p@db.example.com/db?ssl-key=/etc/passwd",
+            "mysql://u:p@db.example.com/db?socket=/run/mysqld/mysqld.sock",
+            "Server=db;Database=d;User Id=u;Password=p;ServerCertificate=/etc/passwd",
+            "Server=db;Database=d;User Id=u;Password=p;AttachDbFilename=/data/x.mdf",
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("names a file or socket"), "{text}: {err}");
+        }
+        for text in [
+            "mysql://u:p@rebind.example/db?ssl-mode=DISABLED&ssl_mode=VERIFY_IDENTITY",
+            "mysql://u:p@h/db?SSL-MODE=DISABLED&sslmode=VERIFY_IDENTITY",
+            "postgres://u:p@h/db?sslmode=disable&SSLMODE=verify-full",
+            "Server=a;Data Source=b;Database=d;User Id=u;Password=p",
+            "Server=a;Database=d;Initial Catalog=e;User Id=u;Password=p",
+            "Server=a;Database=d;User Id=u;Password=p;Encrypt=false;encrypt=true",
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("more than once"), "{text}: {err}");
+        }
+        // A certificate pasted whole is no file.
+        let pem = "-----BEGIN%20CERTIFICATE-----%0AMIIB%0A-----END%20CERTIFICATE-----";
+        let spec = ok(&format!(
+            "postgres://u:p@h/db?sslmode=verify-full&sslrootcert={pem}"
+        ));
+        assert!(spec
+            .options
+            .get("sslrootcert")
+            .is_some_and(|v| is_inline_pem(v)));
+        // Spellings are one key for the drivers.
+        let my = ok("mysql://u:p@h/db?ssl-mode=REQUIRED");
+        assert_eq!(
+            my.options.get("sslmode").map(String::as_str),
+            Some("REQUIRED")
+        );
     }
 
     #[test]

@@ -76,13 +76,13 @@ impl Engine {
     ) -> Result<Engine, TargetError> {
         match spec.kind {
             TargetKind::Postgres => {
-                let pin = checked_address(spec, ctx, "sslmode", "verify-full").await?;
+                let pin = checked_address(spec, ctx, "verify-full").await?;
                 postgres::connect(spec, ctx, pin)
                     .await
                     .map(Engine::Postgres)
             }
             TargetKind::Mysql => {
-                let pin = checked_address(spec, ctx, "ssl-mode", "verify_identity").await?;
+                let pin = checked_address(spec, ctx, "verify_identity").await?;
                 mysql::connect(spec, ctx, pin).await.map(Engine::Mysql)
             }
             TargetKind::Sqlite => sqlite::connect(spec, ctx).await.map(Engine::Sqlite),
@@ -195,28 +195,24 @@ impl Engine {
 }
 
 /// Checks the host against the policy (before anything connects) and
-/// returns the checked address to connect to. When the TLS mode verifies the
-/// certificate's name (`verify_value` of option `tls_option`), the name itself
-/// must be used, so none is pinned: the one case where the name is resolved
-/// again by the driver.
+/// returns the checked address to connect to. When the TLS mode (`sslmode`,
+/// one key in every spelling: the parser refuses it twice) is `verify_value`,
+/// which verifies the certificate's name, the name itself must be used, so
+/// none is pinned: the one case where the driver resolves the name again,
+/// and TLS then proves it reached the named host.
 async fn checked_address(
     spec: &ConnectionSpec,
     ctx: &ConnectContext,
-    tls_option: &str,
     verify_value: &str,
 ) -> Result<Option<std::net::IpAddr>, TargetError> {
     let host = spec.host.as_deref().unwrap_or("localhost");
     let port = spec.port_or_default().unwrap_or_default();
     let addrs = ctx.hosts.check(host, port).await?;
-    let verifies_name = spec
-        .options
-        .iter()
-        .filter(|(key, _)| key.replace('_', "-") == tls_option)
-        .any(|(_, value)| {
-            value
-                .replace('-', "_")
-                .eq_ignore_ascii_case(&verify_value.replace('-', "_"))
-        });
+    let verifies_name = spec.options.get("sslmode").is_some_and(|value| {
+        value
+            .replace('-', "_")
+            .eq_ignore_ascii_case(&verify_value.replace('-', "_"))
+    });
     Ok((!verifies_name)
         .then(|| addrs.first().map(std::net::SocketAddr::ip))
         .flatten())
@@ -242,18 +238,24 @@ pub(crate) async fn first_connection<C: sqlx::Connection>(
     let conn = tokio::time::timeout(CONNECT_TIMEOUT, C::connect_with(options))
         .await
         .map_err(|_| connect_timed_out(place))?
-        .map_err(|e| super::classify_sqlx(e, place, limits.timeout.as_secs()))?;
+        .map_err(|e| match e {
+            // The server answered as a database: what it said helps the person.
+            sqlx::Error::Database(_) | sqlx::Error::Tls(_) | sqlx::Error::Configuration(_) => {
+                super::classify_sqlx(e, place, limits.timeout.as_secs())
+            }
+            sqlx::Error::Io(ref io) if super::looks_like_tls(&io.to_string()) => {
+                super::classify_sqlx(e, place, limits.timeout.as_secs())
+            }
+            other => super::unreachable(place, &other),
+        })?;
     drop(conn.close().await);
     Ok(())
 }
 
 pub(crate) fn connect_timed_out(place: &str) -> TargetError {
-    TargetError::new(
-        TargetErrorKind::Timeout,
-        format!(
-            "Timed out after {} s connecting to {place}. Is the server up and reachable from Tabletalk?",
-            CONNECT_TIMEOUT.as_secs()
-        ),
+    super::unreachable(
+        place,
+        &format_args!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
     )
 }
 

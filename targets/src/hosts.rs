@@ -7,7 +7,10 @@
 //! metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254); an operator
 //! of a hosted deployment lists what is allowed instead (CIDRs and host names).
 //!
-//! The name is resolved once and every address it resolves to is checked;
+//! The unspecified address (0.0.0.0, ::, in any spelling) is never a host,
+//! and when the store is on this machine every address of this machine on the
+//! store's port is the store. The name is resolved once and every address it
+//! resolves to is checked;
 //! the connection then goes to the checked address, so a name that resolves
 //! differently a moment later (DNS rebinding) changes nothing. Hosts outside
 //! the policy are refused before any connection is attempted.
@@ -84,32 +87,32 @@ impl HostPolicy {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((name.as_str(), port))
                 .await
-                .map_err(|_| {
-                    TargetError::new(
-                        TargetErrorKind::Unreachable,
-                        format!("Could not find the host {host} (its name does not resolve)."),
-                    )
-                })?
+                .map_err(|e| crate::unreachable(&format!("{host}:{port}"), &e))?
                 .collect(),
         };
         if addrs.is_empty() {
-            return Err(TargetError::new(
-                TargetErrorKind::Unreachable,
-                format!("Could not find the host {host} (its name has no address)."),
+            return Err(crate::unreachable(
+                &format!("{host}:{port}"),
+                &"the name has no address",
             ));
         }
         let store = self.store_addresses().await;
         for addr in &addrs {
             let ip = canonical(addr.ip());
+            if ip.is_unspecified() {
+                return Err(refused(host, "it is not a host's address (0.0.0.0 or ::)"));
+            }
             if is_link_local_or_metadata(ip) {
                 return Err(refused(
                     host,
                     "it is a link-local or cloud metadata address",
                 ));
             }
+            // A store on this machine is reached through any of its addresses.
             let is_store = store.iter().any(|s| {
+                let store_ip = canonical(s.ip());
                 s.port() == port
-                    && (canonical(s.ip()) == ip || (s.ip().is_loopback() && ip.is_loopback()))
+                    && (store_ip == ip || (is_this_machine(store_ip) && is_this_machine(ip)))
             });
             if is_store {
                 return Err(refused(host, "it is Tabletalk's own store"));
@@ -147,6 +150,14 @@ impl HostPolicy {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// Whether `ip` is one of this machine's own addresses: loopback, the
+/// unspecified address, or one an interface holds (only those can be bound).
+fn is_this_machine(ip: IpAddr) -> bool {
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
 }
 
 fn refused(host: &str, why: &str) -> TargetError {
@@ -260,6 +271,49 @@ mod tests {
             assert_eq!(err.kind, TargetErrorKind::Invalid, "{host}");
             assert!(err.message.contains(VARIABLE), "{host}: {err}");
         }
+    }
+
+    /// Issue 29, finding 6: the unspecified address in any spelling reaches
+    /// this machine, and so does any address of its interfaces: with a store on
+    /// this machine, each is the store. (Fails on the old code: 0.0.0.0, [::],
+    /// "0", 0x0 and the machine's own address were allowed.)
+    #[tokio::test]
+    async fn no_spelling_of_this_machine_reaches_the_store() {
+        let default = HostPolicy::default().with_store(Some(("127.0.0.1".into(), 5432)));
+        let mut spellings = vec![
+            "0.0.0.0".to_owned(),
+            "[::]".to_owned(),
+            "::".to_owned(),
+            "::ffff:0.0.0.0".to_owned(),
+            "0".to_owned(),
+            "0x0".to_owned(),
+            "000.000.000.000".to_owned(),
+            "2130706433".to_owned(),
+            "0x7f000001".to_owned(),
+            "0177.0.0.1".to_owned(),
+            "127.1".to_owned(),
+        ];
+        if let Some(own) = own_address() {
+            spellings.push(own.to_string());
+        }
+        for host in &spellings {
+            let refused = default.check(host, 5432).await;
+            assert!(refused.is_err(), "{host}: {refused:?}");
+        }
+        // The unspecified address is refused on any port (it is never a real host).
+        for host in ["0.0.0.0", "[::]", "0"] {
+            assert!(default.check(host, 3306).await.is_err(), "{host}");
+        }
+        // Another port of this machine is not the store.
+        assert!(default.check("127.0.0.1", 3306).await.is_ok());
+    }
+
+    /// This machine's address on its default route, if it has one.
+    fn own_address() -> Option<IpAddr> {
+        let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+        socket.connect("203.0.113.1:9").ok()?;
+        let ip = socket.local_addr().ok()?.ip();
+        (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
     }
 
     #[tokio::test]

@@ -137,6 +137,68 @@ impl From<TargetError> for AppError {
     }
 }
 
+/// A database that could not be reached, whatever the cause (refused, timed
+/// out, a name that does not resolve, something else answering on the port):
+/// the person reads the same words, so nobody can map from inside the
+/// operator's network which hosts and ports answer. The cause goes to the
+/// operator's log.
+pub fn unreachable(place: &str, cause: &dyn fmt::Display) -> TargetError {
+    tracing::warn!(place, cause = %cause, "a user's database could not be reached");
+    // host:port only (a place may name the database after a `/`), the same
+    // whichever step failed.
+    let place = place.split('/').next().unwrap_or(place);
+    TargetError::new(
+        TargetErrorKind::Unreachable,
+        format!(
+            "Could not reach the database at {place}. Check the host, the port, and that the \
+             server accepts connections from Tabletalk."
+        ),
+    )
+}
+
+/// A TLS failure in words: the certificate problems rustls names, read as a
+/// person can act on them; anything else as "the TLS handshake failed".
+pub fn tls_words(raw: &str) -> &'static str {
+    const WORDS: &[(&str, &str)] = &[
+        (
+            "UnknownIssuer",
+            "the server's certificate is not signed by an authority Tabletalk trusts",
+        ),
+        (
+            "CaUsedAsEndEntity",
+            "the server presented a certificate authority's certificate as its own",
+        ),
+        (
+            "NotValidForName",
+            "the server's certificate is not for this host name",
+        ),
+        ("Expired", "the server's certificate has expired"),
+        ("NotValidYet", "the server's certificate is not valid yet"),
+        ("Revoked", "the server's certificate has been revoked"),
+        (
+            "BadSignature",
+            "the server's certificate has a bad signature",
+        ),
+        (
+            "UnsupportedSignatureAlgorithm",
+            "the server's certificate uses a signature algorithm Tabletalk does not accept",
+        ),
+        (
+            "HandshakeFailure",
+            "the server and Tabletalk share no TLS version or cipher",
+        ),
+        (
+            "ProtocolVersion",
+            "the server and Tabletalk share no TLS version",
+        ),
+        ("self-signed", "the server's certificate is self-signed"),
+    ];
+    WORDS
+        .iter()
+        .find(|(marker, _)| raw.contains(marker))
+        .map_or("the TLS handshake failed", |(_, words)| words)
+}
+
 /// Classifies a sqlx error from a user's database into a message for the person.
 /// `place` is the redacted `host:port/database` (or the SQLite file name).
 pub(crate) fn classify_sqlx(err: sqlx::Error, place: &str, limits_secs: u64) -> TargetError {
@@ -145,22 +207,20 @@ pub(crate) fn classify_sqlx(err: sqlx::Error, place: &str, limits_secs: u64) -> 
         // rustls reports certificate problems through the socket, as I/O errors.
         sqlx::Error::Io(io) if looks_like_tls(&io.to_string()) => TargetError::new(
             Tls,
-            format!("The TLS handshake with {place} failed: {io}. Check the server's certificate, or the sslmode / ssl-mode setting."),
-        ),
-        sqlx::Error::Io(io) => TargetError::new(
-            Unreachable,
-            format!("Could not reach {place}: {io}. Check the host, the port and any firewall."),
-        ),
-        sqlx::Error::Tls(tls) => TargetError::new(
-            Tls,
-            format!("The TLS handshake with {place} failed: {tls}."),
-        ),
-        sqlx::Error::PoolTimedOut => TargetError::new(
-            Timeout,
             format!(
-                "Timed out connecting to {place}. Is the server up and reachable from Tabletalk?"
+                "The TLS handshake with {place} failed: {}. Check the server's certificate, or the sslmode / ssl-mode setting.",
+                tls_words(&io.to_string())
             ),
         ),
+        sqlx::Error::Io(io) => unreachable(place, &io),
+        sqlx::Error::Tls(tls) => TargetError::new(
+            Tls,
+            format!(
+                "The TLS handshake with {place} failed: {}.",
+                tls_words(&tls.to_string())
+            ),
+        ),
+        sqlx::Error::PoolTimedOut => unreachable(place, &"timed out waiting for a connection"),
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             let message = db.message().to_owned();
@@ -209,7 +269,7 @@ pub(crate) fn classify_sqlx(err: sqlx::Error, place: &str, limits_secs: u64) -> 
     }
 }
 
-fn looks_like_tls(message: &str) -> bool {
+pub(crate) fn looks_like_tls(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     ["certificate", "tls", "ssl", "handshake"]
         .iter()

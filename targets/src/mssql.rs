@@ -166,10 +166,7 @@ fn tls_policy(spec: &ConnectionSpec) -> Result<(bool, bool), TargetError> {
             truthy(v).ok_or_else(|| invalid(format!("Encrypt={v:?} is not true or false.")))?
         }
     };
-    let trust = spec
-        .options
-        .get("trustservercertificate")
-        .or_else(|| spec.options.get("trust_server_certificate"));
+    let trust = spec.options.get("trustservercertificate");
     let trust = match trust {
         None => false,
         Some(v) => truthy(v).ok_or_else(|| {
@@ -195,6 +192,8 @@ fn tls_message(place: &str, raw: &str) -> String {
     .min()
     .unwrap_or(raw.len());
     let reason = raw[..cut].trim().trim_end_matches('.');
+    tracing::warn!(place, reason, "TLS with a user's SQL Server failed");
+    let reason = crate::tls_words(reason);
     format!(
         "The TLS handshake with {place} failed: {reason}. If the server uses a self-signed \
          certificate, add TrustServerCertificate=true to the connection string."
@@ -209,12 +208,7 @@ fn classify(err: tiberius::error::Error, place: &str, limits: QueryLimits) -> Ta
     use tiberius::error::Error as E;
     use TargetErrorKind::*;
     match err {
-        E::Io { message, .. } => TargetError::new(
-            Unreachable,
-            format!(
-                "Could not reach {place}: {message}. Check the host, the port and any firewall."
-            ),
-        ),
+        E::Io { message, .. } => crate::unreachable(place, &message),
         E::Tls(message) => TargetError::new(Tls, tls_message(place, &message)),
         E::Server(token) => server_error(token.code(), token.message(), place),
         other => TargetError::new(
@@ -256,12 +250,7 @@ fn pool_error(
 ) -> TargetError {
     match err {
         bb8::RunError::User(e) => classify(e, place, limits),
-        bb8::RunError::TimedOut => TargetError::new(
-            TargetErrorKind::Timeout,
-            format!(
-                "Timed out connecting to {place}. Is the server up and reachable from Tabletalk?"
-            ),
-        ),
+        bb8::RunError::TimedOut => crate::unreachable(place, &"timed out waiting for a connection"),
     }
 }
 
@@ -281,7 +270,18 @@ pub(super) async fn connect(
         .await?;
     let first = open(config.clone(), &ctx.hosts)
         .await
-        .map_err(|e| classify(e, &place, ctx.limits))?;
+        .map_err(|e| match e {
+            // A SQL Server answered: what it said (login, database, TLS) helps the person.
+            tiberius::error::Error::Server(_) | tiberius::error::Error::Tls(_) => {
+                classify(e, &place, ctx.limits)
+            }
+            // A refusal by the host policy, in its own words.
+            tiberius::error::Error::Protocol(ref why) if why.contains(crate::hosts::VARIABLE) => {
+                TargetError::new(TargetErrorKind::Invalid, why.to_string())
+            }
+            // Nothing answered as SQL Server ("failed to fill whole buffer" from another service).
+            other => crate::unreachable(&place, &other),
+        })?;
     drop(first.close().await);
     let pool = bb8::Pool::builder()
         .max_size(engine::POOL_SIZE)
@@ -699,7 +699,17 @@ mod tests {
                    certificate with `Config::trust_cert_ca(path)` ... (4) build tiberius with the \
                    `native-tls` backend. Note: SQL Server always performs a TLS handshake";
         let message = tls_message("db:1433", raw);
-        assert!(message.contains("UnknownIssuer"), "{message}");
+        assert!(message.contains("not signed by an authority"), "{message}");
+        // Issue 29, finding 15: the rustls error reads as words, not as Debug text.
+        let message = tls_message(
+            "db:1433",
+            "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+        );
+        assert!(
+            message.contains("a certificate authority's certificate as its own"),
+            "{message}"
+        );
+        assert!(!message.contains("OtherError"), "{message}");
         assert!(message.contains("TrustServerCertificate=true"), "{message}");
         for leak in ["Config::", "tiberius", "native-tls"] {
             assert!(!message.contains(leak), "{message}");

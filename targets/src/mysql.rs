@@ -35,11 +35,8 @@ fn place(spec: &ConnectionSpec) -> String {
 }
 
 pub(super) fn options(spec: &ConnectionSpec) -> Result<MySqlConnectOptions, TargetError> {
-    let mode = spec
-        .options
-        .get("ssl-mode")
-        .or_else(|| spec.options.get("sslmode"))
-        .or_else(|| spec.options.get("ssl_mode"));
+    // One key whatever its spelling (ssl-mode, ssl_mode, sslmode): see conn::canonical_key.
+    let mode = spec.options.get("sslmode");
     let ssl_mode = match mode {
         None => MySqlSslMode::Preferred,
         Some(mode) => mode

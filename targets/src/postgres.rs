@@ -63,8 +63,10 @@ pub(super) fn options(
             // The guard lexes strings as standard SQL: a backslash is a character.
             ("standard_conforming_strings", "on".to_owned()),
         ]);
+    // Only a certificate pasted whole: a path would be a file of this server
+    // (the connection string parser refuses those).
     if let Some(cert) = spec.options.get("sslrootcert") {
-        options = options.ssl_root_cert(cert);
+        options = options.ssl_root_cert_from_pem(cert.as_bytes().to_vec());
     }
     Ok(options)
 }
