@@ -125,9 +125,13 @@ fn session_guard(mariadb: bool, limits: QueryLimits) -> String {
     };
     // A known SQL mode: without ANSI_QUOTES and NO_BACKSLASH_ESCAPES, strings are
     // lexed as the guard lexes them, whatever the server's default.
+    // group_concat stops at the byte cap; every other value (and row) is
+    // bounded by the server's max_allowed_packet, which a session cannot raise.
     format!(
         "SET SESSION sql_mode = 'PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION'; \
-         SET SESSION TRANSACTION READ ONLY; {limit}; START TRANSACTION READ ONLY"
+         SET SESSION group_concat_max_len = {}; \
+         SET SESSION TRANSACTION READ ONLY; {limit}; START TRANSACTION READ ONLY",
+        limits.max_bytes
     )
 }
 

@@ -115,7 +115,33 @@ pub(super) async fn connect(
 }
 
 fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.message().contains(ROW_TOO_LARGE) {
+            return engine::too_large(limits);
+        }
+    }
     classify_sqlx(err, "the PostgreSQL server", limits.timeout.as_secs())
+}
+
+/// What the server says when a row is past the byte cap (see [`bounded`]).
+const ROW_TOO_LARGE: &str = "tabletalk: a row is larger than the byte limit";
+
+/// The checked statement, as written, inside a query the server refuses to
+/// answer once one row's text is longer than `max_bytes`: the refusal
+/// happens on the server, before the row is sent, so no value past the cap
+/// is ever held whole in this process (sqlx reads a row whole). The
+/// statement is not re-rendered: its text sits between two fixed lines (the
+/// newline ends any trailing comment), and the guard proved it is one whole
+/// query, so it cannot close the parenthesis early. `ROW(r.*)` is the whole
+/// row even when a column is named like the alias; the error comes from a
+/// cast the planner cannot fold, as it depends on the row.
+fn bounded(sql: &str, max_bytes: usize) -> String {
+    format!(
+        "SELECT tabletalk_row.* FROM (\n{sql}\n) AS tabletalk_row \
+         WHERE CASE WHEN octet_length(ROW(tabletalk_row.*)::text) > {max_bytes} \
+         THEN ('{ROW_TOO_LARGE}: ' || octet_length(ROW(tabletalk_row.*)::text))::int \
+         ELSE 1 END = 1"
+    )
 }
 
 pub(super) async fn version(pool: &PgPool) -> Result<String, TargetError> {
@@ -148,9 +174,10 @@ pub(super) async fn run(
     .execute(&mut *tx)
     .await
     .map_err(|e| classify(e, limits))?;
+    let bounded = bounded(sql, limits.max_bytes);
     let result = engine::fetch_capped::<sqlx::Postgres>(
         &mut tx,
-        sql,
+        &bounded,
         limits,
         decode,
         engine::raw_size,

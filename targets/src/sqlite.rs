@@ -113,7 +113,31 @@ pub(super) async fn connect(
 }
 
 fn classify(err: sqlx::Error, limits: QueryLimits) -> TargetError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.message().contains("string or blob too big") {
+            return engine::too_large(limits);
+        }
+    }
     classify_sqlx(err, "the SQLite file", limits.timeout.as_secs())
+}
+
+/// Caps the length of any one string or blob this connection makes or reads
+/// (`SQLITE_LIMIT_LENGTH`) at the result's byte limit: `zeroblob(1000000000)`,
+/// `printf('%.*c', ...)` or a runaway `group_concat` fail inside SQLite with
+/// "string or blob too big" instead of being built in this process's memory.
+/// sqlx has no setter for connection limits, hence the one FFI call.
+#[expect(
+    unsafe_code,
+    reason = "sqlite3_limit on the connection's own handle, which the lock keeps valid and unshared"
+)]
+fn cap_value_length(handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>, max_bytes: usize) {
+    let cap = i32::try_from(max_bytes).unwrap_or(i32::MAX).max(1);
+    let raw = handle.as_raw_handle();
+    // SAFETY: `raw` is the open connection's handle; the lock guarantees no
+    // other use of it until it is dropped, and sqlite3_limit only sets an int.
+    unsafe {
+        libsqlite3_sys::sqlite3_limit(raw.as_ptr(), libsqlite3_sys::SQLITE_LIMIT_LENGTH, cap);
+    }
 }
 
 pub(super) async fn version(pool: &SqlitePool) -> Result<String, TargetError> {
@@ -131,10 +155,10 @@ pub(super) async fn run(
 ) -> Result<Rows, TargetError> {
     let mut conn = pool.acquire().await.map_err(|e| classify(e, limits))?;
     let deadline = Instant::now() + limits.timeout;
-    conn.lock_handle()
-        .await
-        .map_err(|e| classify(e, limits))?
-        .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
+    let mut handle = conn.lock_handle().await.map_err(|e| classify(e, limits))?;
+    handle.set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
+    cap_value_length(&mut handle, limits.max_bytes);
+    drop(handle);
     let result = engine::fetch_capped::<sqlx::Sqlite>(&mut conn, sql, limits, decode, size, |e| {
         classify(e, limits)
     })
