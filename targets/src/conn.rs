@@ -237,8 +237,15 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
     let mut options = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     let mut after_password = false;
-    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((key, value)) = part.split_once('=') else {
+    for piece in ado_pieces(text)? {
+        let (part, quoted) = match &piece {
+            AdoPiece::Plain(part) => (part.as_str(), None),
+            AdoPiece::Quoted { key, value } => (key.as_str(), Some(value.clone())),
+        };
+        let Some((key, value)) = (match quoted {
+            Some(value) => Some((part, value)),
+            None => part.split_once('=').map(|(k, v)| (k, v.trim().to_owned())),
+        }) else {
             // A password may hold ';': a piece without '=' right after it continues it.
             if let (true, Some(pw)) = (after_password, password.as_ref()) {
                 let joined = format!("{};{part}", ExposeSecret::expose_secret(pw));
@@ -252,7 +259,6 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
         };
         after_password = false;
         let key = key.trim().to_ascii_lowercase();
-        let value = value.trim().to_owned();
         // Synonyms name one setting: given twice, the driver and this check could differ.
         let setting = match key.as_str() {
             "server" | "data source" | "address" | "addr" | "network address" => "server",
@@ -301,6 +307,74 @@ fn parse_ado(text: &str) -> Result<ConnectionSpec, String> {
         password,
         options,
     })
+}
+
+/// One `;`-separated piece of an ADO.NET/ODBC string: as written, or a
+/// `Key=` whose value was quoted (`"..."`, `'...'` with the quote doubled
+/// inside, or ODBC's `{...}` with `}}` for `}`), which may hold `;` and `=`.
+enum AdoPiece {
+    Plain(String),
+    Quoted { key: String, value: String },
+}
+
+fn ado_pieces(text: &str) -> Result<Vec<AdoPiece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ';' || c.is_whitespace());
+        if rest.is_empty() {
+            return Ok(pieces);
+        }
+        let end = rest.find(';').unwrap_or(rest.len());
+        let quoted = rest[..end].find('=').and_then(|equals| {
+            let after = &rest[equals + 1..];
+            let value_at = equals + 1 + (after.len() - after.trim_start().len());
+            let closing = match rest[value_at..].chars().next()? {
+                '"' => '"',
+                '\'' => '\'',
+                '{' => '}',
+                _ => return None,
+            };
+            Some((rest[..equals].trim().to_owned(), value_at + 1, closing))
+        });
+        let Some((key, start, closing)) = quoted else {
+            pieces.push(AdoPiece::Plain(rest[..end].trim().to_owned()));
+            rest = &rest[end..];
+            continue;
+        };
+        let mut value = String::new();
+        let mut chars = rest[start..].char_indices();
+        let mut after = None;
+        while let Some((at, c)) = chars.next() {
+            if c != closing {
+                value.push(c);
+                continue;
+            }
+            // A doubled closing character stands for itself.
+            if rest[start + at + c.len_utf8()..].starts_with(closing) {
+                value.push(c);
+                chars.next();
+                continue;
+            }
+            after = Some(start + at + c.len_utf8());
+            break;
+        }
+        let after = after.ok_or_else(|| {
+            format!(
+                "the value of {:?} has no closing {closing}",
+                redact_setting(&key)
+            )
+        })?;
+        let tail = rest[after..].trim_start();
+        if !(tail.is_empty() || tail.starts_with(';')) {
+            return Err(format!(
+                "{:?} has text after its quoted value",
+                redact_setting(&key)
+            ));
+        }
+        pieces.push(AdoPiece::Quoted { key, value });
+        rest = tail;
+    }
 }
 
 /// A setting shown in an error, with any password value hidden.
@@ -434,6 +508,38 @@ mod tests {
             (d.host.as_deref(), d.password()),
             (Some("host"), Some("pw"))
         );
+    }
+
+    /// Issue 29, finding 15: quoted ADO.NET and ODBC values were cut at their
+    /// `;` (fails on the old code: the password came back as `"ab`).
+    #[test]
+    fn quoted_values_keep_their_semicolons_and_equals_signs() {
+        for (text, password) in [
+            (
+                r#"Server=h;Database=d;User Id=u;Password="ab;cd=ef""#,
+                "ab;cd=ef",
+            ),
+            (
+                "Server=h;Database=d;User Id=u;Password='ab;cd=ef';Encrypt=true",
+                "ab;cd=ef",
+            ),
+            ("Server=h;Database=d;UID=u;PWD={ab;cd=ef}", "ab;cd=ef"),
+            ("Server=h;Database=d;UID=u;PWD={a}}b};", "a}b"),
+            (
+                r#"Server=h;Database=d;UID=u;PWD="say ""hi""""#,
+                r#"say "hi""#,
+            ),
+            ("Server=h;Database=d;UID=u;PWD= {x;y} ;Encrypt=false", "x;y"),
+        ] {
+            let spec = ok(text);
+            assert_eq!(spec.password(), Some(password), "{text}");
+            assert_eq!(spec.database, "d", "{text}");
+        }
+        let spec = ok("Server=h;Database={my;db};UID=u;PWD=p");
+        assert_eq!(spec.database, "my;db");
+        let err = parse("Server=h;Database=d;UID=u;PWD={never closed").expect_err("open");
+        assert!(err.contains("no closing }"), "{err}");
+        assert!(!err.contains("never"), "{err}");
     }
 
     #[test]

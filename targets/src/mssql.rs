@@ -342,8 +342,8 @@ pub(super) async fn run(
         .get()
         .await
         .map_err(|e| pool_error(e, &place, limits))?;
-    // Marked broken until the session is reset, so an interrupted query's
-    // connection is never handed out again.
+    // Broken until the query has ended cleanly, so a connection whose query
+    // was interrupted (a dropped future) is never handed out again.
     conn.broken = true;
     conn.client
         .simple_query(session_guard(limits))
@@ -352,46 +352,85 @@ pub(super) async fn run(
         .into_results()
         .await
         .map_err(|e| classify(e, &place, limits))?;
-    let MssqlConnection { client, broken } = &mut *conn;
-    let result = within_limit(limits, broken, async {
-        fetch(client, sql, limits).await.map_err(|e| match e {
-            FetchError::Driver(e) => query_error(e, &place, limits),
-            FetchError::TooLarge => engine::too_large(limits),
-        })
+    let ran = tokio::time::timeout(limits.timeout, async {
+        fetch(&mut conn.client, sql, limits)
+            .await
+            .map_err(|e| match e {
+                FetchError::Driver(e) => query_error(e, &place, limits),
+                FetchError::TooLarge => engine::too_large(limits),
+            })
     })
     .await;
-    if !conn.broken {
-        let reset = match conn.client.simple_query(SESSION_RESET).await {
-            Ok(stream) => stream.into_results().await.map(drop),
-            Err(e) => Err(e),
-        };
-        conn.broken = reset.is_err();
-    }
+    let result = ran.unwrap_or_else(|_| Err(engine::timed_out(limits)));
+    let step = after_query(&result);
+    conn.broken = !finish(&mut conn.client, step).await;
     result
 }
 
-/// Runs a query for at most the time limit. Past it, or when the query timed
-/// out in the driver, the connection is marked broken, so the pool closes it
-/// instead of handing it out: closing the connection is what makes SQL Server
-/// abort the statement (a connection given back would leave it running).
-async fn within_limit<T>(
-    limits: QueryLimits,
-    broken: &mut bool,
-    query: impl std::future::Future<Output = Result<T, TargetError>>,
-) -> Result<T, TargetError> {
-    match tokio::time::timeout(limits.timeout, query).await {
-        Err(_) => {
-            *broken = true;
-            Err(engine::timed_out(limits))
-        }
-        Ok(Err(e)) => {
-            if matches!(e.kind, TargetErrorKind::Timeout | TargetErrorKind::Broken) {
-                *broken = true;
+/// What a connection needs after a query, before it may serve another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterQuery {
+    /// The query ended: roll back and reset the session.
+    Reset,
+    /// The server may still be running it, or still sending rows (time
+    /// limit, row or byte cap): send an Attention so SQL Server stops it
+    /// (dropping the future or closing the socket does not), then reset.
+    CancelThenReset,
+    /// The connection itself failed: close it.
+    Close,
+}
+
+fn after_query(result: &Result<Rows, TargetError>) -> AfterQuery {
+    match result {
+        Ok((_, _, truncated)) if *truncated => AfterQuery::CancelThenReset,
+        Ok(_) => AfterQuery::Reset,
+        Err(e) => match e.kind {
+            TargetErrorKind::Timeout | TargetErrorKind::TooLarge => AfterQuery::CancelThenReset,
+            TargetErrorKind::Broken | TargetErrorKind::Unreachable | TargetErrorKind::Tls => {
+                AfterQuery::Close
             }
-            Err(e)
-        }
-        Ok(Ok(value)) => Ok(value),
+            TargetErrorKind::Query
+            | TargetErrorKind::ReadOnly
+            | TargetErrorKind::Invalid
+            | TargetErrorKind::Auth
+            | TargetErrorKind::NoDatabase => AfterQuery::Reset,
+        },
     }
+}
+
+/// How long the server has to acknowledge an Attention before the
+/// connection is closed instead (which also ends the request, eventually).
+const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Brings the connection back to a clean session; whether it may be reused.
+async fn finish(client: &mut Client<Compat<TcpStream>>, step: AfterQuery) -> bool {
+    if step == AfterQuery::Close {
+        return false;
+    }
+    if step == AfterQuery::CancelThenReset {
+        match tokio::time::timeout(CANCEL_WAIT, client.cancel_query()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "SQL Server did not take the cancel; closing the connection");
+                return false;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "SQL Server did not acknowledge the cancel in time; closing the connection"
+                );
+                return false;
+            }
+        }
+    }
+    let reset = async {
+        client
+            .simple_query(SESSION_RESET)
+            .await?
+            .into_results()
+            .await
+            .map(drop)
+    };
+    matches!(tokio::time::timeout(CANCEL_WAIT, reset).await, Ok(Ok(())))
 }
 
 /// An error while a query runs: the driver's own timeout is the query taking
@@ -729,6 +768,40 @@ mod tests {
         );
     }
 
+    /// Issue 29, findings 12 and 13: every query left its connection marked
+    /// broken (a new login and TLS handshake each time), and a query past the
+    /// time limit kept running on the server. Now a query that ended is reset
+    /// and reused; one interrupted (time limit, row or byte cap) is cancelled
+    /// with an Attention first; only a failed connection is closed.
+    #[test]
+    fn after_a_query_the_connection_is_reset_cancelled_or_closed() {
+        let ok = |truncated| Ok((Vec::new(), Vec::new(), truncated));
+        let failed = |kind| Err(TargetError::new(kind, "x"));
+        assert_eq!(after_query(&ok(false)), AfterQuery::Reset);
+        assert_eq!(after_query(&ok(true)), AfterQuery::CancelThenReset);
+        assert_eq!(
+            after_query(&failed(TargetErrorKind::Query)),
+            AfterQuery::Reset
+        );
+        assert_eq!(
+            after_query(&failed(TargetErrorKind::ReadOnly)),
+            AfterQuery::Reset
+        );
+        // Past the time limit (ours or the driver's), or past the byte cap.
+        assert_eq!(
+            after_query(&Err(engine::timed_out(limits()))),
+            AfterQuery::CancelThenReset
+        );
+        assert_eq!(
+            after_query(&failed(TargetErrorKind::TooLarge)),
+            AfterQuery::CancelThenReset
+        );
+        assert_eq!(
+            after_query(&failed(TargetErrorKind::Broken)),
+            AfterQuery::Close
+        );
+    }
+
     /// Found against a TDS server: error 911 got only the generic message.
     #[test]
     fn a_missing_database_is_named_as_such() {
@@ -739,52 +812,21 @@ mod tests {
     }
 
     /// Found against a TDS server: a query past the limit was reported as
-    /// "Could not reach ..." and its connection went back to the pool while
-    /// the server kept running it.
-    #[tokio::test]
-    async fn a_query_past_the_limit_is_a_timeout_and_its_connection_is_discarded() {
-        let limits = QueryLimits {
-            timeout: Duration::from_millis(50),
-            ..limits()
-        };
-        let mut broken = false;
-        let slow = within_limit(limits, &mut broken, async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok::<(), TargetError>(())
-        })
-        .await;
-        let err = slow.expect_err("stopped at the limit");
+    /// "Could not reach ...". The driver's own timeout while a query runs is
+    /// the query taking too long, and its connection is cancelled, not reused as is.
+    #[test]
+    fn a_query_past_the_limit_is_a_timeout_and_is_cancelled() {
+        let err = query_error(
+            tiberius::error::Error::Io {
+                kind: std::io::ErrorKind::TimedOut,
+                message: "timed out".into(),
+            },
+            "db:1433",
+            limits(),
+        );
         assert_eq!(err.kind, TargetErrorKind::Timeout);
         assert!(err.message.contains("longer than"), "{err}");
-        assert!(broken, "the connection is not handed out again");
-        // The driver's own command timeout while a query runs: the same.
-        let mut broken = false;
-        let driver = within_limit(limits, &mut broken, async {
-            Err::<(), _>(query_error(
-                tiberius::error::Error::Io {
-                    kind: std::io::ErrorKind::TimedOut,
-                    message: "timed out".into(),
-                },
-                "db:1433",
-                limits,
-            ))
-        })
-        .await;
-        assert_eq!(
-            driver.expect_err("timed out").kind,
-            TargetErrorKind::Timeout
-        );
-        assert!(broken);
-        // A query the server rejects leaves the connection usable.
-        let mut broken = false;
-        let rejected = within_limit(limits, &mut broken, async {
-            Err::<(), _>(TargetError::new(
-                TargetErrorKind::Query,
-                "Invalid column name",
-            ))
-        })
-        .await;
-        assert!(rejected.is_err() && !broken);
+        assert_eq!(after_query(&Err(err)), AfterQuery::CancelThenReset);
     }
 
     #[test]
