@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod chart;
 pub mod commands;
+pub mod deliver;
 pub mod dialogue;
 pub mod handlers;
 pub mod menus;
