@@ -2,8 +2,10 @@
 //! a `Command` enum whose doc strings become /help, the handler tree in
 //! [`schema::schema`], dependencies injected with `deps!`, reply texts in [`text`].
 
+pub mod callback;
 pub mod chart;
 pub mod commands;
+pub mod deliver;
 pub mod dialogue;
 pub mod handlers;
 pub mod menus;

@@ -1,5 +1,7 @@
 //! Drains the outbox (`services::notify`): the server and the CLI only write
-//! rows; the bot sends them, one at a time per person and in order, waiting
+//! rows; the bot sends them (a text, or an answer rendered by
+//! [`crate::deliver`] exactly like a live one; to the person's private chat
+//! or to the group a row names), one at a time per person and in order, waiting
 //! out Telegram's retry_after, backing off on other failures, giving up after
 //! a day, and marking a person who blocked the bot unreachable instead of
 //! retrying forever. Several bot processes may run it: each row is claimed.
@@ -37,9 +39,12 @@ pub async fn drain_once(bot: &TgBot, state: &AppState, senders: &Senders) -> any
             Attempt::Retry { after_secs, error } => {
                 tracing::info!(id = row.id, after_secs, %error, "notification not sent; will retry")
             }
-            Attempt::Unreachable { error } => {
+            Attempt::Unreachable { error } if row.to_private_chat() => {
                 senders.forget(row.telegram_user_id);
                 tracing::info!(id = row.id, %error, "the person cannot be written to; their notifications are given up")
+            }
+            Attempt::Unreachable { error } => {
+                tracing::info!(id = row.id, chat = row.chat_id, %error, "the chat cannot be written to; its notifications are given up")
             }
         }
         notify::finish(&state.store, row, &attempt, services::clock::now()).await?;
@@ -56,11 +61,13 @@ async fn send(bot: &TgBot, row: &Pending) -> Attempt {
 }
 
 async fn send_once(bot: &TgBot, row: &Pending) -> Attempt {
-    match bot
-        .send_message(ChatId(row.telegram_user_id), row.text.clone())
-        .await
-    {
-        Ok(_) => Attempt::Sent,
+    let chat = ChatId(row.chat_id);
+    let sent = match &row.answer {
+        Some(answer) => crate::deliver::deliver(bot, chat, None, answer).await,
+        None => bot.send_message(chat, row.text.clone()).await.map(drop),
+    };
+    match sent {
+        Ok(()) => Attempt::Sent,
         Err(RequestError::RetryAfter(wait)) => Attempt::Retry {
             after_secs: i64::from(wait.seconds()).max(1),
             error: format!("Telegram asked to wait {} s", wait.seconds()),
@@ -75,12 +82,15 @@ async fn send_once(bot: &TgBot, row: &Pending) -> Attempt {
     }
 }
 
-/// Telegram's answers that mean this person cannot be written to (403).
+/// Telegram's answers that mean this chat cannot be written to (403): the
+/// person blocked the bot, or the bot is no longer in the group.
 fn unreachable(e: &ApiError) -> bool {
     match e {
-        ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::CantInitiateConversation => {
-            true
-        }
+        ApiError::BotBlocked
+        | ApiError::UserDeactivated
+        | ApiError::CantInitiateConversation
+        | ApiError::BotKicked
+        | ApiError::BotKickedFromSupergroup => true,
         ApiError::Unknown(text) => text.starts_with("Forbidden"),
         _ => false,
     }

@@ -1,6 +1,7 @@
 //! The handler tree: which update goes to which handler. Nothing else lives
 //! here; each command's work is in `handlers/<area>.rs`.
 
+use crate::callback::Callback;
 use crate::dialogue::{AddDb, AddDbDialogue, StoreStorage};
 use crate::handlers::{
     self, account, adddb, buttons, databases, emails, invitations, org, questions, usage,
@@ -8,45 +9,29 @@ use crate::handlers::{
 use crate::menus::Menus;
 use crate::{Command, TgBot};
 use services::AppState;
+use std::sync::Arc;
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 
 /// Every sender is remembered (or refreshed); then commands, then other
-/// text. Button presses go to their handler.
+/// text. Button presses go to [`on_press`].
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
         .inspect(|update: Update| services::metrics::bot_update(update_kind(&update)))
         .branch(messages())
+        .branch(presses())
+}
+
+/// A press on a button of ours, typed; any other data is refused.
+fn presses() -> UpdateHandler<anyhow::Error> {
+    Update::filter_callback_query()
         .branch(
-            Update::filter_callback_query()
-                .filter(|q: CallbackQuery| emails::is_email_button(&q))
-                .endpoint(|bot: TgBot, state: AppState, q: CallbackQuery| async move {
-                    emails::on_button(&bot, &state, &q).await
-                }),
+            dptree::filter_map(|q: CallbackQuery| q.data.as_deref().and_then(Callback::parse))
+                .endpoint(on_press),
         )
-        .branch(
-            Update::filter_callback_query()
-                .filter(|q: CallbackQuery| {
-                    q.data.as_deref().is_some_and(|d| d.starts_with(adddb::KIND))
-                })
-                .enter_dialogue::<CallbackQuery, StoreStorage, AddDb>()
-                .endpoint(
-                    |bot: TgBot, q: CallbackQuery, dialogue: AddDbDialogue, step: AddDb| async move {
-                        adddb::on_kind(&bot, &q, &dialogue, step).await
-                    },
-                ),
-        )
-        .branch(
-            Update::filter_callback_query()
-                .filter(|q: CallbackQuery| buttons::is_ours(&q))
-                .endpoint(
-                    |bot: TgBot, state: AppState, q: CallbackQuery, menus: Menus| async move {
-                        let pressed = buttons::on_press(&bot, &state, &q).await;
-                        menus.refresh_after_press(&bot, &state, &q).await;
-                        pressed
-                    },
-                ),
-        )
+        .branch(dptree::endpoint(
+            |bot: TgBot, q: CallbackQuery| async move { buttons::unknown(&bot, &q).await },
+        ))
 }
 
 /// The update's kind, as the metrics count it.
@@ -162,4 +147,45 @@ async fn on_command(
     // The command may have changed the person's role (founding, joining, leaving).
     menus.refresh(&bot, &state, &msg).await;
     replied
+}
+
+/// One press to its handler. Each handler looks the presser up again and
+/// the service it calls checks their access: the button only asks.
+#[tracing::instrument(skip_all, fields(press = ?pressed))]
+async fn on_press(
+    bot: TgBot,
+    state: AppState,
+    q: CallbackQuery,
+    pressed: Callback,
+    dialogues: Arc<StoreStorage>,
+    menus: Menus,
+) -> anyhow::Result<()> {
+    use handlers::Reply;
+    let (s, p) = (&state, &q);
+    let outcome: Result<Reply, models::AppError> = match pressed {
+        Callback::UseDb(id) => databases::select(s, p, &id).await.map(Reply::from),
+        Callback::RemoveDb(id) => databases::confirm_remove(s, p, &id).await,
+        Callback::RemoveDbConfirmed(id) => databases::remove(s, p, &id).await.map(Reply::from),
+        Callback::Leave => org::leave_confirmed(s, p).await.map(Reply::from),
+        Callback::Clear => usage::clear_confirmed(s, p).await.map(Reply::from),
+        Callback::ForgetMe => usage::forget_me_confirmed(s, p).await.map(Reply::from),
+        Callback::Dismiss => Ok(Reply::from("Nothing was changed.")),
+        Callback::AddDbKind(kind) => {
+            let Some(chat) = q.regular_message().map(|m| m.chat.id) else {
+                return Ok(());
+            };
+            let dialogue = AddDbDialogue::new(dialogues, chat);
+            return buttons::show(&bot, p, adddb::on_kind(&dialogue, kind).await).await;
+        }
+        Callback::SendEmail(id) => {
+            return emails::on_button(&bot, s, p, id, emails::Choice::Send).await
+        }
+        Callback::CancelEmail(id) => {
+            return emails::on_button(&bot, s, p, id, emails::Choice::Cancel).await
+        }
+    };
+    let shown = buttons::show(&bot, p, outcome).await;
+    // The press may have changed the person's role (leaving).
+    menus.refresh_after_press(&bot, &state, p).await;
+    shown
 }

@@ -174,3 +174,155 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
         assert_eq!(unreachable_at(&store, bo).await, None, "{}", db.kind);
     }
 }
+
+/// An answer with `rows` rows of (region, orders).
+fn answer_with_rows(words: &str, rows: i64) -> models::ask::Answered {
+    use models::targets::{QueryResult, ResultColumn, Value};
+    let column = |name: &str, type_name: &str| ResultColumn {
+        name: name.to_owned(),
+        type_name: type_name.to_owned(),
+    };
+    models::ask::Answered {
+        question: "Orders by region?".to_owned(),
+        answer: models::ask::Answer {
+            conversation_id: 1,
+            status: models::costs::ConversationStatus::Answered,
+            text: words.to_owned(),
+            sql: Some("SELECT region, orders FROM sales".to_owned()),
+            result: Some(QueryResult {
+                columns: vec![column("region", "TEXT"), column("orders", "INT8")],
+                rows: (0..rows)
+                    .map(|i| {
+                        vec![
+                            Value::Text {
+                                text: format!("region {i}"),
+                                truncated: false,
+                            },
+                            Value::Int(i * 7),
+                        ]
+                    })
+                    .collect(),
+                truncated: false,
+                row_limit: 1_000,
+                elapsed_ms: 3,
+            }),
+            stages: Vec::new(),
+            total_cost: models::Usd::ZERO,
+            email: None,
+        },
+    }
+}
+
+/// An answer nobody just asked for (a schedule's, say) is written to the
+/// outbox for a group while the bot runs: the bot renders it exactly as a
+/// live answer — the words with a table, or with the rows as a CSV
+/// document — in the group, once, even with two bot processes draining.
+#[tokio::test]
+async fn an_answer_for_a_group_arrives_there_rendered_like_a_live_one_exactly_once() {
+    services::telemetry::init_for_tests();
+    for db in TestDb::all().await {
+        let fake = FakeTelegram::start().await.expect("fake Bot API starts");
+        let state = fake.bot_state(&db, &[]).await;
+        let store = state.store.clone();
+        let (ada, group) = (8101, -100_555_000_111);
+        testkit::app::person(&store, ada, "Ada").await;
+        // Two bot processes drain the same store.
+        let drains: Vec<_> = (0..2)
+            .map(|_| {
+                tokio::spawn(bot::outbox::run(
+                    bot::client(&state).expect("client"),
+                    state.clone(),
+                    bot::handlers::account::Senders::default(),
+                ))
+            })
+            .collect();
+
+        let small = answer_with_rows("Three regions sold.", 3);
+        let large = answer_with_rows("Thirty regions sold.", 30);
+        let mut tx = store.begin_write().await.expect("tx");
+        for answer in [&small, &large] {
+            services::notify::enqueue_answer(&mut tx, ada, group, answer, services::clock::now())
+                .await
+                .expect("queued");
+        }
+        tx.commit().await.expect("commit");
+
+        let document = fake
+            .wait_for(group, 0, Duration::from_secs(30), |s| {
+                s.method == "sendDocument"
+            })
+            .await
+            .expect("the large answer's rows as a file");
+        until("every row sent", || async {
+            services::notify::backlog(&store).await.expect("backlog") == 0
+        })
+        .await;
+        // Two more polls: a second sender would have sent by now.
+        tokio::time::sleep(bot::outbox::POLL * 3).await;
+        for drain in drains {
+            drain.abort();
+        }
+
+        let to_group: Vec<_> = fake
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == group)
+            .collect();
+        let texts: Vec<_> = to_group
+            .iter()
+            .filter(|s| s.method == "sendMessage")
+            .collect();
+        assert_eq!(texts.len(), 2, "{}: {to_group:?}", db.kind);
+        assert!(
+            texts[0].text.starts_with("Three regions sold.")
+                && texts[0].text.contains("<pre>")
+                && texts[0].text.contains("region 2"),
+            "{}: the small answer with its table first: {}",
+            db.kind,
+            texts[0].text
+        );
+        assert!(
+            texts[1].text.starts_with("Thirty regions sold.")
+                && texts[1].text.contains("30 rows — too many for a message"),
+            "{}: {}",
+            db.kind,
+            texts[1].text
+        );
+        for text in &texts {
+            assert_eq!(text.body["parse_mode"], "HTML", "{}", db.kind);
+        }
+        let documents = to_group
+            .iter()
+            .filter(|s| s.method == "sendDocument")
+            .count();
+        assert_eq!(documents, 1, "{}: the CSV once: {to_group:?}", db.kind);
+        let csv = document.file.expect("the rows' file");
+        assert_eq!(csv.file_name, "result.csv");
+        let csv = String::from_utf8(csv.bytes).expect("UTF-8");
+        assert_eq!(csv.lines().count(), 31, "{}: {csv}", db.kind);
+        assert_eq!(csv.lines().next(), Some("region,orders"));
+        assert_eq!(document.text, "All 30 rows.");
+        assert_eq!(
+            fake.sent_to(ada),
+            0,
+            "{}: nothing to Ada's own chat",
+            db.kind
+        );
+
+        // Sent once each; the answers are not kept once sent.
+        let rows: Vec<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT kind, sent_at, answer, CAST(attempts AS BIGINT) FROM outbox \
+             WHERE telegram_user_id = $1 ORDER BY id",
+        )
+        .bind(ada)
+        .fetch_all(store.pool())
+        .await
+        .expect("outbox");
+        assert_eq!(rows.len(), 2, "{}", db.kind);
+        for (kind, sent_at, answer, attempts) in rows {
+            assert_eq!(kind, "answer");
+            assert!(sent_at.is_some() && answer.is_none(), "{}", db.kind);
+            assert_eq!(attempts, 1, "{}", db.kind);
+        }
+    }
+}

@@ -80,6 +80,15 @@ pub struct Answer {
     pub email: Option<EmailPreview>,
 }
 
+/// A question with its answer, ready for any chat: what the bot renders
+/// the same way for a live question, a scheduled one or one from the outbox
+/// (the question titles the chart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answered {
+    pub question: String,
+    pub answer: Answer,
+}
+
 /// Most recipients of one email.
 pub const MAX_EMAIL_RECIPIENTS: usize = 5;
 

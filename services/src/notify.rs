@@ -1,9 +1,12 @@
 //! The outbox: notifications raised outside the bot (DESIGN.md §7). Services
 //! add a row in the same transaction as the change it tells about; the bot
-//! drains the table and sends each row to the user's private chat.
+//! drains the table and sends each row to the user's private chat, or to the
+//! chat the row names (a group). A row may carry a whole answer
+//! ([`enqueue_answer`]), which the bot renders like a live one.
 
 use crate::store::Tx;
 use crate::Store;
+use models::ask::Answered;
 use models::UserId;
 use sqlx::Row;
 
@@ -22,6 +25,8 @@ pub enum Kind {
     MemberRemoved,
     /// An organization database was added or removed (to its members).
     DatabaseChanged,
+    /// An answer nobody just asked for (a scheduled question's, for one).
+    Answer,
 }
 
 impl Kind {
@@ -33,19 +38,65 @@ impl Kind {
             Kind::MemberLeft => "member_left",
             Kind::MemberRemoved => "member_removed",
             Kind::DatabaseChanged => "database_changed",
+            Kind::Answer => "answer",
         }
     }
 }
 
 /// A notification not sent yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub id: i64,
+    /// Whose message it is: their messages go out in order, and their
+    /// private chat is where it goes unless `chat_id` says otherwise.
     pub telegram_user_id: UserId,
+    /// The chat it goes to: the person's private chat (their id) or a group.
+    pub chat_id: i64,
     pub kind: String,
+    /// The message; for an answer, its words (sent alone only when the
+    /// answer cannot be read).
     pub text: String,
+    /// An answer to render as a live one is, when the row carries one.
+    pub answer: Option<Answered>,
     pub created_at: i64,
     pub attempts: i64,
+}
+
+impl Pending {
+    /// Whether it goes to the person's own private chat (not a group).
+    pub fn to_private_chat(&self) -> bool {
+        self.chat_id == self.telegram_user_id
+    }
+
+    /// A row as the queries below select it (`columns!`).
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, sqlx::Error> {
+        let id: i64 = row.try_get(0)?;
+        let answer = row.try_get::<Option<String>, _>(6)?.and_then(|json| {
+            serde_json::from_str(&json)
+                .inspect_err(|e| {
+                    tracing::warn!(id, error = %e, "an outbox answer could not be read; its words are sent alone")
+                })
+                .ok()
+        });
+        Ok(Pending {
+            id,
+            telegram_user_id: row.try_get(1)?,
+            chat_id: row.try_get(2)?,
+            kind: row.try_get(3)?,
+            text: row.try_get(4)?,
+            answer,
+            created_at: row.try_get(5)?,
+            attempts: row.try_get(7)?,
+        })
+    }
+}
+
+/// The columns [`Pending::from_row`] reads, in order (`o` is the outbox).
+macro_rules! columns {
+    () => {
+        "o.id, o.telegram_user_id, COALESCE(o.chat_id, o.telegram_user_id), \
+         o.kind, o.text, o.created_at, o.answer, CAST(o.attempts AS BIGINT)"
+    };
 }
 
 /// The message telling a user they were added to `org_name`.
@@ -108,13 +159,44 @@ pub async fn enqueue(
     text: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    insert(tx, user_id, None, kind, text, None, now).await
+}
+
+/// Adds an answer for `chat_id` (a group, or the person's private chat) on
+/// behalf of `user_id`, inside the caller's transaction: the bot renders it
+/// as a live answer (text, table, chart, CSV). Whether the person may write
+/// to that chat is for the caller to have checked.
+pub async fn enqueue_answer(
+    tx: &mut Tx,
+    user_id: UserId,
+    chat_id: i64,
+    answered: &Answered,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let json = serde_json::to_string(answered).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let chat = (chat_id != user_id).then_some(chat_id);
+    let text = answered.answer.text.as_str();
+    insert(tx, user_id, chat, Kind::Answer, text, Some(&json), now).await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    user_id: UserId,
+    chat_id: Option<i64>,
+    kind: Kind,
+    text: &str,
+    answer: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (telegram_user_id, kind, text, created_at, attempts) \
-         VALUES ($1, $2, $3, $4, 0)",
+        "INSERT INTO outbox (telegram_user_id, chat_id, kind, text, answer, created_at, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0)",
     )
     .bind(user_id)
+    .bind(chat_id)
     .bind(kind.as_str())
     .bind(text)
+    .bind(answer)
     .bind(now)
     .execute(&mut **tx)
     .await
@@ -123,24 +205,16 @@ pub async fn enqueue(
 
 /// The oldest notifications not sent yet, at most `limit`.
 pub async fn pending(store: &Store, limit: i64) -> Result<Vec<Pending>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, telegram_user_id, kind, text, created_at, CAST(attempts AS BIGINT) \
-         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM outbox o WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1"
+    ))
     .bind(limit)
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|row| {
-        Ok(Pending {
-            id: row.try_get(0)?,
-            telegram_user_id: row.try_get(1)?,
-            kind: row.try_get(2)?,
-            text: row.try_get(3)?,
-            created_at: row.try_get(4)?,
-            attempts: row.try_get(5)?,
-        })
-    })
+    .map(Pending::from_row)
     .collect()
 }
 
@@ -176,14 +250,15 @@ pub fn backoff_secs(attempts: i64) -> i64 {
 /// their oldest one not yet sent or given up (so their messages arrive in
 /// order), and not one another sender holds.
 pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Pending>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT o.id, o.telegram_user_id, o.kind, o.text, o.created_at, CAST(o.attempts AS BIGINT) \
-         FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1 \
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1 \
          AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
          AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.telegram_user_id = o.telegram_user_id \
                      AND p.sent_at IS NULL AND p.failed_at IS NULL) \
-         ORDER BY o.id LIMIT $2",
-    )
+         ORDER BY o.id LIMIT $2"
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(store.pool())
@@ -202,14 +277,7 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Pendin
         .await?
         .rows_affected();
         if taken == 1 {
-            claimed.push(Pending {
-                id,
-                telegram_user_id: row.try_get(1)?,
-                kind: row.try_get(2)?,
-                text: row.try_get(3)?,
-                created_at: row.try_get(4)?,
-                attempts: row.try_get(5)?,
-            });
+            claimed.push(Pending::from_row(row)?);
         }
     }
     Ok(claimed)
@@ -217,7 +285,9 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Pendin
 
 /// Records what an attempt came to: sent; to retry (or given up after
 /// [`GIVE_UP_AFTER_SECS`]); or unreachable, which gives up every message
-/// waiting for that person and marks them, until they write to the bot again.
+/// waiting for that chat and, for a person's private chat, marks them until
+/// they write to the bot again. A finished row's answer is cleared: it was
+/// only kept to be sent.
 pub async fn finish(
     store: &Store,
     row: &Pending,
@@ -226,7 +296,7 @@ pub async fn finish(
 ) -> Result<(), sqlx::Error> {
     match attempt {
         Attempt::Sent => {
-            sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1 WHERE id = $2")
+            sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1, answer = NULL WHERE id = $2")
                 .bind(now)
                 .bind(row.id)
                 .execute(store.pool())
@@ -236,7 +306,8 @@ pub async fn finish(
             let give_up = now - row.created_at > GIVE_UP_AFTER_SECS;
             sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, next_attempt_at = $1, \
-                 last_error = $2, failed_at = $3 WHERE id = $4",
+                 last_error = $2, failed_at = $3, answer = CASE WHEN $3 IS NULL THEN answer ELSE NULL END \
+                 WHERE id = $4",
             )
             .bind(now + after_secs)
             .bind(if give_up {
@@ -250,23 +321,27 @@ pub async fn finish(
             .await?;
         }
         Attempt::Unreachable { error } => {
+            // Everything waiting for that chat is given up; a person's own
+            // chat marks them too (a group the bot left does not).
             let mut tx = store.begin_write().await?;
             sqlx::query(
                 "UPDATE outbox SET attempts = attempts + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
-                 claimed_until = NULL, failed_at = $2, last_error = $3 \
-                 WHERE telegram_user_id = $4 AND sent_at IS NULL AND failed_at IS NULL",
+                 claimed_until = NULL, failed_at = $2, last_error = $3, answer = NULL \
+                 WHERE COALESCE(chat_id, telegram_user_id) = $4 AND sent_at IS NULL AND failed_at IS NULL",
             )
             .bind(row.id)
             .bind(now)
             .bind(format!("unreachable: {error}"))
-            .bind(row.telegram_user_id)
+            .bind(row.chat_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE telegram_users SET unreachable_at = $1 WHERE user_id = $2")
-                .bind(now)
-                .bind(row.telegram_user_id)
-                .execute(&mut *tx)
-                .await?;
+            if row.to_private_chat() {
+                sqlx::query("UPDATE telegram_users SET unreachable_at = $1 WHERE user_id = $2")
+                    .bind(now)
+                    .bind(row.telegram_user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
         }
     }

@@ -6,13 +6,14 @@
 //! /cancel stops it, and ten quiet minutes end it.
 
 use super::{caller_of, Reply};
+use crate::callback::Callback;
 use crate::dialogue::{AddDb, AddDbDialogue};
 use crate::{text, TgBot};
 use models::targets::{NewDatabase, TargetKind};
 use models::{Action, AppError};
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::InlineKeyboardMarkup;
 
 /// Whether a text looks like a connection string holding a password (a URL
 /// with a user part, or an ADO-style `Password=`): such a message must not
@@ -25,9 +26,6 @@ pub fn looks_secret(text: &str) -> bool {
             w.contains("://") && w.split("://").nth(1).is_some_and(|rest| rest.contains('@'))
         })
 }
-
-/// A kind button: `adddb:kind:postgres`.
-pub const KIND: &str = "adddb:kind:";
 
 fn kind_name(kind: TargetKind) -> &'static str {
     match kind {
@@ -82,12 +80,9 @@ pub async fn name(bot: &TgBot, msg: &Message, dialogue: &AddDbDialogue) -> anyho
             dialogue.update(AddDb::Kind { name: name.clone() }).await?;
             Reply {
                 text: format!("What kind of database is {name}?"),
-                buttons: Some(InlineKeyboardMarkup::new(TargetKind::ALL.map(|k| {
-                    [InlineKeyboardButton::callback(
-                        kind_name(k),
-                        format!("{KIND}{}", k.as_str()),
-                    )]
-                }))),
+                buttons: Some(InlineKeyboardMarkup::new(
+                    TargetKind::ALL.map(|k| [Callback::AddDbKind(k).button(kind_name(k))]),
+                )),
             }
         }
         Err(err) => Reply::from(format!("{} Send another name, or /cancel.", err.message())),
@@ -95,40 +90,25 @@ pub async fn name(bot: &TgBot, msg: &Message, dialogue: &AddDbDialogue) -> anyho
     super::reply(bot, msg, Ok::<_, AppError>(reply)).await
 }
 
-/// A kind button: asks for the connection string.
-pub async fn on_kind(
-    bot: &TgBot,
-    q: &CallbackQuery,
-    dialogue: &AddDbDialogue,
-    step: AddDb,
-) -> anyhow::Result<()> {
-    let chosen = q
-        .data
-        .as_deref()
-        .and_then(|d| d.strip_prefix(KIND))
-        .and_then(|k| TargetKind::parse(k).ok());
-    let reply = match (step, chosen) {
-        (AddDb::Kind { name }, Some(kind)) => {
-            dialogue
-                .update(AddDb::Connection {
-                    name: name.clone(),
-                    kind,
-                })
-                .await?;
-            format!(
-                "{name} is {}. Now send its connection string, like:\n{}\n\nI delete your message as soon as I have read it, so the password does not stay in this chat. I connect and read the schema before anything is saved; the string is stored encrypted.",
-                kind_name(kind),
-                example(kind)
-            )
-        }
-        _ => "This question is no longer open. Send /adddb to add a database.".to_owned(),
+/// A kind button: asks for the connection string (the chat's step is read
+/// afresh: a button from a dialogue that has ended does nothing).
+pub async fn on_kind(dialogue: &AddDbDialogue, kind: TargetKind) -> Result<Reply, AppError> {
+    let step = dialogue.get().await?.unwrap_or_default();
+    let AddDb::Kind { name } = step else {
+        return Ok("This question is no longer open. Send /adddb to add a database.".into());
     };
-    let _ = bot.answer_callback_query(q.id.clone()).await;
-    if let Some(message) = q.regular_message() {
-        bot.edit_message_text(message.chat.id, message.id, reply)
-            .await?;
-    }
-    Ok(())
+    dialogue
+        .update(AddDb::Connection {
+            name: name.clone(),
+            kind,
+        })
+        .await?;
+    Ok(format!(
+        "{name} is {}. Now send its connection string, like:\n{}\n\nI delete your message as soon as I have read it, so the password does not stay in this chat. I connect and read the schema before anything is saved; the string is stored encrypted.",
+        kind_name(kind),
+        example(kind)
+    )
+    .into())
 }
 
 /// Text while the kind buttons wait.

@@ -1,97 +1,40 @@
-//! Inline buttons: what each carries and where a press goes. A button's data
-//! is only a request: every press is checked against the presser's access
-//! by the service it calls, so a forged callback gets a refusal, not an action.
+//! How a press on one of our buttons is answered (the presses themselves are
+//! routed in [`crate::schema`], their data typed in [`crate::callback`]):
+//! the presser is looked up afresh, and the answer replaces the message
+//! that held the buttons, so a question is answered once.
 
-use super::{databases, org, usage, Reply};
+use super::Reply;
 use crate::TgBot;
-use models::{AppError, ConnectionId};
+use models::org::Caller;
+use models::AppError;
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-/// Make a database the active one: `db:use:<id>`.
-pub const USE_DB: &str = "db:use:";
-/// Ask to remove a database: `db:rm:<id>`; confirmed: `db:rm!:<id>`.
-pub const REMOVE_DB: &str = "db:rm:";
-pub const REMOVE_DB_CONFIRMED: &str = "db:rm!:";
-/// Confirmed /leave and /clear.
-pub const LEAVE: &str = "leave!";
-pub const CLEAR: &str = "clear!";
-/// Confirmed /forgetme (honoured in a private chat only: the presser is the one forgotten).
-pub const FORGET_ME: &str = "forgetme!";
-/// "No" under a question: nothing happens.
-pub const DISMISS: &str = "dismiss";
-
-/// A yes/no pair: `yes_data` does it, the other button does nothing.
-pub fn confirm(yes_data: &str, yes: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback(yes, yes_data),
-        InlineKeyboardButton::callback("No, keep it", DISMISS),
-    ]])
+/// Who pressed: read from the store on every press, never from the button.
+pub async fn presser(state: &AppState, q: &CallbackQuery) -> Result<Caller, AppError> {
+    let user_id = i64::try_from(q.from.id.0)
+        .map_err(|_| AppError::bad_request("That button is not valid."))?;
+    services::access::caller(&state.store, user_id).await
 }
 
-/// Whether a press is one of these (the email buttons have their own handler).
-pub fn is_ours(q: &CallbackQuery) -> bool {
-    q.data.as_deref().is_some_and(|d| {
-        d.starts_with(USE_DB)
-            || d.starts_with(REMOVE_DB)
-            || d.starts_with(REMOVE_DB_CONFIRMED)
-            || d == LEAVE
-            || d == CLEAR
-            || d == FORGET_ME
-            || d == DISMISS
-    })
+/// Whether the button was pressed in a private chat.
+pub fn in_private(q: &CallbackQuery) -> bool {
+    q.message.as_ref().is_some_and(|m| m.chat().is_private())
 }
 
-/// One press: do what it asks if the presser may, then say what happened
-/// (and take the buttons away, so a question is answered once).
-pub async fn on_press(bot: &TgBot, state: &AppState, q: &CallbackQuery) -> anyhow::Result<()> {
-    let data = q.data.as_deref().unwrap_or_default();
-    let outcome: Result<Reply, AppError> = async {
-        let user_id = i64::try_from(q.from.id.0)
-            .map_err(|_| AppError::bad_request("That button is not valid."))?;
-        let caller = services::access::caller(&state.store, user_id).await?;
-        let id = |prefix: &str| {
-            ConnectionId::parse(&data[prefix.len()..])
-                .map_err(|_| AppError::bad_request("That button is not valid."))
-        };
-        if data.starts_with(USE_DB) {
-            databases::select(state, &caller, &id(USE_DB)?)
-                .await
-                .map(Reply::from)
-        } else if data.starts_with(REMOVE_DB_CONFIRMED) {
-            databases::remove(state, &caller, &id(REMOVE_DB_CONFIRMED)?)
-                .await
-                .map(Reply::from)
-        } else if data.starts_with(REMOVE_DB) {
-            databases::confirm_remove(state, &caller, &id(REMOVE_DB)?).await
-        } else if data == LEAVE {
-            org::leave_confirmed(state, &caller).await.map(Reply::from)
-        } else if data == FORGET_ME {
-            let private = q.message.as_ref().is_some_and(|m| m.chat().is_private());
-            if !private {
-                return Err(AppError::bad_request(
-                    "Send /forgetme to me in a private chat: only you can ask me to forget you.",
-                ));
-            }
-            usage::forget_me_confirmed(state, &caller)
-                .await
-                .map(Reply::from)
-        } else if data == CLEAR {
-            usage::clear_confirmed(state, &caller)
-                .await
-                .map(Reply::from)
-        } else {
-            Ok(Reply::from("Nothing was changed."))
-        }
-    }
-    .await;
+/// Stops the button's spinner, then replaces the message that held it with
+/// what the press did (its buttons go with it, unless the answer asks
+/// something new).
+pub async fn show(
+    bot: &TgBot,
+    q: &CallbackQuery,
+    outcome: Result<Reply, AppError>,
+) -> anyhow::Result<()> {
     let reply = match outcome {
         Ok(reply) => reply,
         Err(err) => Reply::from(err.message().to_owned()),
     };
-    // Best effort: stop the button's spinner, then replace the question (its
-    // buttons go with it, unless the answer asks something new).
+    // Best effort: the spinner.
     let _ = bot.answer_callback_query(q.id.clone()).await;
     if let Some(message) = q.regular_message() {
         let mut edit = bot.edit_message_text(message.chat.id, message.id, reply.text);
@@ -100,5 +43,13 @@ pub async fn on_press(bot: &TgBot, state: &AppState, q: &CallbackQuery) -> anyho
         }
         edit.await?;
     }
+    Ok(())
+}
+
+/// A press whose data no button of ours carries (an old or forged button).
+pub async fn unknown(bot: &TgBot, q: &CallbackQuery) -> anyhow::Result<()> {
+    bot.answer_callback_query(q.id.clone())
+        .text("That button is not valid.")
+        .await?;
     Ok(())
 }

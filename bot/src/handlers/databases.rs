@@ -2,22 +2,20 @@
 //! checked again by the service (`select`, `remove`: the caller must still
 //! see the database and, to remove it, may remove it).
 
-use super::buttons::{self, REMOVE_DB, USE_DB};
+use super::buttons::presser;
 use super::{caller_of, Reply};
-use models::org::Caller;
+use crate::callback::{self, Callback};
 use models::targets::DatabaseInfo;
 use models::{AppError, ConnectionId};
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::InlineKeyboardMarkup;
 
-fn keyboard(list: &[DatabaseInfo], prefix: &str) -> InlineKeyboardMarkup {
+/// One button per database, each asking for `press` of it.
+fn keyboard(list: &[DatabaseInfo], press: fn(ConnectionId) -> Callback) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(list.iter().map(|d| {
         let mark = if d.selected { " ✓" } else { "" };
-        [InlineKeyboardButton::callback(
-            format!("{}{mark}", d.name),
-            format!("{prefix}{}", d.connection_id.as_str()),
-        )]
+        [press(d.connection_id.clone()).button(format!("{}{mark}", d.name))]
     }))
 }
 
@@ -32,17 +30,18 @@ pub async fn choose(state: &AppState, msg: &Message) -> Result<Reply, AppError> 
     }
     Ok(Reply {
         text: "Which database should your questions go to?".into(),
-        buttons: Some(keyboard(&list, USE_DB)),
+        buttons: Some(keyboard(&list, Callback::UseDb)),
     })
 }
 
 /// A press on /selectdb's button.
 pub async fn select(
     state: &AppState,
-    caller: &Caller,
+    q: &CallbackQuery,
     id: &ConnectionId,
 ) -> Result<String, AppError> {
-    let db = services::databases::select(state, caller, id).await?;
+    let caller = presser(state, q).await?;
+    let db = services::databases::select(state, &caller, id).await?;
     Ok(format!("Your questions now go to {}.", db.name))
 }
 
@@ -58,17 +57,18 @@ pub async fn choose_removal(state: &AppState, msg: &Message) -> Result<Reply, Ap
     }
     Ok(Reply {
         text: "Which database should be removed?".into(),
-        buttons: Some(keyboard(&removable, REMOVE_DB)),
+        buttons: Some(keyboard(&removable, Callback::RemoveDb)),
     })
 }
 
 /// A press on /removedb's button: asks once more.
 pub async fn confirm_remove(
     state: &AppState,
-    caller: &Caller,
+    q: &CallbackQuery,
     id: &ConnectionId,
 ) -> Result<Reply, AppError> {
-    let list = services::databases::list(state, caller).await?;
+    let caller = presser(state, q).await?;
+    let list = services::databases::list(state, &caller).await?;
     let db = list
         .iter()
         .find(|d| &d.connection_id == id)
@@ -78,8 +78,8 @@ pub async fn confirm_remove(
             "Remove {}? Questions can no longer go to it; what was asked of it stays in the costs.",
             db.name
         ),
-        buttons: Some(buttons::confirm(
-            &format!("{}{}", buttons::REMOVE_DB_CONFIRMED, id.as_str()),
+        buttons: Some(callback::confirm(
+            Callback::RemoveDbConfirmed(id.clone()),
             "Remove it",
         )),
     })
@@ -88,15 +88,16 @@ pub async fn confirm_remove(
 /// The confirmed removal.
 pub async fn remove(
     state: &AppState,
-    caller: &Caller,
+    q: &CallbackQuery,
     id: &ConnectionId,
 ) -> Result<String, AppError> {
-    let list = services::databases::list(state, caller).await?;
+    let caller = presser(state, q).await?;
+    let list = services::databases::list(state, &caller).await?;
     let name = list
         .iter()
         .find(|d| &d.connection_id == id)
         .map(|d| d.name.clone())
         .ok_or_else(|| AppError::not_found("That database is not one you can use."))?;
-    services::databases::remove(state, caller, id).await?;
+    services::databases::remove(state, &caller, id).await?;
     Ok(format!("{name} is removed."))
 }

@@ -2,45 +2,42 @@
 //! the email; the service checks it is the presser's own draft, so a forged
 //! callback gets a refusal, never a send.
 
+use crate::callback::Callback;
 use crate::{text, TgBot};
 use models::ask::EmailOutcome;
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
-
-const SEND: &str = "email:send:";
-const CANCEL: &str = "email:cancel:";
+use teloxide::types::InlineKeyboardMarkup;
 
 /// The buttons under a drafted email.
 pub fn buttons(email_id: i64) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback("Send email", format!("{SEND}{email_id}")),
-        InlineKeyboardButton::callback("Cancel", format!("{CANCEL}{email_id}")),
+        Callback::SendEmail(email_id).button("Send email"),
+        Callback::CancelEmail(email_id).button("Cancel"),
     ]])
 }
 
-/// Whether a button press is one of these.
-pub fn is_email_button(q: &CallbackQuery) -> bool {
-    q.data
-        .as_deref()
-        .is_some_and(|d| d.starts_with(SEND) || d.starts_with(CANCEL))
+/// What a press under a draft asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Send,
+    Cancel,
 }
 
 /// Sends or cancels the email a button names, and says what happened.
-pub async fn on_button(bot: &TgBot, state: &AppState, q: &CallbackQuery) -> anyhow::Result<()> {
-    let data = q.data.as_deref().unwrap_or_default();
-    let (send, id) = match (data.strip_prefix(SEND), data.strip_prefix(CANCEL)) {
-        (Some(id), _) => (true, id),
-        (_, Some(id)) => (false, id),
-        _ => return Ok(()),
-    };
-    let outcome = match (id.parse::<i64>(), i64::try_from(q.from.id.0)) {
-        (Ok(id), Ok(user_id)) => match services::access::caller(&state.store, user_id).await {
-            Ok(caller) if send => services::email::confirm(state, &caller, id).await,
-            Ok(caller) => services::email::cancel(state, &caller, id).await,
-            Err(err) => Err(err),
+pub async fn on_button(
+    bot: &TgBot,
+    state: &AppState,
+    q: &CallbackQuery,
+    id: i64,
+    choice: Choice,
+) -> anyhow::Result<()> {
+    let outcome = match super::buttons::presser(state, q).await {
+        Ok(caller) => match choice {
+            Choice::Send => services::email::confirm(state, &caller, id).await,
+            Choice::Cancel => services::email::cancel(state, &caller, id).await,
         },
-        _ => Err(models::AppError::bad_request("That button is not valid.")),
+        Err(err) => Err(err),
     };
     let (reply, finished) = match outcome {
         Ok(outcome) => {

@@ -1,8 +1,8 @@
 //! The organization: /createorg, /org (/orginfo), /members, /invite, /leave
 //! (confirmed with a button), /removemember.
 
-use super::buttons;
 use super::{caller_of, Reply};
+use crate::callback::{self, Callback};
 use crate::text;
 use models::{AppError, Role};
 use services::AppState;
@@ -88,16 +88,14 @@ pub async fn leave(state: &AppState, msg: &Message) -> Result<Reply, AppError> {
     }
     Ok(Reply {
         text: "Leave your organization? You will lose access to its databases.".into(),
-        buttons: Some(buttons::confirm(buttons::LEAVE, "Leave")),
+        buttons: Some(callback::confirm(Callback::Leave, "Leave")),
     })
 }
 
 /// The confirmed /leave.
-pub async fn leave_confirmed(
-    state: &AppState,
-    caller: &models::org::Caller,
-) -> Result<String, AppError> {
-    services::orgs::members::leave(&state.store, caller).await?;
+pub async fn leave_confirmed(state: &AppState, q: &CallbackQuery) -> Result<String, AppError> {
+    let caller = super::buttons::presser(state, q).await?;
+    services::orgs::members::leave(&state.store, &caller).await?;
     Ok("You have left the organization. Send /createorg to found one, or /join <code> to join another.".into())
 }
 

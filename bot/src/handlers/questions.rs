@@ -2,12 +2,12 @@
 //! through the question pipeline. A status message shows each stage as it
 //! starts and is replaced by the answer.
 
-use crate::{text, TgBot};
-use models::ask::AskRequest;
+use crate::{deliver, text, TgBot};
+use models::ask::{Answered, AskRequest};
 use models::costs::Channel;
 use services::AppState;
 use teloxide::prelude::*;
-use teloxide::types::{ChatAction, InputFile, Me, ParseMode};
+use teloxide::types::{ChatAction, Me};
 
 /// The question in a message: all of a private chat's text; in a group,
 /// only a message that mentions the bot (the mention taken out) or replies
@@ -108,87 +108,20 @@ pub async fn ask(bot: &TgBot, state: &AppState, msg: &Message, me: &Me) -> anyho
             }
         }
     }
-    let outcome = asking.await?;
-    let (text, parse_mode, email) = match &outcome {
-        Ok(answer) => (
-            text::answer(answer),
-            Some(ParseMode::Html),
-            answer.email.as_ref().map(|e| e.email_id),
-        ),
-        Err(err) => (err.message().to_owned(), None, None),
-    };
-    let mut edit = bot.edit_message_text(msg.chat.id, status.id, text.clone());
-    if let Some(id) = email {
-        edit = edit.reply_markup(super::emails::buttons(id));
-    }
-    match parse_mode {
-        Some(mode) => edit.parse_mode(mode).await?,
-        None => edit.await?,
-    };
-    if let Ok(answer) = &outcome {
-        attachments(bot, msg, question, answer, &text).await;
+    match asking.await? {
+        Ok(answer) => {
+            let answered = Answered {
+                question: question.to_owned(),
+                answer,
+            };
+            deliver::deliver_over(bot, msg.chat.id, status.id, Some(msg.id), &answered).await?
+        }
+        Err(err) => {
+            bot.edit_message_text(msg.chat.id, status.id, err.message())
+                .await?;
+        }
     }
     Ok(())
-}
-
-/// The chart (a PNG, when the rows are a label/number or date/number
-/// series) and the rows as a CSV document (when they do not fit a message),
-/// each replying to the question. The answer is already shown: a failure
-/// here is logged and said in a line, never an error for the question.
-async fn attachments(
-    bot: &TgBot,
-    msg: &Message,
-    question: &str,
-    answer: &models::ask::Answer,
-    sent: &str,
-) {
-    let Some(result) = &answer.result else {
-        return;
-    };
-    let reply_to = teloxide::types::ReplyParameters::new(msg.id).allow_sending_without_reply();
-    if let Some(series) = models::ask::chart_series(result) {
-        let drawn = {
-            let question = question.to_owned();
-            tokio::task::spawn_blocking(move || crate::chart::png(&series, &question)).await
-        };
-        match drawn {
-            Ok(Ok(png)) => {
-                let photo = InputFile::memory(png).file_name("chart.png");
-                if let Err(err) = bot
-                    .send_photo(msg.chat.id, photo)
-                    .reply_parameters(reply_to.clone())
-                    .await
-                {
-                    tracing::warn!(error = %err, "the chart could not be sent");
-                }
-            }
-            Ok(Err(err)) => tracing::warn!(error = %err, "the chart could not be drawn"),
-            Err(err) => tracing::warn!(error = %err, "drawing the chart failed"),
-        }
-    }
-    if text::rows_need_file(result, sent) {
-        let Some(csv) = services::email::result_csv(result) else {
-            return;
-        };
-        let (name, caption) = text::rows_file(result);
-        let sent = bot
-            .send_document(
-                msg.chat.id,
-                InputFile::memory(csv.into_bytes()).file_name(name),
-            )
-            .caption(caption)
-            .reply_parameters(reply_to)
-            .await;
-        if let Err(err) = sent {
-            tracing::warn!(error = %err, "the rows' file could not be sent");
-            let _ = bot
-                .send_message(
-                    msg.chat.id,
-                    "The rows could not be sent as a file just now; ask again in a moment.",
-                )
-                .await;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! What the caller used and what it cost: /myinfo, /stats, /history, /costs;
 //! /clear forgets the conversation memory (confirmed with a button).
 
-use super::{buttons, caller_of, Reply};
+use super::buttons::presser;
+use super::{caller_of, Reply};
+use crate::callback::{self, Callback};
 use crate::text;
-use models::org::Caller;
 use models::{AppError, Day, DayRange};
 use services::AppState;
 use teloxide::prelude::*;
@@ -68,12 +69,13 @@ pub async fn clear(state: &AppState, msg: &Message) -> Result<Reply, AppError> {
     caller_of(state, msg).await?;
     Ok(Reply {
         text: "Forget our conversation so far? Your next question starts afresh (nothing is removed from the costs).".into(),
-        buttons: Some(buttons::confirm(buttons::CLEAR, "Forget it")),
+        buttons: Some(callback::confirm(Callback::Clear, "Forget it")),
     })
 }
 
 /// The confirmed /clear.
-pub async fn clear_confirmed(state: &AppState, caller: &Caller) -> Result<String, AppError> {
+pub async fn clear_confirmed(state: &AppState, q: &CallbackQuery) -> Result<String, AppError> {
+    let caller = presser(state, q).await?;
     let user_id = caller
         .user_id
         .ok_or_else(|| AppError::forbidden("Only Telegram users have a conversation to forget."))?;
@@ -100,13 +102,19 @@ pub async fn forget_me(state: &AppState, msg: &Message) -> Result<Reply, AppErro
                attributed to no one. Your membership stays (/leave leaves the organization). \
                This cannot be undone."
             .into(),
-        buttons: Some(buttons::confirm(buttons::FORGET_ME, "Forget me")),
+        buttons: Some(callback::confirm(Callback::ForgetMe, "Forget me")),
     })
 }
 
-/// The confirmed /forgetme.
-pub async fn forget_me_confirmed(state: &AppState, caller: &Caller) -> Result<String, AppError> {
-    let forgotten = services::privacy::forget(state, caller).await?;
+/// The confirmed /forgetme, in a private chat only: the presser is the one forgotten.
+pub async fn forget_me_confirmed(state: &AppState, q: &CallbackQuery) -> Result<String, AppError> {
+    if !super::buttons::in_private(q) {
+        return Err(AppError::bad_request(
+            "Send /forgetme to me in a private chat: only you can ask me to forget you.",
+        ));
+    }
+    let caller = presser(state, q).await?;
+    let forgotten = services::privacy::forget(state, &caller).await?;
     Ok(format!(
         "Done: I forgot {} question{}, {} email{} and {} personal database{}. \
          Their costs stay in the totals, attributed to no one.",
