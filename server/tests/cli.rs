@@ -242,7 +242,10 @@ async fn ask_answers_from_the_terminal_as_text_and_json() {
             .args(args)
             .env("DATABASE_URL", &db.url)
             .env("TABLETALK_SECRET_KEY", testkit::db::TEST_SECRET_KEY)
-            .env("RUST_LOG", "warn");
+            // Every log line the program writes: none may reach stdout, where
+            // `--json` prints one JSON object (issue 29, finding 14; fails on
+            // the old code, which logged to stdout).
+            .env("RUST_LOG", "debug");
         for (name, value) in &env {
             command.env(name, value);
         }

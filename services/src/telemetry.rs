@@ -18,9 +18,19 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,tower_http=warn";
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    // Logs go to stderr: stdout is the commands' output (`server ask --json`
+    // prints one JSON object there and nothing else).
     let result = match format {
-        LogFormat::Pretty => fmt().with_env_filter(filter).with_target(false).try_init(),
-        LogFormat::Json => fmt().json().with_env_filter(filter).try_init(),
+        LogFormat::Pretty => fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .try_init(),
+        LogFormat::Json => fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
     // An Err means a subscriber is already installed (a second call, or a test harness).
     drop(result);
