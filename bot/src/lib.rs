@@ -191,27 +191,40 @@ async fn metrics_endpoint(
     })?;
     let router = axum::Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/metrics",
-            get(move || {
-                let state = state.clone();
-                async move {
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            services::metrics::CONTENT_TYPE,
-                        )],
-                        services::metrics::render(&state).await,
-                    )
-                }
-            }),
-        );
+        .route("/metrics", get(metrics_page))
+        .with_state(state);
     tracing::info!("bot metrics at http://{addr}/metrics");
     Ok(tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, router).await {
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(err) = axum::serve(listener, service).await {
             tracing::warn!(error = %err, "the metrics endpoint stopped");
         }
     }))
+}
+
+/// The bot's `/metrics`: for this machine or a scraper with the metrics
+/// token ([`services::metrics::may_scrape`]); a refusal is the JSON error.
+async fn metrics_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::{header::CONTENT_TYPE, StatusCode};
+    use axum::response::IntoResponse;
+    let scraper = services::metrics::Scraper::of(Some(peer.ip()), &headers);
+    match services::metrics::may_scrape(scraper, state.config.metrics_token.as_ref()) {
+        Ok(()) => (
+            [(CONTENT_TYPE, services::metrics::CONTENT_TYPE)],
+            services::metrics::render(&state).await,
+        )
+            .into_response(),
+        Err(refused) => (
+            StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN),
+            [(CONTENT_TYPE, "application/json")],
+            serde_json::to_vec(&refused).unwrap_or_default(),
+        )
+            .into_response(),
+    }
 }
 
 /// Runs the bot until SIGTERM or Ctrl-C.

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 /// How long a query against a user's database may run and how many rows it returns.
 pub use ::targets::{QueryLimits, MB};
 pub use limits::QuestionRate;
-pub use redact::redact_url;
+pub use redact::{hide_url_users, redact_url};
 pub use telegram::{TelegramConfig, DEFAULT_TELEGRAM_API_URL, DEFAULT_WEBHOOK_LISTEN};
 
 #[derive(Debug)]
@@ -56,6 +56,9 @@ pub struct Config {
     pub database_probes: crate::rate::Limit,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TABLETALK_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// Lets a scraper elsewhere read `/metrics` with `Authorization: Bearer`
+    /// (`TABLETALK_METRICS_TOKEN`); unset: only this machine may.
+    pub metrics_token: Option<SecretString>,
     /// The language-model provider, models per stage, timeouts and retries.
     pub llm: crate::llm::settings::LlmSettings,
     /// How often one person may ask (`TABLETALK_QUESTION_INTERVAL_MS`, `TABLETALK_QUESTION_BURST`).
@@ -238,6 +241,7 @@ impl Config {
             sqlite_targets_dir: targets.sqlite_targets_dir,
             public_url: http.public_url,
             trusted_proxies: http.trusted_proxies,
+            metrics_token: http.metrics_token,
             database_url: store.database_url,
             database_url_is_default: store.database_url_is_default,
             secret_key: store.secret_key,

@@ -62,6 +62,44 @@ fn redact_query_secrets(url: &str) -> String {
     out
 }
 
+/// Hides the user part (`user:password@`, `user@`) of every URL in `text`,
+/// for what `server config check` prints. A URL runs to the end of its line
+/// or of the quoted string it is in, and its user part to the last `@` in
+/// that stretch: when in doubt more is hidden, never less.
+pub fn hide_url_users(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out.push_str(before);
+        let (url, tail) = after.split_at(url_end(after));
+        match url.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&url[at..]);
+            }
+            None => out.push_str(url),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the URL at the start of `text` ends: a line end or an unescaped `"`.
+fn url_end(text: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' | '\r' => return i,
+            '"' if !escaped => return i,
+            _ => {}
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    text.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +155,26 @@ mod tests {
             redact_url("postgres://bob:s3cret@db.local/tt?sslmode=require&password=s3cret2"),
             "postgres://bob:***@db.local/tt?sslmode=require&password=***"
         );
+    }
+
+    #[test]
+    fn every_url_in_a_text_loses_its_user_part() {
+        let text = "store: postgres://bob:***@db.local/tt\n\
+                    api_url: \"https://tg:secret@tg.example.com\",\n\
+                    base_url: \"https://ann@llm.example.com/v1?x=\\\"@\\\"\",\n\
+                    public_url: Some(\"https://tt.example.com\"),\n\
+                    from: Some(\"Tabletalk <tt@example.com>\")";
+        let shown = hide_url_users(text);
+        for hidden in ["bob", "secret", "tg:", "ann@"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(
+            shown.contains("store: postgres://***@db.local/tt\n"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"https://***@tg.example.com\""), "{shown}");
+        assert!(shown.contains("\"https://tt.example.com\""), "{shown}");
+        assert!(shown.contains("<tt@example.com>"), "{shown}");
+        assert_eq!(hide_url_users("no address here"), "no address here");
     }
 }
