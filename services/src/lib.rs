@@ -11,6 +11,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod costs;
+pub mod csv;
 pub mod databases;
 pub mod demo;
 pub mod dialogues;
