@@ -124,16 +124,13 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     let mut dispatcher = dispatcher_with(bot.clone(), state.clone(), senders.clone()).await?;
     let shutdown = dispatcher.shutdown_token();
     let signals = tokio::spawn(stop_on_signal(shutdown.clone(), state.clone()));
-    // Email results the mail server did not take at once (the Send button
-    // tries first) are retried here too: a bot without a dashboard server
-    // still delivers them, and two processes sending is safe (each email is
-    // claimed before it is sent).
-    let emails = tokio::spawn(services::email::run_sender(state.clone()));
-    let notifications = tokio::spawn(outbox::run(bot, state.clone(), senders));
-    let heartbeat = tokio::spawn(services::ask::limits::heartbeat(
-        state.store.clone(),
-        state.shutdown.process_id().to_owned(),
-    ));
+    // Every background job (services::workers), and the bot's own outbox
+    // drain. Email results the mail server did not take at once are retried
+    // here too: a bot without a dashboard server still delivers them.
+    let mut jobs = services::workers::standard();
+    jobs.push(std::sync::Arc::new(outbox::Outbox::new(bot, senders)));
+    let workers = services::workers::start(state.clone(), jobs);
+    let grace = state.config.shutdown_grace;
     let task = tokio::spawn(async move {
         match webhook {
             Some(listener) => {
@@ -149,10 +146,8 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
                 dispatcher.dispatch().await;
             }
         }
-        emails.abort();
-        notifications.abort();
         signals.abort();
-        heartbeat.abort();
+        workers.stop(grace).await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -98,11 +98,11 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
         fake.fail_next(bo, Failure::Blocked);
         fake.fail_next(old, Failure::Internal);
 
-        let sender = tokio::spawn(bot::outbox::run(
+        let outbox = bot::outbox::Outbox::new(
             bot::client(&state).expect("client"),
-            state.clone(),
             bot::handlers::account::Senders::default(),
-        ));
+        );
+        let sender = services::workers::start(state.clone(), vec![std::sync::Arc::new(outbox)]);
         let to_mia = fake
             .wait_for_sent(mia, 2, Duration::from_secs(30))
             .await
@@ -132,7 +132,7 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
             services::notify::backlog(&store).await.expect("backlog") == 0
         })
         .await;
-        sender.abort();
+        sender.stop(Duration::ZERO).await;
 
         let mia_rows = outbox_row(&store, mia).await;
         assert!(

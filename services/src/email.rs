@@ -20,7 +20,7 @@ mod recipients;
 mod transport;
 
 pub use drafts::{cancel, confirm, draft, NewEmail};
-pub use queue::{deliver_due, run_sender, MAX_ATTEMPTS};
+pub use queue::{deliver_due, MAX_ATTEMPTS};
 pub use recipients::{own_address, recipients, set_own_address, MAX_ADDRESS_LEN};
 pub(crate) use transport::transport;
 pub use transport::Mailer;

@@ -32,6 +32,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod users;
+pub mod workers;
 
 pub use config::Config;
 pub use state::AppState;

@@ -7,7 +7,6 @@ use crate::AppState;
 use lettre::AsyncTransport;
 use models::ask::EmailOutcome;
 use models::{AppError, UserId};
-use std::time::Duration;
 
 /// Sends after the first: waits of 1, 2, 4, 8 and 16 minutes, then failed.
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -35,19 +34,6 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
         }
     }
     Ok(sent)
-}
-
-/// Sends queued emails every few seconds until the process stops.
-pub async fn run_sender(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(15));
-    loop {
-        tick.tick().await;
-        match deliver_due(&state).await {
-            Ok(0) => {}
-            Ok(sent) => tracing::info!(sent, "sent queued emails"),
-            Err(error) => tracing::warn!(error = %error.message(), "could not send queued emails"),
-        }
-    }
 }
 
 type Row = (i64, String, String, String, Option<String>, i64);
