@@ -99,7 +99,7 @@ async fn attachments(
         }
     }
     if text::rows_need_file(result, sent) {
-        let Some(csv) = services::email::result_csv(result) else {
+        let Some(csv) = services::csv::result_csv(result) else {
             return;
         };
         let (name, caption) = text::rows_file(result);

@@ -126,16 +126,13 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
     let mut dispatcher = dispatcher_with(bot.clone(), state.clone(), senders.clone()).await?;
     let shutdown = dispatcher.shutdown_token();
     let signals = tokio::spawn(stop_on_signal(shutdown.clone(), state.clone()));
-    // Email results the mail server did not take at once (the Send button
-    // tries first) are retried here too: a bot without a dashboard server
-    // still delivers them, and two processes sending is safe (each email is
-    // claimed before it is sent).
-    let emails = tokio::spawn(services::email::run_sender(state.clone()));
-    let notifications = tokio::spawn(outbox::run(bot, state.clone(), senders));
-    let heartbeat = tokio::spawn(services::ask::limits::heartbeat(
-        state.store.clone(),
-        state.shutdown.process_id().to_owned(),
-    ));
+    // Every background job (services::workers), and the bot's own outbox
+    // drain. Email results the mail server did not take at once are retried
+    // here too: a bot without a dashboard server still delivers them.
+    let mut jobs = services::workers::standard();
+    jobs.push(std::sync::Arc::new(outbox::Outbox::new(bot, senders)));
+    let workers = services::workers::start(state.clone(), jobs);
+    let grace = state.config.shutdown_grace;
     let task = tokio::spawn(async move {
         match webhook {
             Some(listener) => {
@@ -151,10 +148,8 @@ pub async fn start(state: AppState) -> anyhow::Result<Running> {
                 dispatcher.dispatch().await;
             }
         }
-        emails.abort();
-        notifications.abort();
         signals.abort();
-        heartbeat.abort();
+        workers.stop(grace).await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }
@@ -193,27 +188,40 @@ async fn metrics_endpoint(
     })?;
     let router = axum::Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/metrics",
-            get(move || {
-                let state = state.clone();
-                async move {
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            services::metrics::CONTENT_TYPE,
-                        )],
-                        services::metrics::render(&state).await,
-                    )
-                }
-            }),
-        );
+        .route("/metrics", get(metrics_page))
+        .with_state(state);
     tracing::info!("bot metrics at http://{addr}/metrics");
     Ok(tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, router).await {
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(err) = axum::serve(listener, service).await {
             tracing::warn!(error = %err, "the metrics endpoint stopped");
         }
     }))
+}
+
+/// The bot's `/metrics`: for this machine or a scraper with the metrics
+/// token ([`services::metrics::may_scrape`]); a refusal is the JSON error.
+async fn metrics_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::{header::CONTENT_TYPE, StatusCode};
+    use axum::response::IntoResponse;
+    let scraper = services::metrics::Scraper::of(Some(peer.ip()), &headers);
+    match services::metrics::may_scrape(scraper, state.config.metrics_token.as_ref()) {
+        Ok(()) => (
+            [(CONTENT_TYPE, services::metrics::CONTENT_TYPE)],
+            services::metrics::render(&state).await,
+        )
+            .into_response(),
+        Err(refused) => (
+            StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN),
+            [(CONTENT_TYPE, "application/json")],
+            serde_json::to_vec(&refused).unwrap_or_default(),
+        )
+            .into_response(),
+    }
 }
 
 /// Runs the bot until SIGTERM or Ctrl-C.

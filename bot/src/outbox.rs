@@ -9,6 +9,7 @@
 use crate::handlers::account::Senders;
 use crate::TgBot;
 use services::notify::{self, Attempt, Pending};
+use services::workers::{Step, Worker};
 use services::AppState;
 use std::time::Duration;
 use teloxide::prelude::*;
@@ -17,15 +18,31 @@ use teloxide::{ApiError, RequestError};
 /// How often the outbox is looked at.
 pub const POLL: Duration = Duration::from_secs(1);
 
-/// Runs until the task is dropped. `senders` is the dispatcher's memory of
-/// who wrote lately: a person found unreachable is forgotten there, so that
-/// their next message marks them reachable again.
-pub async fn run(bot: TgBot, state: AppState, senders: Senders) {
-    loop {
-        if let Err(err) = drain_once(&bot, &state, &senders).await {
-            tracing::warn!(error = %err, "could not read the outbox; trying again");
-        }
-        tokio::time::sleep(POLL).await;
+/// The outbox drain as a [`Worker`] the bot registers. `senders` is the
+/// dispatcher's memory of who wrote lately: a person found unreachable is
+/// forgotten there, so that their next message marks them reachable again.
+pub struct Outbox {
+    bot: TgBot,
+    senders: Senders,
+}
+
+impl Outbox {
+    pub fn new(bot: TgBot, senders: Senders) -> Outbox {
+        Outbox { bot, senders }
+    }
+}
+
+impl Worker for Outbox {
+    fn name(&self) -> &'static str {
+        "outbox"
+    }
+
+    fn every(&self) -> Duration {
+        POLL
+    }
+
+    fn run_due<'a>(&'a self, state: &'a AppState) -> Step<'a> {
+        Box::pin(drain_once(&self.bot, state, &self.senders))
     }
 }
 

@@ -98,11 +98,11 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
         fake.fail_next(bo, Failure::Blocked);
         fake.fail_next(old, Failure::Internal);
 
-        let sender = tokio::spawn(bot::outbox::run(
+        let outbox = bot::outbox::Outbox::new(
             bot::client(&state).expect("client"),
-            state.clone(),
             bot::handlers::account::Senders::default(),
-        ));
+        );
+        let sender = services::workers::start(state.clone(), vec![std::sync::Arc::new(outbox)]);
         let to_mia = fake
             .wait_for_sent(mia, 2, Duration::from_secs(30))
             .await
@@ -132,7 +132,7 @@ async fn notifications_written_while_the_bot_is_down_arrive_in_order_or_say_why_
             services::notify::backlog(&store).await.expect("backlog") == 0
         })
         .await;
-        sender.abort();
+        sender.stop(Duration::ZERO).await;
 
         let mia_rows = outbox_row(&store, mia).await;
         assert!(
@@ -229,11 +229,11 @@ async fn an_answer_for_a_group_arrives_there_rendered_like_a_live_one_exactly_on
         // Two bot processes drain the same store.
         let drains: Vec<_> = (0..2)
             .map(|_| {
-                tokio::spawn(bot::outbox::run(
+                let outbox = bot::outbox::Outbox::new(
                     bot::client(&state).expect("client"),
-                    state.clone(),
                     bot::handlers::account::Senders::default(),
-                ))
+                );
+                services::workers::start(state.clone(), vec![std::sync::Arc::new(outbox)])
             })
             .collect();
 
@@ -260,7 +260,7 @@ async fn an_answer_for_a_group_arrives_there_rendered_like_a_live_one_exactly_on
         // Two more polls: a second sender would have sent by now.
         tokio::time::sleep(bot::outbox::POLL * 3).await;
         for drain in drains {
-            drain.abort();
+            drain.stop(Duration::from_secs(5)).await;
         }
 
         let to_group: Vec<_> = fake

@@ -144,6 +144,16 @@ async fn the_bot_serves_its_metrics_on_its_own_port() {
     assert!(moved("command") >= 1.0, "{after}");
     assert!(moved("message") >= 1.0, "{after}");
     assert!(has(&after, "tabletalk_outbox_backlog"), "{after}");
+    // Passed on by a proxy (from elsewhere): refused without the token.
+    let proxied = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .header("X-Forwarded-For", "203.0.113.7")
+        .send()
+        .await
+        .expect("the metrics answer");
+    assert_eq!(proxied.status(), reqwest::StatusCode::FORBIDDEN);
+    let said = proxied.text().await.expect("text");
+    assert!(said.contains("\"error\":\"forbidden\""), "{said}");
     running.stop().await;
 }
 

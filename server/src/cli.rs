@@ -159,7 +159,7 @@ pub fn describe_config(config: &services::Config) -> String {
         let _ = writeln!(out, "bot metrics: http://{addr}/metrics");
     }
     let _ = writeln!(out, "\nevery setting:\n{config:#?}");
-    out
+    services::config::hide_url_users(&out)
 }
 
 /// Reads the new password: a hidden prompt on a terminal, else one line of stdin.

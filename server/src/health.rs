@@ -27,8 +27,18 @@ pub async fn ready(State(app): State<AppState>) -> Response {
     crate::api_errors::json_response(&AppError::Unavailable { message: reason })
 }
 
-/// Prometheus' text exposition format.
-pub async fn metrics(State(app): State<AppState>) -> Response {
+/// Prometheus' text exposition format, for this machine or a scraper with
+/// the metrics token ([`services::metrics::may_scrape`]).
+pub async fn metrics(State(app): State<AppState>, request: axum::extract::Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let scraper = services::metrics::Scraper::of(peer, request.headers());
+    if let Err(refused) = services::metrics::may_scrape(scraper, app.config.metrics_token.as_ref())
+    {
+        return crate::api_errors::json_response(&refused);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -96,19 +96,11 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
         format!("could not listen on {addr} (set LEPTOS_SITE_ADDR to another address)")
     })?;
     let store = app.store.clone();
-    let housekeeping = tokio::spawn(housekeeping(store.clone()));
-    let pools = tokio::spawn(services::targets::registry::close_idle_pools(
-        app.targets.clone(),
-    ));
-    // Email results that the mail server did not take at once, retried.
-    let emails = tokio::spawn(services::email::run_sender(app.clone()));
-    // TABLETALK_RETENTION_DAYS: old questions' text removed hourly (numbers kept).
-    let retention = tokio::spawn(services::retention::run(app.clone()));
-    // This process is alive: its questions in flight are not taken over.
-    let heartbeat = tokio::spawn(services::ask::limits::heartbeat(
-        store.clone(),
-        app.shutdown.process_id().to_owned(),
-    ));
+    // Every background job (DESIGN.md §1: services::workers), and the
+    // server's own: expired sessions and old login attempts.
+    let mut jobs = services::workers::standard();
+    jobs.push(std::sync::Arc::new(services::workers::Housekeeping));
+    let workers = services::workers::start(app.clone(), jobs);
     let shutdown = app.shutdown.clone();
     let grace = app.config.shutdown_grace;
     let router = router(app, leptos_options);
@@ -160,25 +152,12 @@ pub async fn serve(app: AppState, leptos_options: LeptosOptions) -> anyhow::Resu
         .borrow()
         .map_or(grace, |since| grace.saturating_sub(since.elapsed()));
     shutdown.drain(left).await;
-    housekeeping.abort();
-    pools.abort();
-    emails.abort();
-    retention.abort();
-    heartbeat.abort();
+    // A job's step in hand gets what is left of the grace period too.
+    let left = signalled
+        .borrow()
+        .map_or(grace, |since| grace.saturating_sub(since.elapsed()));
+    workers.stop(left).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Every hour: delete expired sessions and old login attempts.
-async fn housekeeping(store: services::Store) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
-    loop {
-        every_hour.tick().await;
-        match services::auth::purge_expired(&store).await {
-            Ok(0) => {}
-            Ok(rows) => tracing::info!(rows, "purged expired sessions and old login attempts"),
-            Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
-        }
-    }
 }

@@ -876,3 +876,40 @@ async fn a_lost_store_is_a_503_and_the_server_recovers_when_it_is_back() {
     let (status, body) = app.call(&session, "GET", "databases", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// `/metrics` answers this machine; a request a proxy passes on (from
+/// elsewhere) needs `Authorization: Bearer <TABLETALK_METRICS_TOKEN>`: 403
+/// without it, 401 with a wrong one, each with the JSON error.
+#[tokio::test]
+async fn metrics_answer_this_machine_or_the_metrics_token_only() {
+    let token = "metrics-token-0123456789";
+    let app = spawn_with(
+        TestDb::sqlite(),
+        |_| vec![("TABLETALK_METRICS_TOKEN", token.to_owned())],
+        |_| {},
+    )
+    .await;
+    let scrape = |forwarded: bool, bearer: Option<&str>| {
+        let mut request = app.http.get(format!("{}/metrics", app.url));
+        if forwarded {
+            request = request.header("X-Forwarded-For", "203.0.113.7");
+        }
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    let local = scrape(false, None).await.expect("completes");
+    assert_eq!(local.status(), StatusCode::OK);
+    let elsewhere = scrape(true, None).await.expect("completes");
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json_of(elsewhere).await["error"], "forbidden");
+    let wrong = scrape(true, Some("metrics-token"))
+        .await
+        .expect("completes");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(wrong).await["error"], "unauthorized");
+    let right = scrape(true, Some(token)).await.expect("completes");
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.expect("text").contains("tabletalk_"));
+}

@@ -991,3 +991,37 @@ fn an_unreachable_store_stops_the_start_with_the_reason() {
     );
     assert!(!said.contains("hunter2secret"), "{said}");
 }
+
+/// `server config check` prints no URL's user part (`user:pass@`, `user@`):
+/// not the store's, the LLM provider's, the Bot API's or the dashboard's.
+#[test]
+fn config_check_shows_no_user_part_of_any_url() {
+    let pairs = [
+        ("DATABASE_URL", "postgres://dbuser:dbpass@db.example.com/tt"),
+        (
+            "TABLETALK_SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        (
+            "OPENAI_BASE_URL",
+            "https://llmuser:llmpass@llm.example.com/v1",
+        ),
+        ("TELEGRAM_API_URL", "https://tguser:tgpass@tg.example.com"),
+        ("TABLETALK_PUBLIC_URL", "https://webuser@tt.example.com"),
+    ];
+    let config = services::Config::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .expect("valid");
+    let shown = server::cli::describe_config(&config);
+    for secret in [
+        "dbuser", "dbpass", "llmuser", "llmpass", "tguser", "tgpass", "webuser",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in:\n{shown}");
+    }
+    assert!(shown.contains("llm.example.com/v1"), "{shown}");
+    assert!(shown.contains("tg.example.com"), "{shown}");
+}

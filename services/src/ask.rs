@@ -213,7 +213,7 @@ async fn answer(
                     attachment: outcome
                         .result
                         .as_ref()
-                        .and_then(|r| crate::email::result_csv(r).map(|csv| (csv, r.rows.len()))),
+                        .and_then(|r| crate::csv::result_csv(r).map(|csv| (csv, r.rows.len()))),
                 },
             )
             .await?,

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod costs;
+pub mod csv;
 pub mod databases;
 pub mod demo;
 pub mod dialogues;
@@ -31,6 +32,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod users;
+pub mod workers;
 
 pub use config::Config;
 pub use state::AppState;

@@ -8,6 +8,10 @@
 //! organization or a question. A process that never calls [`install`] (a
 //! test, a CLI command) records into the facade's no-op recorder.
 
+mod guard;
+
+pub use guard::{may_scrape, Scraper};
+
 use crate::{AppState, Store};
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};

@@ -65,26 +65,3 @@ pub async fn remove_old_text(store: &Store, days: u32, now: i64) -> Result<Remov
         emails,
     })
 }
-
-/// Applies the configured retention now and then (hourly) until dropped.
-pub async fn run(state: crate::AppState) {
-    let Some(days) = state.config.retention_days else {
-        return;
-    };
-    loop {
-        match remove_old_text(&state.store, days, crate::clock::now()).await {
-            Ok(removed) if removed != Removed::default() => tracing::info!(
-                conversations = removed.conversations,
-                stages = removed.stages,
-                emails = removed.emails,
-                days,
-                "removed the text of old questions (retention)"
-            ),
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(error = %err.message(), "the retention could not run; trying again later")
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3_600)).await;
-    }
-}

@@ -226,15 +226,6 @@ impl Targets {
     }
 }
 
-/// Runs forever: every minute, closes pools idle for [`IDLE_POOL`].
-pub async fn close_idle_pools(targets: Arc<Targets>) {
-    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        every_minute.tick().await;
-        targets.close_idle(IDLE_POOL).await;
-    }
-}
-
 /// The store's file when the store is SQLite, so it can never be a target.
 /// Tabletalk's own store when it is a PostgreSQL server: (host, port).
 fn store_host(url: &str) -> Option<(String, u16)> {

@@ -12,7 +12,7 @@ use models::{AppError, UserId};
 /// (the longest question: four calls at the 600-second maximum timeout and
 /// the query's): the person may ask again.
 pub const STALE_SECS: i64 = 45 * 60;
-/// How often a process says it is alive ([`heartbeat`]).
+/// How often a process says it is alive ([`beat`]).
 pub const HEARTBEAT_SECS: u64 = 5;
 /// A process not heard from for this long is dead: its questions in flight
 /// may be taken over at once.
@@ -182,26 +182,16 @@ async fn alive_in(
     .map(drop)
 }
 
-/// Says this process is alive every [`HEARTBEAT_SECS`] (and forgets
-/// processes gone for a day) until dropped; the server and the bot run it.
-pub async fn heartbeat(store: Store, process_id: String) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(HEARTBEAT_SECS));
-    loop {
-        every.tick().await;
-        let now = crate::clock::now();
-        let beat = async {
-            let mut tx = store.begin_write().await?;
-            alive_in(&mut tx, &process_id, now).await?;
-            sqlx::query("DELETE FROM process_heartbeats WHERE seen_at < $1")
-                .bind(now - 86_400)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        };
-        if let Err(err) = beat.await {
-            tracing::warn!(error = %err, "could not note this process alive");
-        }
-    }
+/// Notes this process alive now (and forgets processes silent for a day);
+/// the heartbeat worker calls it every [`HEARTBEAT_SECS`].
+pub async fn beat(store: &Store, process_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    alive_in(&mut tx, process_id, now).await?;
+    sqlx::query("DELETE FROM process_heartbeats WHERE seen_at < $1")
+        .bind(now - 86_400)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 async fn remove(store: &Store, user_id: UserId, token: &str) {

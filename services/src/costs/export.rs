@@ -190,6 +190,7 @@ const HEADER: [&str; 13] = [
 /// The ledger rows as CSV (RFC 4180 quoting by the `csv` crate); text that
 /// people or the LLM wrote is neutralised against spreadsheet formulas.
 fn write_csv(rows: &[LedgerEntry]) -> Result<String, csv::Error> {
+    use crate::csv::neutralised;
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -217,17 +218,6 @@ fn write_csv(rows: &[LedgerEntry]) -> Result<String, csv::Error> {
         .map_err(|e| csv::Error::from(e.into_error()))?;
     // Every field went in as a `String`, so the output is UTF-8.
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// Neutralises spreadsheet formulas (OWASP's CSV injection list: a leading
-/// `=`, `+`, `-`, `@`, tab or carriage return) with a leading quote; quoting
-/// is left to the `csv` writer.
-pub(crate) fn neutralised(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
 }
 
 #[cfg(test)]
