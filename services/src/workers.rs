@@ -72,7 +72,10 @@ async fn run(worker: Arc<dyn Worker>, state: AppState, stop: CancellationToken) 
     let mut tick = tokio::time::interval(worker.every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Biased: when a step ran past its tick, both are ready, and a stop
+        // must win (an unbiased select started another step half the time).
         tokio::select! {
+            biased;
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
         }

@@ -45,15 +45,16 @@ async fn retention_removes_nothing_unless_configured_and_the_queue_nothing_witho
     assert_eq!(workers::Retention.run_due(&kept).await.expect("runs"), 0);
 }
 
-/// A job that counts its steps, each taking `step`.
-struct Counting {
-    steps: Arc<AtomicUsize>,
-    step: Duration,
+/// A job whose steps wait for the test to let them finish.
+struct Gated {
+    started: Arc<AtomicUsize>,
+    finished: Arc<AtomicUsize>,
+    gate: Arc<tokio::sync::Semaphore>,
 }
 
-impl Worker for Counting {
+impl Worker for Gated {
     fn name(&self) -> &'static str {
-        "counting"
+        "gated"
     }
 
     fn every(&self) -> Duration {
@@ -62,26 +63,40 @@ impl Worker for Counting {
 
     fn run_due<'a>(&'a self, _state: &'a AppState) -> Step<'a> {
         Box::pin(async move {
-            tokio::time::sleep(self.step).await;
-            Ok(self.steps.fetch_add(1, Ordering::SeqCst) + 1)
+            self.started.fetch_add(1, Ordering::SeqCst);
+            let permit = self.gate.acquire().await?;
+            permit.forget();
+            Ok(self.finished.fetch_add(1, Ordering::SeqCst) + 1)
         })
     }
 }
 
+/// Stopping waits for the step in hand (within the grace) and starts no
+/// other; no timing assumption (the machine may be slow).
 #[tokio::test]
 async fn stop_lets_a_step_in_hand_finish_within_the_grace() {
     let db = TestDb::sqlite();
     let state = state_of(&db, &[]).await;
-    let steps = Arc::new(AtomicUsize::new(0));
-    let job = Counting {
-        steps: steps.clone(),
-        step: Duration::from_millis(300),
+    let (started, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let job = Gated {
+        started: started.clone(),
+        finished: finished.clone(),
+        gate: gate.clone(),
     };
     let running = workers::start(state, vec![Arc::new(job)]);
+    while started.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let stopping = tokio::spawn(running.stop(Duration::from_secs(30)));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    // The first step is in hand: stop waits for it, and starts no other.
-    running.stop(Duration::from_secs(5)).await;
-    assert_eq!(steps.load(Ordering::SeqCst), 1);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(steps.load(Ordering::SeqCst), 1);
+    assert!(!stopping.is_finished(), "stop waits for the step in hand");
+    gate.add_permits(100);
+    stopping.await.expect("stopped");
+    assert_eq!(finished.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "no step started after stop"
+    );
 }
