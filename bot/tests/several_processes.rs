@@ -105,15 +105,6 @@ async fn token(base: &str, credentials: &models::org::Credentials) -> String {
     body["token"].as_str().expect("a token").to_owned()
 }
 
-/// The Ask page's stream URL on `base` (as `app::api::ask::stream_url` makes it).
-fn ask_url(base: &str, question: &str, database: &models::ConnectionId) -> reqwest::Url {
-    reqwest::Url::parse_with_params(
-        &format!("{base}/dashboard/ask/stream"),
-        &[("question", question), ("database_id", database.as_str())],
-    )
-    .expect("a URL")
-}
-
 async fn overview(http: &reqwest::Client, base: &str, token: &str) -> (Duration, i64) {
     let started = Instant::now();
     let body: serde_json::Value = http
@@ -326,21 +317,23 @@ async fn two_servers_and_a_bot_share_one_postgresql() {
     };
     let mut askers = Vec::new();
     for (token, ask_on) in signed_in {
-        let url = ask_url(&ask_on, "What do the orders total?", &database);
+        let database = database.clone();
         let http = http.clone();
         askers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             for _ in 0..QUESTIONS_EACH {
                 let asked = Instant::now();
-                let text = http
-                    .get(url.clone())
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .expect("ask")
-                    .text()
-                    .await
-                    .expect("the stream ends");
+                let text = testkit::server::ask_stream(
+                    &http,
+                    &ask_on,
+                    &token,
+                    "What do the orders total?",
+                    Some(database.as_str()),
+                )
+                .await
+                .text()
+                .await
+                .expect("the stream ends");
                 assert!(text.contains("\"answered\""), "{text}");
                 latencies.push(asked.elapsed());
             }
@@ -421,16 +414,12 @@ async fn two_servers_and_a_bot_share_one_postgresql() {
     let (_, on_a) = overview(&http, &a, &owner_token).await;
     let (_, on_b) = overview(&http, &b, &owner_token).await;
     assert_eq!((on_a, on_b), (total as i64, total as i64));
-    let one_more = ask_url(&a, "And now?", &database);
-    let text = http
-        .get(one_more)
-        .bearer_auth(&owner_token)
-        .send()
-        .await
-        .expect("ask")
-        .text()
-        .await
-        .expect("stream");
+    let text =
+        testkit::server::ask_stream(&http, &a, &owner_token, "And now?", Some(database.as_str()))
+            .await
+            .text()
+            .await
+            .expect("stream");
     assert!(text.contains("\"answered\""), "{text}");
     assert_eq!(overview(&http, &b, &owner_token).await.1, total as i64 + 1);
 

@@ -1,6 +1,7 @@
-//! `GET /dashboard/ask/stream?question=&database_id=`: a question asked from
-//! the dashboard's Ask page, answered as server-sent events (the wire format
-//! is `app::api::ask`). Thin: the pipeline is `services::ask::ask`.
+//! `GET /dashboard/ask/stream?ticket=`: a question asked from the
+//! dashboard's Ask page (left under the ticket by `POST /dashboard/ask/start`,
+//! so it never travels in a URL), answered as server-sent events (the wire
+//! format is `app::api::ask`). Thin: the pipeline is `services::ask::ask`.
 //!
 //! The question runs in its own task: a person who closes the page does not
 //! cancel a question whose calls already cost money; it is answered and
@@ -18,18 +19,16 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use models::ask::AskRequest;
 use models::costs::Channel;
-use models::{AppError, ConnectionId};
+use models::AppError;
 use serde::Deserialize;
 use services::AppState;
 use std::net::SocketAddr;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StreamQuery {
-    #[serde(default)]
-    question: String,
-    #[serde(default)]
-    database_id: Option<String>,
+    ticket: String,
 }
 
 pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
@@ -90,16 +89,7 @@ async fn admitted(
     }
     let token = app::api::context::token_from_headers(&parts.headers);
     let caller = app::api::context::caller_for_token(state, token.as_deref()).await?;
-    let database_id = match query.database_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(id) => Some(ConnectionId::parse(id).map_err(|_| {
-            AppError::bad_request("That database id is not valid: choose a database from the list.")
-        })?),
-    };
-    let request = AskRequest {
-        question: query.question,
-        database_id,
-    };
+    let request = services::ask::tickets::take(&state.store, &caller, &query.ticket).await?;
     request.validated_question()?;
     Ok((caller, request))
 }

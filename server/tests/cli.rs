@@ -601,15 +601,14 @@ async fn a_journeys_json_logs_carry_its_request_id_and_no_secret() {
         .expect("login");
     assert_eq!(wrong.status(), 401);
     let token = token(&base, &credentials).await;
-    let asked = http
-        .get(format!(
-            "{base}{}",
-            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("ask");
+    let asked = testkit::server::ask_stream(
+        &http,
+        &base,
+        &token,
+        "What do the orders total?",
+        Some(database.as_str()),
+    )
+    .await;
     let request_id = asked
         .headers()
         .get("x-request-id")
@@ -726,17 +725,11 @@ async fn sigterm_finishes_quick_questions_and_records_slow_ones_as_interrupted()
         "What do the orders total, slowly?",
     ]) {
         let token = token(&base, credentials).await;
-        let url = format!(
-            "{base}{}",
-            app::api::ask::stream_url(question, Some(database.as_str()))
-        );
+        let (base, database) = (base.clone(), database.clone());
         asks.push(tokio::spawn(async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
+            let http = reqwest::Client::new();
+            testkit::server::ask_stream(&http, &base, &token, question, Some(database.as_str()))
                 .await
-                .expect("ask")
                 .text()
                 .await
                 .expect("the stream ends")
@@ -871,14 +864,32 @@ async fn after_kill_9_mid_recording_the_store_is_consistent() {
     let mut askers = Vec::new();
     for credentials in &people {
         let token = token(&base, credentials).await;
-        let url = format!(
-            "{base}{}",
-            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
-        );
+        let (base, database) = (base.clone(), database.clone());
         askers.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
+            // Until the server is killed: any failure ends this asker.
             loop {
-                let Ok(response) = http.get(&url).bearer_auth(&token).send().await else {
+                let Ok(started) = http
+                    .post(format!("{base}/dashboard/ask/start"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({
+                        "question": "What do the orders total?",
+                        "database_id": database.as_str(),
+                    }))
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                let Ok(ticket) = started.json::<String>().await else {
+                    return;
+                };
+                let Ok(response) = http
+                    .get(format!("{base}/dashboard/ask/stream?ticket={ticket}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                else {
                     return;
                 };
                 if response.text().await.is_err() {
@@ -927,18 +938,18 @@ async fn after_kill_9_mid_recording_the_store_is_consistent() {
     tokio::time::sleep(wait.saturating_sub(killed.elapsed())).await;
     let person = usize::try_from(stranded[0] - 1001).expect("one of the people");
     let token = token(&base, &people[person]).await;
-    let asked = reqwest::Client::new()
-        .get(format!(
-            "{base}{}",
-            app::api::ask::stream_url("What do the orders total?", Some(database.as_str()))
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("ask")
-        .text()
-        .await
-        .expect("the stream ends");
+    let http = reqwest::Client::new();
+    let asked = testkit::server::ask_stream(
+        &http,
+        &base,
+        &token,
+        "What do the orders total?",
+        Some(database.as_str()),
+    )
+    .await
+    .text()
+    .await
+    .expect("the stream ends");
     assert!(asked.contains("\"answered\""), "{asked}");
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(store.pool())

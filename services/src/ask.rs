@@ -27,6 +27,7 @@ pub mod limits;
 pub mod memory;
 pub mod prompts;
 pub mod prune;
+pub mod tickets;
 
 use crate::access;
 use crate::costs::budget;

@@ -1040,8 +1040,19 @@ async fn sql_server_live_when_configured() {
         .await
         .expect("adds");
     let id = added.database.connection_id;
-    let result = query_ok(&fx, &id, "SELECT TOP 3 name FROM sys.objects ORDER BY name").await;
-    assert!(result.rows.len() <= 3);
+    let result = query_ok(
+        &fx,
+        &id,
+        "SELECT TOP 3 name FROM (VALUES ('a'), ('b'), ('c'), ('d')) AS v(name) ORDER BY name",
+    )
+    .await;
+    assert_eq!(result.rows.len(), 3);
+    // The catalogue is no place for questions (issue 29).
+    assert!(
+        databases::query(&fx.state, &fx.owner, &id, "SELECT name FROM sys.objects")
+            .await
+            .is_err()
+    );
     let entry = fx
         .state
         .targets
@@ -1083,6 +1094,41 @@ async fn sql_server_live_when_configured() {
         .await
         .expect("reads");
     assert_eq!(before.rows, after.rows, "nothing was created");
+
+    // Issue 29, finding 13: a healthy connection goes back to the pool, so
+    // ten queries use at most the pool's connections (sessions), not ten logins.
+    let mut sessions = BTreeSet::new();
+    for _ in 0..10 {
+        let spid = entry
+            .engine
+            .run("SELECT @@SPID AS spid", fx.state.targets.limits())
+            .await
+            .expect("spid");
+        sessions.insert(spid.rows[0][0].render());
+    }
+    assert!(
+        sessions.len() <= services::targets::engine::POOL_SIZE as usize,
+        "{} sessions for 10 queries",
+        sessions.len()
+    );
+    // Finding 12: a statement past the time limit is gone from the server's
+    // active requests within 5 s (the Attention cancelled it).
+    let slow = entry
+        .engine
+        .run("WAITFOR DELAY '00:01:00'", fx.state.targets.limits())
+        .await
+        .expect_err("stopped");
+    assert_eq!(slow.kind, TargetErrorKind::Timeout, "{slow:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let waiting = entry
+        .engine
+        .run(
+            "SELECT COUNT(*) FROM sys.dm_exec_requests WHERE command = 'WAITFOR'",
+            fx.state.targets.limits(),
+        )
+        .await
+        .expect("requests");
+    assert_eq!(waiting.rows[0][0].render(), "0", "the statement still runs");
     databases::remove(&fx.state, &fx.owner, &id)
         .await
         .expect("removes");

@@ -114,3 +114,34 @@ impl TestServer {
         (status, json)
     }
 }
+
+/// Asks on the Ask page's wire format, as the browser does: the question in
+/// the body of `POST {base}/dashboard/ask/start`, then the stream of the
+/// ticket it answers (`GET {base}/dashboard/ask/stream?ticket=`). Panics
+/// when the start is refused (tests of refusals call the two steps themselves).
+pub async fn ask_stream(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    question: &str,
+    database: Option<&str>,
+) -> reqwest::Response {
+    let started = http
+        .post(format!("{base}/dashboard/ask/start"))
+        .bearer_auth(token)
+        .json(&json!({"question": question, "database_id": database}))
+        .send()
+        .await
+        .expect("start asking");
+    assert_eq!(
+        started.status(),
+        StatusCode::OK,
+        "starting to ask was refused"
+    );
+    let ticket: String = started.json().await.expect("a ticket");
+    http.get(format!("{base}/dashboard/ask/stream?ticket={ticket}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the stream")
+}

@@ -1,7 +1,11 @@
-//! The Ask page's wire format: `GET /dashboard/ask/stream?question=&database_id=`
-//! answers with server-sent events (the server's `ask` route, read in the
-//! browser with gloo-net's `EventSource`). A plain route rather than a server
-//! function: the answer is a stream of events, not one JSON value.
+//! The Ask page's wire format. `POST /dashboard/ask/start` (JSON
+//! `{"question", "database_id"}`, a server function) leaves the question
+//! under a single-use ticket and answers the ticket; then
+//! `GET /dashboard/ask/stream?ticket=` answers with server-sent events (the
+//! server's `ask` route, read in the browser with gloo-net's `EventSource`).
+//! The question never travels in a URL: proxies, browsers and access logs
+//! keep URLs. A plain route for the stream rather than a server function: the
+//! answer is a stream of events, not one JSON value.
 //!
 //! Every event is a default (`message`) event whose data is one [`AskEvent`]
 //! as JSON, and carries an `id`: a browser that loses the connection
@@ -19,7 +23,7 @@ use serde::{Deserialize, Serialize};
 /// The stream's path.
 pub const STREAM_PATH: &str = "/dashboard/ask/stream";
 /// Its query fields.
-pub const STREAM_FIELDS: &[&str] = &["question", "database_id"];
+pub const STREAM_FIELDS: &[&str] = &["ticket"];
 
 /// One event of the stream: progress, then exactly one `Answer` or `Failed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +48,25 @@ impl AskEvent {
     }
 }
 
+/// Leaves a question for the caller's stream; the ticket to open it with
+/// (a minute, once). Asking costs money, so this is a change: checked
+/// against cross-site requests like every other.
+#[server(prefix = "/dashboard", endpoint = "ask/start", input = StrictJson, output = Json)]
+pub async fn start_ask(question: String, database_id: Option<String>) -> Result<String, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    let database_id = match database_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => Some(models::ConnectionId::parse(id).map_err(|_| {
+            AppError::bad_request("That database id is not valid: choose a database from the list.")
+        })?),
+    };
+    let request = models::ask::AskRequest {
+        question,
+        database_id,
+    };
+    services::ask::tickets::issue(&state.store, &caller, &request).await
+}
+
 /// Sends a drafted email (or retries one whose sending failed).
 #[server(prefix = "/dashboard", endpoint = "ask/email/send", input = StrictJson, output = Json)]
 pub async fn send_email(email_id: i64) -> Result<EmailOutcome, AppError> {
@@ -58,14 +81,9 @@ pub async fn cancel_email(email_id: i64) -> Result<EmailOutcome, AppError> {
     services::email::cancel(&state, &caller, email_id).await
 }
 
-/// The stream's URL for a question (percent-encoded).
-pub fn stream_url(question: &str, database_id: Option<&str>) -> String {
-    let mut url = format!("{STREAM_PATH}?question={}", encode(question));
-    if let Some(id) = database_id.filter(|id| !id.is_empty()) {
-        url.push_str("&database_id=");
-        url.push_str(&encode(id));
-    }
-    url
+/// The stream's URL for a ticket from [`start_ask`] (percent-encoded).
+pub fn stream_url(ticket: &str) -> String {
+    format!("{STREAM_PATH}?ticket={}", encode(ticket))
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
@@ -86,15 +104,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn questions_are_percent_encoded_into_the_url() {
+    fn tickets_are_percent_encoded_into_the_url() {
+        assert_eq!(stream_url("0a1b"), "/dashboard/ask/stream?ticket=0a1b");
         assert_eq!(
-            stream_url("Top 5 & more? é", Some("db_0001")),
-            "/dashboard/ask/stream?question=Top%205%20%26%20more%3F%20%C3%A9&database_id=db_0001"
-        );
-        assert_eq!(stream_url("a", None), "/dashboard/ask/stream?question=a");
-        assert_eq!(
-            stream_url("a", Some("")),
-            "/dashboard/ask/stream?question=a"
+            stream_url("a&b c"),
+            "/dashboard/ask/stream?ticket=a%26b%20c"
         );
     }
 

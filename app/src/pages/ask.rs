@@ -108,8 +108,25 @@ fn Asker(list: Vec<DatabaseInfo>) -> impl IntoView {
         });
         busy.set(true);
         question.set(String::new());
-        let url = crate::api::ask::stream_url(&text, Some(&db));
-        listen(url, number, exchanges, busy);
+        // The question goes in a POST body; the stream is opened with its ticket.
+        leptos::task::spawn_local(async move {
+            match crate::api::ask::start_ask(text, Some(db)).await {
+                Ok(ticket) => listen(
+                    crate::api::ask::stream_url(&ticket),
+                    number,
+                    exchanges,
+                    busy,
+                ),
+                Err(error) => {
+                    exchanges.update(|list| {
+                        if let Some(e) = list.iter_mut().find(|e| e.number == number) {
+                            e.outcome = Some(Err(error.clone()));
+                        }
+                    });
+                    busy.set(false);
+                }
+            }
+        });
     };
     let options = list
         .into_iter()
