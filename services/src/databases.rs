@@ -145,7 +145,7 @@ async fn probe(
 /// The redacted form; for SQLite only the file name (the server's paths are not the user's business).
 fn shown(spec: &conn::ConnectionSpec) -> ConnectionSummary {
     let mut summary = spec.redacted();
-    if summary.kind == models::targets::TargetKind::Sqlite {
+    if summary.kind.is_file() {
         if let Some(name) = std::path::Path::new(&summary.database).file_name() {
             summary.database = name.to_string_lossy().into_owned();
         }
