@@ -52,7 +52,8 @@ pub enum Command {
     /// Check one SQL text (read from standard input) with the read-only guard:
     /// prints `allowed` (exit 0) or `refused: <reason>` (exit 1).
     CheckSql {
-        /// The target's dialect: mssql, postgres, mysql or sqlite.
+        /// The target's engine, by any name Tabletalk knows for it (mssql,
+        /// postgres, mysql, sqlite; an unknown name lists them).
         #[arg(long)]
         kind: String,
     },

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use testkit::db::TestDb;
 use testkit::server::{spawn, spawn_with, TestServer};
+use testkit::status::{assert_status, assert_status_for};
 
 /// The server with one operator account.
 async fn with_user(db: TestDb, username: &str, password: &str) -> TestServer {
@@ -74,7 +75,7 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
         let response = app
             .login(json!({"username": "alice", "password": "alice's password"}))
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        assert_status_for(&response, StatusCode::OK, kind);
         let cookie = response
             .headers()
             .get(SET_COOKIE)
@@ -95,12 +96,12 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
         assert!(cookie.starts_with(&format!("tabletalk_session={token};")));
 
         let by_bearer = app.verify(Some(&token), None).await;
-        assert_eq!(by_bearer.status(), StatusCode::OK);
+        assert_status(&by_bearer, StatusCode::OK);
         assert_eq!(json_of(by_bearer).await["username"], "alice");
         let by_cookie = app
             .verify(None, Some(&format!("tabletalk_session={token}")))
             .await;
-        assert_eq!(by_cookie.status(), StatusCode::OK);
+        assert_status(&by_cookie, StatusCode::OK);
 
         // Logout ends the session server-side.
         let out = app
@@ -111,10 +112,10 @@ async fn login_answers_the_seed_fields_and_opens_a_session() {
             .send()
             .await
             .expect("request completes");
-        assert_eq!(out.status(), StatusCode::OK);
-        assert_eq!(
-            app.verify(Some(&token), None).await.status(),
-            StatusCode::UNAUTHORIZED
+        assert_status(&out, StatusCode::OK);
+        assert_status(
+            &app.verify(Some(&token), None).await,
+            StatusCode::UNAUTHORIZED,
         );
     }
 }
@@ -171,7 +172,7 @@ async fn bad_logins_get_clear_messages_and_the_right_status() {
         .send()
         .await
         .expect("request completes");
-    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert_status(&malformed, StatusCode::BAD_REQUEST);
     let answer = json_of(malformed).await;
     assert_eq!(answer["error"], "bad_request");
     assert_eq!(
@@ -201,12 +202,12 @@ async fn operator_accounts_see_what_they_are() {
                 .send()
         };
         let overview = get("overview").await.expect("request completes");
-        assert_eq!(overview.status(), StatusCode::OK, "{kind}");
+        assert_status_for(&overview, StatusCode::OK, kind);
         let overview = json_of(overview).await;
         assert_eq!(overview["operator"], true, "{kind}: {overview}");
         assert_eq!(overview["organization"], Value::Null, "{kind}");
         let databases = get("databases").await.expect("request completes");
-        assert_eq!(databases.status(), StatusCode::FORBIDDEN, "{kind}");
+        assert_status_for(&databases, StatusCode::FORBIDDEN, kind);
         let body = json_of(databases).await;
         assert!(
             body["message"]
@@ -215,7 +216,7 @@ async fn operator_accounts_see_what_they_are() {
             "{kind}: {body}"
         );
         let costs = get("costs/overview").await.expect("request completes");
-        assert_eq!(costs.status(), StatusCode::FORBIDDEN, "{kind}");
+        assert_status_for(&costs, StatusCode::FORBIDDEN, kind);
     }
 }
 
@@ -223,12 +224,12 @@ async fn operator_accounts_see_what_they_are() {
 async fn verify_without_a_session_is_401_json() {
     let app = spawn(TestDb::sqlite()).await;
     let response = app.verify(None, None).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_status(&response, StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "unauthorized");
     let forged = app
         .verify(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None)
         .await;
-    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_status(&forged, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -240,7 +241,7 @@ async fn pages_render_on_the_server() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(login_page.status(), StatusCode::OK);
+    assert_status(&login_page, StatusCode::OK);
     let html = login_page.text().await.expect("body");
     assert!(html.contains("Sign in to Tabletalk"), "{html}");
     assert!(
@@ -256,7 +257,7 @@ async fn pages_render_on_the_server() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(home.status(), StatusCode::FOUND);
+    assert_status(&home, StatusCode::FOUND);
     assert_eq!(
         home.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
         Some("/login")
@@ -281,7 +282,7 @@ async fn pages_render_on_the_server() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(home.status(), StatusCode::OK);
+    assert_status(&home, StatusCode::OK);
     let html = home.text().await.expect("body");
     assert!(html.contains("carol"), "{html}");
 
@@ -291,7 +292,7 @@ async fn pages_render_on_the_server() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_status(&missing, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -303,14 +304,14 @@ async fn health_endpoints_answer() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(live.status(), StatusCode::OK);
+    assert_status(&live, StatusCode::OK);
     let ready = app
         .http
         .get(format!("{}/readyz", app.url))
         .send()
         .await
         .expect("completes");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_status(&ready, StatusCode::OK);
     // A newer release's migration in the store: not ready, and why.
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
@@ -325,7 +326,7 @@ async fn health_endpoints_answer() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(newer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_status(&newer, StatusCode::SERVICE_UNAVAILABLE);
     let reason = newer.text().await.expect("a reason");
     assert!(reason.contains("newer than this program"), "{reason}");
     app.state.store.close().await;
@@ -335,12 +336,12 @@ async fn health_endpoints_answer() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_status(&down, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 /// The Retry-After header of a 429, checked against its message's wait.
 async fn assert_throttled(response: reqwest::Response) {
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_status(&response, StatusCode::TOO_MANY_REQUESTS);
     let secs: i64 = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -405,10 +406,10 @@ async fn successful_logins_do_not_count_against_the_limit() {
             let response = app
                 .login(json!({"username": "erin", "password": "erin's long password"}))
                 .await;
-            assert_eq!(
-                response.status(),
+            assert_status_for(
+                &response,
                 StatusCode::OK,
-                "{kind}: sign-in {attempt}"
+                format_args!("{kind}: sign-in {attempt}"),
             );
         }
     }
@@ -426,7 +427,11 @@ async fn the_per_address_limit_follows_trusted_proxies_only() {
     let app = spawn(TestDb::sqlite()).await;
     for i in 0..20 {
         let response = app.login_via(wrong(i), &format!("203.0.113.{i}")).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert_status_for(
+            &response,
+            StatusCode::UNAUTHORIZED,
+            format_args!("attempt {i}"),
+        );
     }
     assert_throttled(app.login_via(wrong(99), "198.51.100.1").await).await;
 
@@ -446,12 +451,16 @@ async fn the_per_address_limit_follows_trusted_proxies_only() {
         // The client forged the left hop; the proxies appended the right ones.
         let forwarded = format!("198.51.100.{i}, 203.0.113.7, 10.0.0.3");
         let response = app.login_via(wrong(i), &forwarded).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert_status_for(
+            &response,
+            StatusCode::UNAUTHORIZED,
+            format_args!("attempt {i}"),
+        );
     }
     assert_throttled(app.login_via(wrong(99), "203.0.113.7").await).await;
     assert_throttled(app.login_via(wrong(98), "1.2.3.4, 203.0.113.7").await).await;
     let other = app.login_via(wrong(97), "203.0.113.8").await;
-    assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "another client");
+    assert_status_for(&other, StatusCode::UNAUTHORIZED, "another client");
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT ip FROM login_attempts ORDER BY ip")
             .fetch_all(app.state.store.pool())
@@ -483,7 +492,11 @@ async fn password_changes_are_throttled_and_failures_audited() {
         };
         for i in 0..5 {
             let response = change(&format!("guess {i}")).await.expect("completes");
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{kind} {i}");
+            assert_status_for(
+                &response,
+                StatusCode::BAD_REQUEST,
+                format_args!("{kind} {i}"),
+            );
             assert_eq!(
                 json_of(response).await["message"],
                 "The current password is not right."
@@ -592,7 +605,7 @@ async fn an_8_mb_body_is_refused_with_413_json() {
     let response = app
         .login(json!({"username": "alice", "password": password}))
         .await;
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_status(&response, StatusCode::PAYLOAD_TOO_LARGE);
     let body = json_of(response).await;
     assert_eq!(body["error"], "payload_too_large", "{body}");
     assert!(
@@ -628,7 +641,7 @@ async fn anonymous_requests_get_401_before_their_body_is_read() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_status(&response, StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "unauthorized");
     // Signing in stays open to anonymous callers, and its body is read.
     let login = app
@@ -639,7 +652,7 @@ async fn anonymous_requests_get_401_before_their_body_is_read() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(login.status(), StatusCode::BAD_REQUEST);
+    assert_status(&login, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -661,7 +674,7 @@ async fn unknown_fields_are_refused_by_name() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_status(&response, StatusCode::BAD_REQUEST);
     let body = json_of(response).await;
     assert_eq!(body["error"], "bad_request", "{body}");
     assert!(
@@ -683,7 +696,7 @@ async fn unknown_fields_are_refused_by_name() {
             .send()
             .await
             .expect("completes");
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert_status_for(&response, StatusCode::BAD_REQUEST, query);
         let body = json_of(response).await;
         assert!(
             body["message"]
@@ -703,12 +716,12 @@ async fn unknown_fields_are_refused_by_name() {
         .await
         .expect("completes");
     // Past the parameters, to the role check: an individual has no organization costs.
-    assert_eq!(known.status(), StatusCode::FORBIDDEN);
+    assert_status(&known, StatusCode::FORBIDDEN);
     // A misspelt login field is named too, not reported as a wrong password.
     let login = app
         .login(json!({"username": "dave", "passwort": "dave's password"}))
         .await;
-    assert_eq!(login.status(), StatusCode::BAD_REQUEST);
+    assert_status(&login, StatusCode::BAD_REQUEST);
     let body = json_of(login).await;
     assert!(
         body["message"]
@@ -737,7 +750,7 @@ async fn json_answers_are_compressed_when_asked() {
         .send()
         .await
         .expect("completes");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_status(&response, StatusCode::OK);
     assert_eq!(header(&response, "content-encoding"), Some("br"));
     let packed = response.bytes().await.expect("body");
     let mut json = Vec::new();
@@ -780,7 +793,7 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
     let br = get("/pkg/tabletalk.AbC123.wasm", "gzip, br")
         .await
         .expect("completes");
-    assert_eq!(br.status(), StatusCode::OK);
+    assert_status(&br, StatusCode::OK);
     assert_eq!(header(&br, "content-encoding"), Some("br"));
     assert_eq!(header(&br, "content-type"), Some("application/wasm"));
     assert_eq!(
@@ -805,7 +818,7 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
     );
     // Not hashed: cached for a day, then revalidated.
     let echarts = get("/echarts.min.js", "br").await.expect("completes");
-    assert_eq!(echarts.status(), StatusCode::OK);
+    assert_status(&echarts, StatusCode::OK);
     assert_eq!(
         header(&echarts, "cache-control"),
         Some("public, max-age=86400")
@@ -814,7 +827,7 @@ async fn static_files_are_sent_precompressed_and_cached_by_hash() {
     let missing = get("/pkg/tabletalk.Old999.wasm", "br")
         .await
         .expect("completes");
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_status(&missing, StatusCode::NOT_FOUND);
     assert_ne!(
         header(&missing, "cache-control"),
         Some("public, max-age=31536000, immutable")

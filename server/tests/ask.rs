@@ -11,6 +11,7 @@ use std::time::Duration;
 use testkit::db::TestDb;
 use testkit::llm::{Scripted, StubLlm, STUB_KEY};
 use testkit::server::{spawn_with, Session, TestServer};
+use testkit::status::assert_status;
 
 struct Fixture {
     app: TestServer,
@@ -128,7 +129,7 @@ async fn events(response: reqwest::Response) -> Vec<AskEvent> {
 async fn a_question_streams_its_stages_then_the_answer_with_rows_and_a_chart() {
     let fx = fixture().await;
     let response = ask_which_product_sold_most(&fx).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_status(&response, StatusCode::OK);
     assert_eq!(
         response.headers().get(CONTENT_TYPE).map(|v| v.as_bytes()),
         Some(&b"text/event-stream"[..])
@@ -201,7 +202,7 @@ async fn a_reconnecting_browser_is_told_to_stop_and_nothing_is_asked_again() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_status(&response, StatusCode::NO_CONTENT);
     assert!(fx.stub.received().is_empty(), "the model was not called");
 }
 
@@ -280,7 +281,7 @@ async fn refusals_say_why_and_ask_nothing() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_status(&response, StatusCode::BAD_REQUEST);
     assert!(fx.stub.received().is_empty(), "the model was never called");
 }
 
@@ -332,7 +333,7 @@ async fn metrics_count_a_question_from_the_request_to_the_model_and_the_query() 
             .send()
             .await
             .expect("request");
-        assert_eq!(response.status(), StatusCode::OK);
+        assert_status(&response, StatusCode::OK);
         assert!(response
             .headers()
             .get(CONTENT_TYPE)

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use services::{access, operator, users};
 use testkit::db::TestDb;
 use testkit::server::{spawn, spawn_with, Session, TestServer};
+use testkit::status::{assert_status, assert_status_for};
 
 /// The people of these tests, on top of the harness.
 trait Fixtures {
@@ -363,7 +364,7 @@ async fn cookie_authenticated_changes_from_another_site_are_refused() {
         request.send()
     };
     let evil = post(Some("http://evil.example")).await.expect("request");
-    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    assert_status(&evil, StatusCode::FORBIDDEN);
     let body: Value = evil.json().await.expect("json");
     assert!(
         body["message"]
@@ -375,7 +376,7 @@ async fn cookie_authenticated_changes_from_another_site_are_refused() {
     let own = post(Some(Box::leak(format!("http://{host}").into_boxed_str())))
         .await
         .expect("request");
-    assert_eq!(own.status(), StatusCode::OK);
+    assert_status(&own, StatusCode::OK);
     let (_, invitations) = app
         .call(&people.owner, "GET", "invitations", json!({}))
         .await;
@@ -485,7 +486,7 @@ async fn adding_a_member_over_http_hands_the_owner_no_password() {
             .send()
             .await
             .expect("login");
-        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        assert_status_for(&response, StatusCode::OK, kind);
     }
 }
 
@@ -508,7 +509,7 @@ async fn only_a_bearer_token_skips_the_cross_site_check() {
             .send()
             .await
             .expect("request");
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{authorization}");
+        assert_status_for(&response, StatusCode::FORBIDDEN, authorization);
     }
     // A real bearer token is a script's request and passes.
     let response = app
@@ -520,7 +521,7 @@ async fn only_a_bearer_token_skips_the_cross_site_check() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_status(&response, StatusCode::OK);
 }
 
 /// Served over https (public URL): the session cookie is `__Host-` prefixed,
@@ -547,7 +548,7 @@ async fn over_https_the_cookie_is_host_prefixed_and_the_scheme_is_checked() {
         .send()
         .await
         .expect("login");
-    assert_eq!(login.status(), StatusCode::OK);
+    assert_status(&login, StatusCode::OK);
     let set: Vec<String> = login
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
@@ -580,27 +581,19 @@ async fn over_https_the_cookie_is_host_prefixed_and_the_scheme_is_checked() {
     )
     .await
     .expect("request");
-    assert_eq!(ok.status(), StatusCode::OK);
+    assert_status(&ok, StatusCode::OK);
     let old_name = create(
         format!("tabletalk_session={token}"),
         format!("https://{host}"),
     )
     .await
     .expect("request");
-    assert_eq!(
-        old_name.status(),
-        StatusCode::OK,
-        "the old name is still read"
-    );
+    assert_status_for(&old_name, StatusCode::OK, "the old name is still read");
     let plain = create(
         format!("__Host-tabletalk_session={token}"),
         format!("http://{host}"),
     )
     .await
     .expect("request");
-    assert_eq!(
-        plain.status(),
-        StatusCode::FORBIDDEN,
-        "http is another origin"
-    );
+    assert_status_for(&plain, StatusCode::FORBIDDEN, "http is another origin");
 }

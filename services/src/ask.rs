@@ -23,24 +23,27 @@
 //! Two writes per question: the admission (rate and in-flight row) and, at
 //! the end, the ledger, the memory turn and the release in one transaction.
 
+mod context;
 pub mod limits;
 pub mod memory;
 pub mod prompts;
 pub mod prune;
+mod run;
 pub mod tickets;
 
 use crate::access;
 use crate::costs::budget;
-use crate::costs::ledger::{self, NewConversation, NewStage};
+use crate::costs::ledger::{self, NewConversation};
 use crate::databases::{self, QueryError};
-use crate::llm::{LlmError, Request};
 use crate::AppState;
-use models::ask::{AnalysisPreview, Answer, AskRequest, Progress, StageCost};
-use models::costs::{BudgetVerdict, Channel, ConversationStatus, Stage, Usage};
+pub use context::preview;
+use context::{prepare, Context};
+use models::ask::{Answer, AskRequest, Progress, StageCost};
+use models::costs::{BudgetVerdict, Channel, ConversationStatus, Stage};
 use models::org::Caller;
 use models::targets::QueryResult;
 use models::{Action, AppError, Day};
-use serde::de::DeserializeOwned;
+use run::{Outcome, Run};
 use targets::TargetErrorKind;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -231,276 +234,6 @@ async fn answer(
         total_cost: stages.iter().map(|s| s.cost).sum(),
         stages,
     })
-}
-
-/// The database, the context every stage gets (the pruned schema, the
-/// remembered turns) and the pruning's figures.
-async fn prepare(
-    state: &AppState,
-    caller: &Caller,
-    request: &AskRequest,
-    user_id: models::UserId,
-    question: &str,
-    today: Day,
-) -> Result<(Context, prune::Pruned), AppError> {
-    let (database, kind) = match &request.database_id {
-        Some(id) => (id.clone(), databases::kind_of(state, caller, id).await?),
-        None => {
-            let active = databases::active(state, caller).await?.ok_or_else(|| {
-                AppError::conflict(
-                    "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
-                )
-            })?;
-            (active.connection_id, active.summary.kind)
-        }
-    };
-    let schema = databases::schema(state, caller, &database, false).await?;
-    let turns = memory::recent(&state.store, user_id, &database).await?;
-    let today = today.to_string();
-    // What the prompt holds besides the schema, counted, leaves the schema's budget.
-    let rest = system_tokens()
-        + prune::tokens(&prompts::analysis_input(kind, &today, "", &turns, question));
-    let budget = ANALYSIS_TOKEN_BUDGET
-        .saturating_sub(rest)
-        .max(MIN_SCHEMA_TOKENS);
-    let earlier: Vec<&str> = turns.iter().map(|t| t.question.as_str()).collect();
-    let pruned = prune::prune(&schema, question, &earlier, budget);
-    let context = Context {
-        database,
-        kind,
-        today,
-        schema: pruned.text.clone(),
-        turns,
-    };
-    Ok((context, pruned))
-}
-
-/// Tokens of the Analysis instructions (counted once).
-fn system_tokens() -> usize {
-    static TOKENS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *TOKENS.get_or_init(|| prune::tokens(prompts::ANALYSIS_SYSTEM))
-}
-
-/// What the Analysis prompt of `request` would be, without asking anything
-/// (`server ask --dry-run`): the tables and columns pruning kept, the
-/// prompt's size and the schema's with and without pruning.
-pub async fn preview(
-    state: &AppState,
-    caller: &Caller,
-    request: &AskRequest,
-) -> Result<AnalysisPreview, AppError> {
-    access::allow(caller, Action::AskQuestions)?;
-    let user_id = access::user(caller)?;
-    let question = request.validated_question()?;
-    let today = Day::of_unix(crate::clock::now());
-    let (context, pruned) = prepare(state, caller, request, user_id, question, today).await?;
-    let input = prompts::analysis_input(
-        context.kind,
-        &context.today,
-        &context.schema,
-        &context.turns,
-        question,
-    );
-    let prompt = format!("{}\n\n{input}", prompts::ANALYSIS_SYSTEM);
-    Ok(AnalysisPreview {
-        tables: pruned.tables,
-        columns: pruned.columns,
-        prompt_tokens: system_tokens() + prune::tokens(&input),
-        schema_tokens: pruned.schema_tokens,
-        whole_schema_tokens: pruned.whole_schema_tokens,
-        prompt,
-    })
-}
-
-/// How the stages ended, before recording.
-struct Outcome {
-    status: ConversationStatus,
-    text: String,
-    sql: Option<String>,
-    result: Option<QueryResult>,
-    /// The email asked for: its checked recipients and the model's text.
-    email: Option<(Vec<String>, prompts::EmailText)>,
-}
-
-impl Outcome {
-    fn failed(text: impl Into<String>, sql: Option<String>) -> Outcome {
-        Outcome {
-            status: ConversationStatus::Failed,
-            text: text.into(),
-            sql,
-            result: None,
-            email: None,
-        }
-    }
-}
-
-/// The calls made so far and where progress goes.
-struct Run<'a> {
-    state: &'a AppState,
-    progress: Option<&'a UnboundedSender<Progress>>,
-    /// Each call as the ledger records it, and as the answer shows it.
-    stages: Vec<(NewStage, StageCost)>,
-    /// The call waiting on the model now, and since when.
-    calling: Option<(Stage, std::time::Instant)>,
-}
-
-impl Run<'_> {
-    fn emit(&self, event: Progress) {
-        if let Some(tx) = self.progress {
-            // A listener that went away does not stop the question.
-            let _ = tx.send(event);
-        }
-    }
-
-    /// One call, recorded whatever it returns; the answer parsed as `T`
-    /// (one more call when it is not valid JSON of that shape).
-    async fn call<T: DeserializeOwned>(
-        &mut self,
-        stage: Stage,
-        system: &str,
-        input: &str,
-        schema: Option<&serde_json::Value>,
-        max_output_tokens: u32,
-    ) -> Result<T, String> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            self.emit(Progress::Started { stage });
-            self.calling = Some((stage, std::time::Instant::now()));
-            let result = self
-                .state
-                .llm
-                .call(&Request {
-                    stage,
-                    system,
-                    prompt: input,
-                    schema,
-                    max_output_tokens,
-                })
-                .await;
-            self.calling = None;
-            let (text, usage, model, latency_ms) = match result {
-                Ok(reply) => (reply.text, reply.usage, reply.model, reply.latency_ms),
-                Err(LlmError {
-                    message,
-                    usage,
-                    model,
-                    latency_ms,
-                    ..
-                }) => {
-                    self.record(stage, model, usage, latency_ms, Some(message.clone()));
-                    return Err(message);
-                }
-            };
-            let parsed = match schema {
-                Some(_) => serde_json::from_str::<T>(&text).map_err(|e| e.to_string()),
-                None => serde_json::from_value::<T>(serde_json::Value::String(text.clone()))
-                    .map_err(|e| e.to_string()),
-            };
-            match parsed {
-                Ok(value) => {
-                    self.record(stage, model, usage, latency_ms, None);
-                    return Ok(value);
-                }
-                Err(why) => {
-                    let message = format!(
-                        "The language model's answer was not in the expected form ({why})."
-                    );
-                    self.record(stage, model, usage, latency_ms, Some(message.clone()));
-                    if tries >= 2 {
-                        return Err(message);
-                    }
-                }
-            }
-        }
-    }
-
-    fn record(
-        &mut self,
-        stage: Stage,
-        model: String,
-        usage: Usage,
-        latency_ms: i64,
-        error: Option<String>,
-    ) {
-        let cost = self.state.prices.cost(&model, &usage);
-        let stage_cost = StageCost {
-            stage,
-            model: model.clone(),
-            usage,
-            cost: cost.input_cost + cost.output_cost,
-            latency_ms,
-            error: error.clone(),
-        };
-        crate::metrics::llm_call(&stage_cost);
-        tracing::info!(
-            stage = stage.as_str(),
-            model = %stage_cost.model,
-            input_tokens = usage.prompt_tokens,
-            output_tokens = usage.candidates_tokens + usage.thoughts_tokens,
-            latency_ms,
-            ok = stage_cost.error.is_none(),
-            "language model call"
-        );
-        self.stages.push((
-            NewStage {
-                stage,
-                model: model.clone(),
-                usage,
-                latency_ms,
-                // Set by `note_sql` when the stage wrote SQL.
-                generated_sql: None,
-                error,
-            },
-            stage_cost,
-        ));
-    }
-
-    /// The outcome of a question stopped by the shutdown's grace period:
-    /// the call waiting on the model, if any, is recorded with the time it
-    /// took so far and no usage (the provider's answer never came).
-    fn interrupted(&mut self) -> Outcome {
-        if let Some((stage, since)) = self.calling.take() {
-            let model = self.state.config.llm.stage(stage).model.clone();
-            let latency_ms = i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX);
-            self.record(
-                stage,
-                model,
-                Usage::default(),
-                latency_ms,
-                Some("Interrupted: Tabletalk stopped before the model answered.".to_owned()),
-            );
-        }
-        let sql = self
-            .stages
-            .iter()
-            .rev()
-            .find_map(|(s, _)| s.generated_sql.clone());
-        Outcome {
-            status: ConversationStatus::Interrupted,
-            text: crate::shutdown::INTERRUPTED.to_owned(),
-            sql,
-            result: None,
-            email: None,
-        }
-    }
-
-    /// Notes the SQL a stage wrote on its (last) stage row.
-    fn note_sql(&mut self, sql: &str) {
-        if let Some((stage, _)) = self.stages.last_mut() {
-            stage.generated_sql = Some(sql.to_owned());
-        }
-    }
-}
-
-/// What every stage of one question is told besides the question.
-struct Context {
-    database: models::ConnectionId,
-    kind: models::targets::TargetKind,
-    today: String,
-    schema: String,
-    /// The person's remembered turns with this database, oldest first.
-    turns: Vec<memory::Turn>,
 }
 
 async fn pipeline(

@@ -8,6 +8,7 @@ use services::clock;
 use services::store::{dashboard_users, sessions};
 use testkit::app::store as open;
 use testkit::db::TestDb;
+use testkit::status::{expect_bad_request, expect_status};
 
 fn login_request(username: &str, password: &str) -> LoginRequest {
     LoginRequest {
@@ -83,10 +84,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
             db.kind
         );
         assert_eq!(unknown, wrong, "{}", db.kind);
-        let empty = auth::login(&store, &login_request("alice", ""), None)
-            .await
-            .unwrap_err();
-        assert_eq!(empty.status(), 400);
+        expect_bad_request(auth::login(&store, &login_request("alice", ""), None).await);
     }
 }
 
@@ -97,18 +95,17 @@ async fn duplicate_and_invalid_accounts_are_refused_without_writing() {
         auth::create_account(&store, "bob", SecretString::from("first password 1"))
             .await
             .expect("created");
-        let dup = auth::create_account(&store, "BOB", SecretString::from("second password 1"))
-            .await
-            .unwrap_err();
-        assert_eq!(dup.status(), 409, "{}: {dup:?}", db.kind);
+        expect_status(
+            auth::create_account(&store, "BOB", SecretString::from("second password 1")).await,
+            409,
+        );
         // The first password still works: nothing was overwritten.
         auth::login(&store, &login_request("bob", "first password 1"), None)
             .await
             .expect("original credentials intact");
-        let short = auth::create_account(&store, "carol", SecretString::from("short"))
-            .await
-            .unwrap_err();
-        assert_eq!(short.status(), 400);
+        expect_bad_request(
+            auth::create_account(&store, "carol", SecretString::from("short")).await,
+        );
         assert!(auth::login(&store, &login_request("carol", "short"), None)
             .await
             .is_err());
@@ -159,25 +156,13 @@ async fn expired_forged_and_malformed_tokens_are_401() {
         sessions::insert(&store, &token.hash(), account.id, now - 100_000, now - 1)
             .await
             .expect("inserted");
-        let expired = auth::verify_session(&store, &token.into_string())
-            .await
-            .unwrap_err();
-        assert_eq!(expired.status(), 401, "{}", db.kind);
+        expect_status(
+            auth::verify_session(&store, &token.into_string()).await,
+            401,
+        );
         let forged = SessionToken::generate().expect("random").into_string();
-        assert_eq!(
-            auth::verify_session(&store, &forged)
-                .await
-                .unwrap_err()
-                .status(),
-            401
-        );
-        assert_eq!(
-            auth::verify_session(&store, "' OR 1=1 --")
-                .await
-                .unwrap_err()
-                .status(),
-            401
-        );
+        expect_status(auth::verify_session(&store, &forged).await, 401);
+        expect_status(auth::verify_session(&store, "' OR 1=1 --").await, 401);
     }
 }
 

@@ -11,6 +11,7 @@ use services::{access, orgs, AppState};
 use testkit::app::{org, person, store as open};
 use testkit::db::TestDb;
 use testkit::raw;
+use testkit::status::{expect_bad_request, expect_forbidden};
 
 fn stage(stage: Stage, model: &str, prompt: i64, cached: i64, out: i64, thoughts: i64) -> NewStage {
     NewStage {
@@ -171,31 +172,13 @@ async fn a_bad_conversation_writes_nothing() {
         let (_, org_id) = org(&store, 1, "Acme").await;
         let mut bad = conversation(1, Some(&org_id), 0, 1);
         bad.stages[1].usage.prompt_tokens = -5;
-        assert_eq!(
-            ledger::record(&store, &prices, &bad)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(ledger::record(&store, &prices, &bad).await);
         let mut cached = conversation(1, Some(&org_id), 0, 1);
         cached.stages[0].usage.cached_tokens = cached.stages[0].usage.prompt_tokens + 1;
-        assert_eq!(
-            ledger::record(&store, &prices, &cached)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(ledger::record(&store, &prices, &cached).await);
         let mut empty = conversation(1, Some(&org_id), 0, 1);
         empty.stages.clear();
-        assert_eq!(
-            ledger::record(&store, &prices, &empty)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(ledger::record(&store, &prices, &empty).await);
         for table in ["conversations", "conversation_stages", "usage_daily"] {
             let n: i64 =
                 sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
@@ -300,27 +283,9 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
                 .conversations,
             2
         );
-        assert_eq!(
-            analytics::overview(&state, &member, &all)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            analytics::per_user(&state, &loner, &all)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            export::ledger_csv(&store, &member, &all)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
+        expect_forbidden(analytics::overview(&state, &member, &all).await);
+        expect_forbidden(analytics::per_user(&state, &loner, &all).await);
+        expect_forbidden(export::ledger_csv(&store, &member, &all).await);
         let a_users = analytics::per_user(&state, &owner_a, &all)
             .await
             .expect("a");
@@ -329,13 +294,7 @@ async fn analytics_are_for_owners_of_their_own_organization_only() {
             from: Some(Day(10)),
             to: Some(Day(9)),
         };
-        assert_eq!(
-            analytics::by_model(&state, &owner_a, &backwards)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(analytics::by_model(&state, &owner_a, &backwards).await);
     }
 }
 
@@ -356,20 +315,8 @@ async fn budgets_warn_at_80_and_refuse_at_100_percent() {
                 .expect("check"),
             BudgetVerdict::Ok
         );
-        assert_eq!(
-            budget::set(&store, &owner, Some(Usd::ZERO))
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
-        assert_eq!(
-            budget::set(&store, &member, Some(Usd::dollars(1)))
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
+        expect_bad_request(budget::set(&store, &owner, Some(Usd::ZERO)).await);
+        expect_forbidden(budget::set(&store, &member, Some(Usd::dollars(1))).await);
 
         let one = conversation(1, Some(&org_id), today.start_unix(), 1);
         let id = ledger::record(&store, &prices, &one)

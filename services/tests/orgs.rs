@@ -10,6 +10,7 @@ use services::{access, auth, Store};
 use std::time::Instant;
 use testkit::app::{person, store as open};
 use testkit::db::TestDb;
+use testkit::status::{expect_bad_request, expect_forbidden, expect_status};
 
 async fn refresh(store: &Store, caller: &Caller) -> Caller {
     access::caller(store, caller.user_id.expect("a user"))
@@ -90,30 +91,16 @@ async fn creating_an_organization_makes_an_owner_with_working_credentials() {
         assert_eq!(answer.org_name.as_deref(), Some("Acme <b>Ltd</b>"));
 
         // Only once, and not for strangers; nothing half-written on refusal.
-        let again = orgs::create(&store, &owner, "Second").await.unwrap_err();
-        assert_eq!(again.status(), 409);
+        expect_status(orgs::create(&store, &owner, "Second").await, 409);
         let stranger = Caller {
             user_id: Some(999),
             role: Role::Individual,
             org_id: None,
         };
-        assert_eq!(
-            orgs::create(&store, &stranger, "Ghost")
-                .await
-                .unwrap_err()
-                .status(),
-            404
-        );
+        expect_status(orgs::create(&store, &stranger, "Ghost").await, 404);
         let nobody = person(&store, 2, "Nobody").await;
         for bad in ["", "   ", &"x".repeat(101), "two\nlines"] {
-            assert_eq!(
-                orgs::create(&store, &nobody, bad)
-                    .await
-                    .unwrap_err()
-                    .status(),
-                400,
-                "{bad:?}"
-            );
+            expect_bad_request(orgs::create(&store, &nobody, bad).await);
         }
         // Duplicate names are fine: ids are unique.
         orgs::create(&store, &nobody, "Acme <b>Ltd</b>")
@@ -146,20 +133,8 @@ async fn invitations_join_and_each_refusal_has_its_reason() {
             .await
             .expect("created");
         assert_eq!(invite.status, InviteStatus::Active);
-        assert_eq!(
-            invitations::create(&store, &owner, 0, 7)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
-        assert_eq!(
-            invitations::create(&store, &owner, 3, -1)
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(invitations::create(&store, &owner, 0, 7).await);
+        expect_bad_request(invitations::create(&store, &owner, 3, -1).await);
 
         let ann = person(&store, 10, "Ann").await;
         let (org, creds) = invitations::join(&store, &ann, invite.code.as_str())
@@ -176,12 +151,11 @@ async fn invitations_join_and_each_refusal_has_its_reason() {
             .await
             .unwrap_err();
         assert!(used_up.message().contains("used up (1 of 1"), "{used_up:?}");
-        let unknown = invitations::join(&store, &ben, "AAAAAAAAAAAAAAAA")
-            .await
-            .unwrap_err();
-        assert_eq!(unknown.status(), 404);
-        let junk = invitations::join(&store, &ben, "abc$%^").await.unwrap_err();
-        assert_eq!(junk.status(), 400);
+        expect_status(
+            invitations::join(&store, &ben, "AAAAAAAAAAAAAAAA").await,
+            404,
+        );
+        expect_bad_request(invitations::join(&store, &ben, "abc$%^").await);
 
         let revoked = invitations::create(&store, &owner, 5, 7)
             .await
@@ -193,12 +167,9 @@ async fn invitations_join_and_each_refusal_has_its_reason() {
             .await
             .unwrap_err();
         assert!(err.message().contains("revoked"), "{err:?}");
-        assert_eq!(
-            invitations::revoke(&store, &owner, revoked.code.as_str())
-                .await
-                .unwrap_err()
-                .status(),
-            409
+        expect_status(
+            invitations::revoke(&store, &owner, revoked.code.as_str()).await,
+            409,
         );
 
         let expired = invitations::create(&store, &owner, 5, 1)
@@ -313,17 +284,8 @@ async fn members_are_listed_added_removed_and_can_leave() {
             .await
             .expect("/dashboard in the bot");
         let session = login(&store, &creds).await.expect("signs in");
-        assert_eq!(
-            members::add(&store, &owner, 20).await.unwrap_err().status(),
-            409
-        );
-        assert_eq!(
-            members::add(&store, &owner, 404_404)
-                .await
-                .unwrap_err()
-                .status(),
-            404
-        );
+        expect_status(members::add(&store, &owner, 20).await, 409);
+        expect_status(members::add(&store, &owner, 404_404).await, 404);
 
         let listed = members::list(&store, &owner).await.expect("listed");
         assert_eq!(listed.len(), 2);
@@ -350,30 +312,12 @@ async fn members_are_listed_added_removed_and_can_leave() {
             .await
             .expect("fixture");
 
-        assert_eq!(
-            members::remove(&store, &owner, 1)
-                .await
-                .unwrap_err()
-                .status(),
-            409,
-            "the owner stays"
-        );
+        // The owner stays.
+        expect_status(members::remove(&store, &owner, 1).await, 409);
         let carl = refresh(&store, &carl).await;
-        assert_eq!(
-            members::remove(&store, &carl, 1)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
+        expect_forbidden(members::remove(&store, &carl, 1).await);
         members::remove(&store, &owner, 20).await.expect("removed");
-        assert_eq!(
-            members::remove(&store, &owner, 20)
-                .await
-                .unwrap_err()
-                .status(),
-            404
-        );
+        expect_status(members::remove(&store, &owner, 20).await, 404);
         let active: Option<String> = sqlx::query_scalar(
             "SELECT active_connection_id FROM telegram_users WHERE user_id = 20",
         )
@@ -381,14 +325,8 @@ async fn members_are_listed_added_removed_and_can_leave() {
         .await
         .expect("row");
         assert_eq!(active, None, "{}", db.kind);
-        assert_eq!(
-            auth::verify_session(&store, &session.token)
-                .await
-                .unwrap_err()
-                .status(),
-            401
-        );
-        assert_eq!(login(&store, &creds).await.unwrap_err().status(), 401);
+        expect_status(auth::verify_session(&store, &session.token).await, 401);
+        expect_status(login(&store, &creds).await, 401);
 
         // Leaving: members may, owners may not.
         let dora = person(&store, 21, "Dora").await;
@@ -396,10 +334,7 @@ async fn members_are_listed_added_removed_and_can_leave() {
         let dora = refresh(&store, &dora).await;
         members::leave(&store, &dora).await.expect("left");
         assert_eq!(refresh(&store, &dora).await.role, Role::Individual);
-        assert_eq!(
-            members::leave(&store, &owner).await.unwrap_err().status(),
-            409
-        );
+        expect_status(members::leave(&store, &owner).await, 409);
         for action in ["member_added", "member_removed", "member_left"] {
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
                 .bind(action)
@@ -461,10 +396,7 @@ async fn deleting_an_organization_ends_everyones_access() {
         let member_creds = auth::credentials::reset(&store, &member)
             .await
             .expect("credentials");
-        assert_eq!(
-            orgs::delete(&store, &member).await.unwrap_err().status(),
-            403
-        );
+        expect_forbidden(orgs::delete(&store, &member).await);
         invitations::create(&store, &owner, 3, 3)
             .await
             .expect("created");
@@ -480,11 +412,8 @@ async fn deleting_an_organization_ends_everyones_access() {
             0
         );
         assert_eq!(count(&store, "SELECT COUNT(*) FROM invitations").await, 0);
-        assert_eq!(login(&store, &owner_creds).await.unwrap_err().status(), 401);
-        assert_eq!(
-            login(&store, &member_creds).await.unwrap_err().status(),
-            401
-        );
+        expect_status(login(&store, &owner_creds).await, 401);
+        expect_status(login(&store, &member_creds).await, 401);
         assert_eq!(refresh(&store, &owner).await.role, Role::Individual);
         // The audit log keeps the organization's history.
         assert!(
@@ -508,14 +437,8 @@ async fn credentials_reset_and_password_change() {
             .await
             .expect("reset");
         assert_eq!(second.username, first.username, "{}", db.kind);
-        assert_eq!(login(&store, &first).await.unwrap_err().status(), 401);
-        assert_eq!(
-            auth::verify_session(&store, &old_session.token)
-                .await
-                .unwrap_err()
-                .status(),
-            401
-        );
+        expect_status(login(&store, &first).await, 401);
+        expect_status(auth::verify_session(&store, &old_session.token).await, 401);
 
         let a = login(&store, &second).await.expect("new password works");
         let b = login(&store, &second).await.expect("second session");
@@ -535,13 +458,7 @@ async fn credentials_reset_and_password_change() {
                 .message(),
             "The current password is not right."
         );
-        assert_eq!(
-            change(&second.password, "short")
-                .await
-                .unwrap_err()
-                .status(),
-            400
-        );
+        expect_bad_request(change(&second.password, "short").await);
         change(&second.password, "a brand new password")
             .await
             .expect("changed");
@@ -549,14 +466,8 @@ async fn credentials_reset_and_password_change() {
             auth::verify_session(&store, &a.token).await.is_ok(),
             "this session stays"
         );
-        assert_eq!(
-            auth::verify_session(&store, &b.token)
-                .await
-                .unwrap_err()
-                .status(),
-            401,
-            "others end"
-        );
+        // Other sessions end.
+        expect_status(auth::verify_session(&store, &b.token).await, 401);
         let changed = Credentials {
             username: second.username.clone(),
             password: "a brand new password".into(),
@@ -577,10 +488,7 @@ async fn failed_logins_are_throttled_per_username_and_per_ip() {
             password: "wrong".into(),
         };
         for _ in 0..5 {
-            let err = auth::login(&store, &wrong, Some("10.0.0.2"))
-                .await
-                .unwrap_err();
-            assert_eq!(err.status(), 401);
+            expect_status(auth::login(&store, &wrong, Some("10.0.0.2")).await, 401);
         }
         let right = LoginRequest {
             username: creds.username.clone(),
@@ -616,18 +524,9 @@ async fn failed_logins_are_throttled_per_username_and_per_ip() {
                 username: format!("ghost{i}"),
                 password: "x".into(),
             };
-            assert_eq!(
-                auth::login(&store, &req, Some("10.9.9.9"))
-                    .await
-                    .unwrap_err()
-                    .status(),
-                401
-            );
+            expect_status(auth::login(&store, &req, Some("10.9.9.9")).await, 401);
         }
-        let err = auth::login(&store, &right, Some("10.9.9.9"))
-            .await
-            .unwrap_err();
-        assert_eq!(err.status(), 429, "{}", db.kind);
+        expect_status(auth::login(&store, &right, Some("10.9.9.9")).await, 429);
         auth::login(&store, &right, Some("10.0.0.4"))
             .await
             .expect("other addresses are fine");
@@ -660,55 +559,17 @@ async fn roles_are_enforced_by_every_function() {
             members::list(&store, &member).await.is_ok(),
             "members see members"
         );
-        assert_eq!(
-            members::list(&store, &loner).await.unwrap_err().status(),
-            403
-        );
-        assert_eq!(
-            members::add(&store, &member, 3).await.unwrap_err().status(),
-            403
-        );
-        assert_eq!(
-            invitations::create(&store, &member, 1, 1)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            invitations::list(&store, &member)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            invitations::revoke(&store, &member, code.as_str())
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            orgs::delete(&store, &loner).await.unwrap_err().status(),
-            403
-        );
-        assert_eq!(
-            services::audit::list(&store, &member, 10)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
+        expect_forbidden(members::list(&store, &loner).await);
+        expect_forbidden(members::add(&store, &member, 3).await);
+        expect_forbidden(invitations::create(&store, &member, 1, 1).await);
+        expect_forbidden(invitations::list(&store, &member).await);
+        expect_forbidden(invitations::revoke(&store, &member, code.as_str()).await);
+        expect_forbidden(orgs::delete(&store, &loner).await);
+        expect_forbidden(services::audit::list(&store, &member, 10).await);
         assert!(services::audit::list(&store, &owner, 10)
             .await
             .is_ok_and(|rows| !rows.is_empty()));
-        assert_eq!(
-            orgs::get(&store, &loner).await.unwrap_err().status(),
-            403,
-            "{}",
-            db.kind
-        );
+        expect_forbidden(orgs::get(&store, &loner).await);
         assert_eq!(
             orgs::get(&store, &member).await.expect("overview").name,
             "Acme"
@@ -735,34 +596,13 @@ async fn an_owner_of_one_organization_cannot_touch_another() {
             .expect("created");
 
         // With B's ids, A reaches nothing of B's.
-        assert_eq!(
-            members::remove(&store, &owner_a, 22)
-                .await
-                .unwrap_err()
-                .status(),
-            404
+        expect_status(members::remove(&store, &owner_a, 22).await, 404);
+        expect_status(members::remove(&store, &owner_a, 2).await, 404);
+        expect_status(
+            invitations::revoke(&store, &owner_a, b_code.as_str()).await,
+            404,
         );
-        assert_eq!(
-            members::remove(&store, &owner_a, 2)
-                .await
-                .unwrap_err()
-                .status(),
-            404
-        );
-        assert_eq!(
-            invitations::revoke(&store, &owner_a, b_code.as_str())
-                .await
-                .unwrap_err()
-                .status(),
-            404
-        );
-        assert_eq!(
-            members::add(&store, &owner_a, 22)
-                .await
-                .unwrap_err()
-                .status(),
-            409
-        );
+        expect_status(members::add(&store, &owner_a, 22).await, 409);
         let a_members = members::list(&store, &owner_a).await.expect("listed");
         assert!(
             a_members.iter().all(|m| m.user_id == 1),
@@ -786,31 +626,10 @@ async fn an_owner_of_one_organization_cannot_touch_another() {
             role: Role::Owner,
             org_id: Some(org_b.org_id.clone()),
         };
-        assert_eq!(
-            members::remove(&store, &forged, 22)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            invitations::revoke(&store, &forged, b_code.as_str())
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            invitations::create(&store, &forged, 1, 1)
-                .await
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert_eq!(
-            orgs::delete(&store, &forged).await.unwrap_err().status(),
-            403
-        );
+        expect_forbidden(members::remove(&store, &forged, 22).await);
+        expect_forbidden(invitations::revoke(&store, &forged, b_code.as_str()).await);
+        expect_forbidden(invitations::create(&store, &forged, 1, 1).await);
+        expect_forbidden(orgs::delete(&store, &forged).await);
 
         // B is intact.
         assert_eq!(

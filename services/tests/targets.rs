@@ -87,7 +87,7 @@ fn sample_script(kind: TargetKind) -> String {
     let (int_pk, blob, blob_literal) = match kind {
         TargetKind::Postgres => ("INTEGER PRIMARY KEY", "BYTEA", "'\\xdeadbeef'::bytea"),
         TargetKind::Mysql => ("INT PRIMARY KEY", "BLOB", "X'DEADBEEF'"),
-        _ => ("INTEGER PRIMARY KEY", "BLOB", "X'DEADBEEF'"),
+        TargetKind::Sqlite | TargetKind::Mssql => ("INTEGER PRIMARY KEY", "BLOB", "X'DEADBEEF'"),
     };
     let mut sql = format!(
         "CREATE TABLE customers (id {int_pk}, name VARCHAR(80) NOT NULL, country VARCHAR(2));
@@ -103,7 +103,7 @@ fn sample_script(kind: TargetKind) -> String {
         TargetKind::Mysql => sql.push_str(
             "ALTER TABLE orders MODIFY amount DECIMAL(10, 2) NOT NULL COMMENT 'Order value in EUR';",
         ),
-        _ => {}
+        TargetKind::Sqlite | TargetKind::Mssql => {}
     }
     let customers: Vec<String> = (1..=CUSTOMERS)
         .map(|i| format!("({i}, 'Customer {i}', '{}')", country(i)))
@@ -509,7 +509,7 @@ async fn each_engine_registers_introspects_queries_and_cannot_write() {
         let slow = match kind {
             TargetKind::Postgres => "SELECT pg_sleep(10)",
             TargetKind::Mysql => "SELECT SLEEP(10)",
-            _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c",
+            TargetKind::Sqlite | TargetKind::Mssql => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c",
         };
         let err = entry
             .engine

@@ -45,12 +45,7 @@ impl ConnectionSpec {
 
     /// The port to connect to: the given one or the engine's default.
     pub fn port_or_default(&self) -> Option<u16> {
-        self.port.or(match self.kind {
-            TargetKind::Mssql => Some(1433),
-            TargetKind::Postgres => Some(5432),
-            TargetKind::Mysql => Some(3306),
-            TargetKind::Sqlite => None,
-        })
+        self.port.or(self.kind.default_port())
     }
 
     pub fn password(&self) -> Option<&str> {
@@ -92,24 +87,27 @@ fn parse_url(text: &str) -> Result<ConnectionSpec, String> {
         .next()
         .unwrap_or(scheme)
         .to_ascii_lowercase();
-    let kind = match base.as_str() {
-        "postgres" | "postgresql" => TargetKind::Postgres,
-        "mysql" | "mariadb" => TargetKind::Mysql,
-        "sqlite" | "sqlite3" => TargetKind::Sqlite,
-        "mssql" | "sqlserver" => TargetKind::Mssql,
-        other => {
-            return Err(format!(
-            "{other:?} is not a database Tabletalk can connect to (postgres, mysql, sqlite, mssql)"
-        ))
-        }
-    };
+    let kind = TargetKind::ALL
+        .into_iter()
+        .find(|kind| kind.url_schemes().contains(&base.as_str()))
+        .ok_or_else(|| {
+            let known: Vec<&str> = TargetKind::ALL
+                .iter()
+                .flat_map(|kind| kind.url_schemes())
+                .copied()
+                .collect();
+            format!(
+                "{base:?} is not a database Tabletalk can connect to ({})",
+                known.join(", ")
+            )
+        })?;
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut options = BTreeMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         set_option(&mut options, &decode(k)?, decode(v)?)?;
     }
-    if kind == TargetKind::Sqlite {
+    if kind.is_file() {
         let path = decode(rest)?;
         if path.is_empty() || path == ":memory:" {
             return Err(
@@ -444,6 +442,21 @@ mod tests {
 
     fn ok(text: &str) -> ConnectionSpec {
         parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn every_kind_reads_its_own_example_and_schemes() {
+        for kind in TargetKind::ALL {
+            let example = ok(kind.example_connection_string());
+            assert_eq!(example.kind, kind, "{kind}");
+            assert_eq!(example.port_or_default(), kind.default_port(), "{kind}");
+            for scheme in kind.url_schemes() {
+                let url = format!("{scheme}://reader@db.example.com/sales");
+                assert_eq!(ok(&url).kind, kind, "{url}");
+            }
+        }
+        let err = parse("oracle://u@h/db").expect_err("unknown scheme");
+        assert!(err.contains("postgres, postgresql"), "{err}");
     }
 
     #[test]

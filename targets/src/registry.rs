@@ -9,7 +9,7 @@ use super::hosts::HostPolicy;
 use super::secret_box::SecretBox;
 use super::QueryLimits;
 use super::{TargetError, TargetErrorKind};
-use models::targets::Schema;
+use models::targets::{Schema, TargetKind};
 use models::ConnectionId;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
@@ -229,14 +229,16 @@ impl Targets {
 /// The store's file when the store is SQLite, so it can never be a target.
 /// Tabletalk's own store when it is a PostgreSQL server: (host, port).
 fn store_host(url: &str) -> Option<(String, u16)> {
-    let rest = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let store = TargetKind::Postgres;
+    let rest = store.url_schemes().iter().find_map(|scheme| {
+        url.strip_prefix(scheme)
+            .and_then(|rest| rest.strip_prefix("://"))
+    })?;
     let authority = rest.split(['/', '?']).next().unwrap_or(rest);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = match host_port.rsplit_once(':') {
         Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
-        _ => (host_port, 5432),
+        _ => (host_port, store.default_port()?),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Some((

@@ -45,31 +45,26 @@ pub fn candidate(column: &str, data_type: &str) -> bool {
     text && !PRIVATE.iter().any(|p| name.contains(p))
 }
 
-/// `name` quoted for `kind`.
-fn quote(kind: TargetKind, name: &str) -> String {
-    match kind {
-        TargetKind::Postgres | TargetKind::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
-        TargetKind::Mysql => format!("`{}`", name.replace('`', "``")),
-        TargetKind::Mssql => format!("[{}]", name.replace(']', "]]")),
-    }
-}
-
 /// The distinct non-null values of `column` among the first rows of the table.
 pub fn sample_sql(kind: TargetKind, schema: Option<&str>, table: &str, column: &str) -> String {
     let from = match schema {
-        Some(s) => format!("{}.{}", quote(kind, s), quote(kind, table)),
-        None => quote(kind, table),
+        Some(s) => format!(
+            "{}.{}",
+            kind.quote_identifier(s),
+            kind.quote_identifier(table)
+        ),
+        None => kind.quote_identifier(table),
     };
-    let col = quote(kind, column);
+    let col = kind.quote_identifier(column);
     let most = MAX_INDEXED_VALUES + 1;
-    match kind {
-        TargetKind::Mssql => format!(
-            "SELECT DISTINCT TOP {most} v FROM (SELECT TOP {SCAN_ROWS} {col} AS v FROM {from}) s WHERE v IS NOT NULL"
-        ),
-        _ => format!(
-            "SELECT DISTINCT v FROM (SELECT {col} AS v FROM {from} LIMIT {SCAN_ROWS}) s WHERE v IS NOT NULL LIMIT {most}"
-        ),
-    }
+    let limit = kind.row_limit_syntax();
+    format!(
+        "SELECT DISTINCT {}v FROM (SELECT {}{col} AS v FROM {from}{}) s WHERE v IS NOT NULL{}",
+        limit.after_select(most),
+        limit.after_select(SCAN_ROWS),
+        limit.at_end(SCAN_ROWS),
+        limit.at_end(most)
+    )
 }
 
 /// Fills `values` of the schema's small text columns.

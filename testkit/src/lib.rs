@@ -15,6 +15,7 @@
 //! - [`proxy::TcpProxy`]: a TCP proxy to cut and restore (a store that goes away).
 //! - [`raw`]: cost answers by GROUP BY over the raw rows, to check the rollups.
 //! - [`scrape`]: sums of samples on a Prometheus `/metrics` page.
+//! - [`status`]: a service call's refusal or a response's status in one line.
 //! - [`timing`]: benchmarks' time outside Tabletalk (model, target query) and percentiles.
 
 pub mod app;
@@ -27,6 +28,7 @@ pub mod scrape;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod smtp;
+pub mod status;
 pub mod telegram;
 pub mod timing;
 

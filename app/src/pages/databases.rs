@@ -7,7 +7,7 @@ use crate::components::loaded::{date, Loaded};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use models::targets::{ConnectionTest, DatabaseInfo, DatabaseScope, NewDatabase};
+use models::targets::{ConnectionTest, DatabaseInfo, DatabaseScope, NewDatabase, TargetKind};
 use models::Action;
 
 /// Databases with redacted connection details; add (after a test), remove, select.
@@ -40,35 +40,24 @@ pub fn DatabasesPage() -> impl IntoView {
     }
 }
 
-const PLACEHOLDERS: [(&str, &str); 4] = [
-    (
-        "postgres",
-        "postgres://reader:password@db.example.com:5432/sales",
-    ),
-    ("mysql", "mysql://reader:password@db.example.com:3306/sales"),
-    (
-        "mssql",
-        "Server=db.example.com,1433;Database=sales;User Id=reader;Password=...;Encrypt=true",
-    ),
-    ("sqlite", "sqlite://sales.db"),
-];
+/// A kind as the form's select offers it: its label, and where it lives when it is a file.
+fn kind_option(kind: TargetKind) -> String {
+    match kind.location_note() {
+        Some(note) => format!("{} ({note})", kind.label()),
+        None => kind.label().to_owned(),
+    }
+}
 
 #[component]
 fn AddDatabaseForm(create: ServerAction<CreateDatabase>) -> impl IntoView {
     let test = ServerAction::<TestDatabase>::new();
     let name = RwSignal::new(String::new());
-    let kind = RwSignal::new("postgres".to_owned());
+    let kind = RwSignal::new(TargetKind::Postgres.as_str().to_owned());
     let connection = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = move || test.pending().get() || create.pending().get();
-    let placeholder = move || {
-        let k = kind.get();
-        PLACEHOLDERS
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map_or("", |(_, p)| p)
-            .to_owned()
-    };
+    let placeholder =
+        move || TargetKind::parse(&kind.get()).map_or("", TargetKind::example_connection_string);
     // A changed connection string must be tested again before it can be added.
     let tested_for = RwSignal::new(None::<String>);
     let tested_ok = move || {
@@ -125,10 +114,7 @@ fn AddDatabaseForm(create: ServerAction<CreateDatabase>) -> impl IntoView {
             <input id="db-name" maxlength="100" bind:value=name required placeholder="Sales" />
             <label for="db-kind">"Kind"</label>
             <select id="db-kind" bind:value=kind>
-                <option value="postgres">"PostgreSQL"</option>
-                <option value="mysql">"MySQL / MariaDB"</option>
-                <option value="mssql">"SQL Server"</option>
-                <option value="sqlite">"SQLite (a file on the Tabletalk server)"</option>
+                {TargetKind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{kind_option(k)}</option> }).collect_view()}
             </select>
             <label for="db-connection">"Connection string"</label>
             <input id="db-connection" type="password" autocomplete="off" spellcheck="false" bind:value=connection required placeholder=placeholder />

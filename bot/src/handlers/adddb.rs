@@ -27,23 +27,12 @@ pub fn looks_secret(text: &str) -> bool {
         })
 }
 
-fn kind_name(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Postgres => "PostgreSQL",
-        TargetKind::Mysql => "MySQL / MariaDB",
-        TargetKind::Mssql => "SQL Server",
-        TargetKind::Sqlite => "SQLite",
-    }
-}
-
-fn example(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Postgres => "postgres://reader:password@db.example.com:5432/sales",
-        TargetKind::Mysql => "mysql://reader:password@db.example.com:3306/sales",
-        TargetKind::Mssql => {
-            "Server=db.example.com,1433;Database=sales;User Id=reader;Password=...;Encrypt=true"
-        }
-        TargetKind::Sqlite => "sqlite://sales.db (a file in the server's SQLite folder)",
+/// The example connection string, with where the database lives when it is a file.
+fn example(kind: TargetKind) -> String {
+    let example = kind.example_connection_string();
+    match kind.location_note() {
+        Some(note) => format!("{example} ({note})"),
+        None => example.to_owned(),
     }
 }
 
@@ -81,7 +70,7 @@ pub async fn name(bot: &TgBot, msg: &Message, dialogue: &AddDbDialogue) -> anyho
             Reply {
                 text: format!("What kind of database is {name}?"),
                 buttons: Some(InlineKeyboardMarkup::new(
-                    TargetKind::ALL.map(|k| [Callback::AddDbKind(k).button(kind_name(k))]),
+                    TargetKind::ALL.map(|k| [Callback::AddDbKind(k).button(k.label())]),
                 )),
             }
         }
@@ -105,7 +94,7 @@ pub async fn on_kind(dialogue: &AddDbDialogue, kind: TargetKind) -> Result<Reply
         .await?;
     Ok(format!(
         "{name} is {}. Now send its connection string, like:\n{}\n\nI delete your message as soon as I have read it, so the password does not stay in this chat. I connect and read the schema before anything is saved; the string is stored encrypted.",
-        kind_name(kind),
+        kind.label(),
         example(kind)
     )
     .into())
@@ -144,8 +133,8 @@ pub async fn connection(
         if found != kind {
             return Err(AppError::bad_request(format!(
                 "That is a {} connection string, but you chose {}.",
-                kind_name(found),
-                kind_name(kind)
+                found.label(),
+                kind.label()
             )));
         }
         let caller = caller_of(state, msg).await?;
