@@ -97,6 +97,49 @@ pub struct DatabaseInfo {
     pub last_used: Option<i64>,
     /// Whether this is the caller's active database.
     pub selected: bool,
+    /// Functions of the database's own that its owner allows in questions.
+    #[serde(default)]
+    pub allowed_functions: Vec<String>,
+}
+
+/// Most function names an owner may allow on one database.
+pub const MAX_ALLOWED_FUNCTIONS: usize = 50;
+
+/// Checks the names an owner allows: lower case, trimmed, each a plain or
+/// schema-qualified SQL name (letters, digits, `_`, `$`, one `.`), at most
+/// 63 characters, at most [`MAX_ALLOWED_FUNCTIONS`]; duplicates dropped.
+pub fn validate_function_names(names: &[String]) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in names {
+        let name = raw.trim().to_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let plain = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 63
+                && part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        };
+        let parts: Vec<&str> = name.split('.').collect();
+        if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
+            return Err(AppError::bad_request(format!(
+                "{:?} is not a function name: use letters, digits and _ (optionally schema.name).",
+                raw.chars().take(70).collect::<String>()
+            )));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.len() > MAX_ALLOWED_FUNCTIONS {
+        return Err(AppError::bad_request(format!(
+            "At most {MAX_ALLOWED_FUNCTIONS} functions can be allowed on one database."
+        )));
+    }
+    Ok(out)
 }
 
 /// What the dashboard (or the bot) sends to add a database. `Debug` hides the

@@ -28,6 +28,7 @@ pub enum Event {
     LoginFailed,
     DatabaseAdded,
     DatabaseRemoved,
+    DatabaseFunctionsAllowed,
     QueryRefused,
     PersonForgotten,
 }
@@ -50,6 +51,7 @@ impl Event {
             Event::LoginFailed => "login_failed",
             Event::DatabaseAdded => "database_added",
             Event::DatabaseRemoved => "database_removed",
+            Event::DatabaseFunctionsAllowed => "database_functions_allowed",
             Event::QueryRefused => "query_refused",
             Event::PersonForgotten => "person_forgotten",
         }

@@ -22,9 +22,11 @@ use targets::registry::Entry;
 use targets::TargetError;
 
 mod add;
+mod functions;
 
 pub use add::{add, kind_of_connection, test};
 use add::{shown, take_probe};
+pub use functions::allow_functions;
 
 /// Most databases one organization or one person may register.
 pub const MAX_PER_OWNER: i64 = 50;
@@ -40,9 +42,11 @@ struct Stored {
     created_by: UserId,
     created_at: i64,
     last_used: Option<i64>,
+    /// Functions of the database's own its owner allows in questions.
+    allowed_functions: Vec<String>,
 }
 
-const COLUMNS: &str = "connection_id, name, connection_encrypted, owner_type, owner_id, created_by, created_at, last_used, kind";
+const COLUMNS: &str = "connection_id, name, connection_encrypted, owner_type, owner_id, created_by, created_at, last_used, kind, allowed_functions";
 
 fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
     let owner_type: String = row.try_get(3)?;
@@ -63,6 +67,10 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
         created_by: row.try_get(5)?,
         created_at: row.try_get(6)?,
         last_used: row.try_get(7)?,
+        allowed_functions: row
+            .try_get::<Option<String>, _>(9)?
+            .map(|names| names.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -142,6 +150,7 @@ fn info(state: &AppState, s: &Stored, active: Option<&ConnectionId>) -> Database
         created_at: s.created_at,
         last_used: s.last_used,
         selected: active == Some(&s.id),
+        allowed_functions: s.allowed_functions.clone(),
     }
 }
 
@@ -440,7 +449,7 @@ pub async fn execute(
     // The guard runs with what the server's own catalogue says of functions,
     // so the pool is opened first.
     let entry = entry_for(state, &s).await.map_err(QueryError::Other)?;
-    let allowed = match entry.engine.check(sql, &[]) {
+    let allowed = match entry.engine.check(sql, &s.allowed_functions) {
         Ok(allowed) => allowed,
         Err(reason) => {
             let org = (s.scope == DatabaseScope::Organization).then_some(s.owner_id.as_str());

@@ -1,5 +1,5 @@
 //! `/dashboard/databases`, `/databases/create`, `/databases/remove` (seed §4),
-//! and `/databases/test`, `/databases/select`, `/databases/schema`.
+//! and `/databases/test`, `/databases/select`, `/databases/schema`, `/databases/functions`.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
@@ -34,6 +34,18 @@ pub async fn remove_database(connection_id: String) -> Result<(), AppError> {
     let (state, caller) = super::context::caller_for_change().await?;
     let id = models::ConnectionId::parse(&connection_id)?;
     services::databases::remove(&state, &caller, &id).await
+}
+
+/// Replaces the functions of the database's own that questions may use
+/// (names; an empty list allows none).
+#[server(prefix = "/dashboard", endpoint = "databases/functions", input = StrictJson, output = Json)]
+pub async fn allow_database_functions(
+    connection_id: String,
+    functions: Vec<String>,
+) -> Result<DatabaseInfo, AppError> {
+    let (state, caller) = super::context::caller_for_change().await?;
+    let id = models::ConnectionId::parse(&connection_id)?;
+    services::databases::allow_functions(&state, &caller, &id, &functions).await
 }
 
 /// Makes a database the caller's active one (the one the bot answers from).

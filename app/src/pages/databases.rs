@@ -1,5 +1,7 @@
+mod functions;
+
 use crate::api::databases::{
-    databases, CreateDatabase, RemoveDatabase, SelectDatabase, TestDatabase,
+    databases, AllowDatabaseFunctions, CreateDatabase, RemoveDatabase, SelectDatabase, TestDatabase,
 };
 use crate::components::confirm::ConfirmRemove;
 use crate::components::layout::may;
@@ -16,12 +18,14 @@ pub fn DatabasesPage() -> impl IntoView {
     let create = ServerAction::<CreateDatabase>::new();
     let remove = ServerAction::<RemoveDatabase>::new();
     let select = ServerAction::<SelectDatabase>::new();
+    let allow = ServerAction::<AllowDatabaseFunctions>::new();
     let data = Resource::new(
         move || {
             (
                 create.version().get(),
                 remove.version().get(),
                 select.version().get(),
+                allow.version().get(),
             )
         },
         |_| databases(),
@@ -37,6 +41,9 @@ pub fn DatabasesPage() -> impl IntoView {
             failed.map(|e| view! { <p class="form-error" role="alert">{e.message().to_owned()}</p> })
         }}
         <Loaded resource=data ok={move |list: Vec<DatabaseInfo>| view! { <DatabaseTable list remove select can_remove /> }} />
+        {manage.then(|| view! {
+            <Loaded resource=data ok={move |list: Vec<DatabaseInfo>| view! { <functions::AllowedFunctions list action=allow /> }} />
+        })}
     }
 }
 

@@ -132,6 +132,7 @@ pub async fn add(
             created_at,
             last_used: None,
             selected: false,
+            allowed_functions: Vec::new(),
         },
         test,
     })
