@@ -146,13 +146,30 @@ pub async fn confirm(
     }
     let now = crate::clock::now();
     let today = Day::of_unix(now).0 * 86_400;
+    // The count and the queueing in one write, under the person's lock
+    // (SQLite's write lock; an advisory lock on PostgreSQL): two confirms
+    // at once cannot both pass the limit.
+    let mut tx = state
+        .store
+        .begin_write()
+        .await
+        .map_err(internal("starting to queue an email"))?;
+    if state.store.backend() == crate::store::Backend::Postgres {
+        crate::store::lock(
+            &mut tx,
+            crate::store::lock_space::EMAILS,
+            &user_id.to_string(),
+        )
+        .await
+        .map_err(internal("locking today's emails"))?;
+    }
     let sent_today: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM emails WHERE user_id = $1 AND queued_at >= $2 AND email_id <> $3",
     )
     .bind(user_id)
     .bind(today)
     .bind(email_id)
-    .fetch_one(state.store.pool())
+    .fetch_one(&mut *tx)
     .await
     .map_err(internal("counting today's emails"))?;
     let limit = state.config.email.per_day;
@@ -170,9 +187,10 @@ pub async fn confirm(
     .bind(now)
     .bind(email_id)
     .bind(user_id)
-    .execute(state.store.pool())
+    .execute(&mut *tx)
     .await
     .map_err(internal("queueing an email"))?;
+    tx.commit().await.map_err(internal("queueing an email"))?;
     if queued.rows_affected() == 0 {
         let status = status_of(&state.store, user_id, email_id).await?;
         return Err(not_sendable(&status));
