@@ -78,9 +78,17 @@ pub async fn draft(store: &Store, email: NewEmail<'_>) -> Result<EmailPreview, A
         Some((csv, rows)) => (Some(csv), Some(rows)),
         None => (None, None),
     };
-    let id: i64 = sqlx::query_scalar(
+    // Made from a recorded question: it belongs where the question was
+    // recorded (a personal database's question is the person's alone), and
+    // it is not made once the person forgot the question (a /forgetme
+    // between the answer and its draft).
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO emails (user_id, org_id, conversation_id, recipients, subject, body, \
-         attachment_csv, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8) \
+         attachment_csv, status, created_at) \
+         SELECT $1, COALESCE((SELECT c.org_id FROM conversations c WHERE c.conversation_id = $3), $2), \
+         $3, $4, $5, $6, $7, 'draft', $8 \
+         WHERE CAST($3 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM conversations c \
+         WHERE c.conversation_id = $3 AND c.user_id = $1) \
          RETURNING email_id",
     )
     .bind(email.user_id)
@@ -91,9 +99,12 @@ pub async fn draft(store: &Store, email: NewEmail<'_>) -> Result<EmailPreview, A
     .bind(body.as_str())
     .bind(csv)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_optional(store.pool())
     .await
     .map_err(internal("drafting an email"))?;
+    let id = id.ok_or_else(|| {
+        AppError::conflict("This question was removed at your request; no email was drafted.")
+    })?;
     Ok(EmailPreview {
         email_id: id,
         recipients: email.recipients,
