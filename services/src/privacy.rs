@@ -1,6 +1,6 @@
 //! Forgetting a person on their request (`/forgetme`, issue 15): the text of
 //! everything they asked (questions, SQL, answers, errors, emails), what the
-//! bot remembers of their conversation, their pending notifications and
+//! bot remembers of their conversation, their notifications (sent ones too) and
 //! guided steps, and their personal databases are deleted; their costs stay
 //! in their organization's totals, attributed to no one
 //! ([`models::FORGOTTEN_USER`], shown as "Forgotten people"). One write
@@ -33,6 +33,20 @@ pub async fn forget(state: &AppState, caller: &Caller) -> Result<Forgotten, AppE
         .begin_write()
         .await
         .map_err(internal("starting to forget"))?;
+    // The person's question slot, held for the forget: a question being
+    // answered now would be recorded after it, so the forget is refused
+    // until its answer (a question of a dead process is taken over).
+    let now = crate::clock::now();
+    let token = format!("forget-{now}");
+    let held =
+        crate::ask::limits::hold_in(&mut tx, state.shutdown.process_id(), user_id, &token, now)
+            .await
+            .map_err(internal("holding the person's questions"))?;
+    if !held {
+        return Err(AppError::conflict(
+            "Your question is still being answered. Send this again once its answer has arrived.",
+        ));
+    }
     // The organizations whose totals move from this person to no one: their
     // remembered analytics answers must be dropped (usage counters).
     let orgs: Vec<String> =
@@ -112,8 +126,12 @@ pub async fn forget(state: &AppState, caller: &Caller) -> Result<Forgotten, AppE
             "forgetting the conversation",
         ),
         (
-            "DELETE FROM outbox WHERE telegram_user_id = $1 AND sent_at IS NULL",
+            "DELETE FROM outbox WHERE telegram_user_id = $1 OR chat_id = $1",
             "forgetting notifications",
+        ),
+        (
+            "DELETE FROM questions_in_flight WHERE user_id = $1",
+            "ending the hold on questions",
         ),
         (
             "DELETE FROM bot_dialogues WHERE chat_id = $1",

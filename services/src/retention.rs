@@ -1,8 +1,11 @@
 //! Retention (`TABLETALK_RETENTION_DAYS`): the text of questions older than
-//! the period — the question, its SQL, its answer or error, and the emails
-//! made from it — is removed; every number stays (tokens, costs, latencies,
-//! statuses, rows, and the rollups the dashboard reads), so analytics do
-//! not change. Unset, everything is kept.
+//! the period — the question, its SQL, its answer or error, the emails made
+//! from it in any state (an unsent one is cancelled), notifications, sent or
+//! not, and unfinished guided steps — is removed; every number stays
+//! (tokens, costs, latencies, statuses, rows, and the rollups the dashboard
+//! reads), so analytics do not change. Unset, everything is kept, except the
+//! conversation memory, which always ends after its five minutes
+//! ([`forget_expired_memory`]).
 
 use crate::error::internal;
 use crate::Store;
@@ -17,6 +20,7 @@ pub struct Removed {
     pub conversations: u64,
     pub stages: u64,
     pub emails: u64,
+    pub notifications: u64,
 }
 
 /// Removes the text of everything asked before `now - days`.
@@ -46,16 +50,32 @@ pub async fn remove_old_text(store: &Store, days: u32, now: i64) -> Result<Remov
     .await
     .map_err(internal("removing old questions"))?
     .rows_affected();
-    // Emails still waiting to be sent keep their text until they are done.
+    // Older than the period whatever their state: a draft or an email still
+    // queued after all that time is cancelled with its text. One being sent
+    // right now is left to finish.
     let emails = sqlx::query(
-        "UPDATE emails SET subject = '', body = '', attachment_csv = NULL, recipients = '' \
-         WHERE created_at < $1 AND status IN ('sent', 'cancelled', 'failed') AND body <> ''",
+        "UPDATE emails SET subject = '', body = '', attachment_csv = NULL, recipients = '', \
+         last_error = NULL, \
+         status = CASE WHEN status IN ('draft', 'queued') THEN 'cancelled' ELSE status END \
+         WHERE created_at < $1 AND status <> 'sending' AND (body <> '' OR status IN ('draft', 'queued'))",
     )
     .bind(cutoff)
     .execute(&mut *tx)
     .await
     .map_err(internal("removing old emails"))?
     .rows_affected();
+    let notifications = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("removing old notifications"))?
+        .rows_affected();
+    sqlx::query("DELETE FROM bot_dialogues WHERE updated_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("removing old guided steps"))?;
+    forget_expired_memory_in(&mut tx, now).await?;
     tx.commit()
         .await
         .map_err(internal("finishing the retention"))?;
@@ -63,5 +83,29 @@ pub async fn remove_old_text(store: &Store, days: u32, now: i64) -> Result<Remov
         conversations,
         stages,
         emails,
+        notifications,
     })
+}
+
+/// Removes every remembered turn past the memory's five minutes (the
+/// retention worker calls it every run, retention set or not).
+pub async fn forget_expired_memory(store: &Store, now: i64) -> Result<u64, AppError> {
+    let mut tx = store
+        .begin_write()
+        .await
+        .map_err(internal("starting to forget old turns"))?;
+    let removed = forget_expired_memory_in(&mut tx, now).await?;
+    tx.commit()
+        .await
+        .map_err(internal("forgetting old turns"))?;
+    Ok(removed)
+}
+
+async fn forget_expired_memory_in(tx: &mut crate::store::Tx, now: i64) -> Result<u64, AppError> {
+    sqlx::query("DELETE FROM memory_turns WHERE created_at < $1")
+        .bind(now - crate::ask::memory::MEMORY_SECS)
+        .execute(&mut **tx)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(internal("forgetting old turns"))
 }

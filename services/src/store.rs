@@ -22,6 +22,29 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// A transaction on the store.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// PostgreSQL advisory lock spaces (the first key of [`lock`]), one per use,
+/// so two uses never wait on each other.
+pub mod lock_space {
+    /// Sign-in attempts by username.
+    pub const LOGIN_USERNAME: i32 = 1;
+    /// Sign-in attempts by address.
+    pub const LOGIN_IP: i32 = 2;
+    /// A person's daily email count.
+    pub const EMAILS: i32 = 3;
+}
+
+/// Takes a PostgreSQL advisory lock on `(space, value)` until the
+/// transaction ends (SQLite's write transaction already holds the one lock).
+pub async fn lock(tx: &mut Tx, space: i32, value: &str) -> Result<(), sqlx::Error> {
+    // Counted in a subquery: the lock function's `void` is never decoded.
+    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1, hashtext($2))) AS locked")
+        .bind(space)
+        .bind(value)
+        .fetch_one(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// The newest migration this program brings for `backend`.
 pub fn newest_migration(backend: Backend) -> i64 {
     let migrator = match backend {

@@ -887,3 +887,60 @@ async fn a_database_that_goes_away_fails_clearly_and_works_again_when_it_is_back
     assert_eq!(again.status, ConversationStatus::Answered, "{}", again.text);
     assert_eq!(again.text, "There are three orders.");
 }
+
+/// Issue 29 item 10: a member's question to their *personal* database is
+/// theirs, not the organization's: the owner sees it neither in the
+/// organization's conversations nor in its costs; the member's own totals
+/// and history still have it.
+#[tokio::test]
+async fn a_members_questions_to_a_personal_database_are_not_the_organizations() {
+    let fx = fixture(&[]).await;
+    fx.stub
+        .answer_with("SELECT COUNT(*) AS n FROM orders", "120 orders.");
+    let (owner, _org) = testkit::app::org(&fx.state.store, 7, "Acme").await;
+    services::orgs::members::add(&fx.state.store, &owner, 42)
+        .await
+        .expect("added");
+    let member = testkit::app::caller(&fx.state.store, 42).await;
+    let answer = ask::ask(
+        &fx.state,
+        &member,
+        &AskRequest {
+            question: "how many orders do I have?".into(),
+            database_id: None,
+        },
+        Channel::Web,
+        None,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer.status, ConversationStatus::Answered);
+
+    let all = models::DayRange::all();
+    let page = services::costs::export::page(
+        &fx.state.store,
+        &owner,
+        &all,
+        services::costs::export::Filter::default(),
+        None,
+    )
+    .await
+    .expect("the organization's conversations");
+    assert!(
+        page.entries.is_empty(),
+        "the owner sees the member's personal question: {:?}",
+        page.entries
+    );
+    let totals = services::costs::analytics::overview(&fx.state, &owner, &all)
+        .await
+        .expect("the organization's totals");
+    assert_eq!(totals, Default::default(), "the organization's costs");
+    let own = services::costs::analytics::own_totals(
+        &fx.state.store,
+        42,
+        models::Day::of_unix(services::clock::now()),
+    )
+    .await
+    .expect("the member's own totals");
+    assert!(own.today.total_cost > Usd::ZERO, "{own:?}");
+}

@@ -309,3 +309,81 @@ async fn without_a_mail_server_an_email_request_says_what_to_set() {
     assert!(answer.result.is_some(), "the rows are still shown");
     assert!(answer.email.is_none());
 }
+
+/// Issue 29 item 11: the daily limit is taken in the same write as the send.
+/// Twenty confirms of twenty drafts at once, with a limit of 5: exactly five
+/// are queued and sent, the others refused with the limit and kept as drafts.
+#[tokio::test]
+async fn twenty_concurrent_confirms_at_the_limit_send_exactly_the_limit() {
+    const LIMIT: usize = 5;
+    for db in TestDb::all().await {
+        let Some(smtp) = SmtpServer::start().await else {
+            return;
+        };
+        let state = testkit::app::state(
+            &db,
+            &[
+                ("SMTP_URL", smtp.url()),
+                ("SMTP_FROM", "Tabletalk <tabletalk@example.com>".to_owned()),
+                ("TABLETALK_EMAILS_PER_DAY", LIMIT.to_string()),
+            ],
+        )
+        .await;
+        let ada = testkit::app::person(&state.store, 42, "Ada").await;
+        let mut drafts = Vec::new();
+        for i in 0..20 {
+            let preview = services::email::draft(
+                &state.store,
+                services::email::NewEmail {
+                    user_id: 42,
+                    org_id: None,
+                    conversation_id: None,
+                    question: "the orders",
+                    recipients: vec!["bob@example.com".into()],
+                    subject: &format!("orders {i}"),
+                    body: "the orders",
+                    attachment: None,
+                },
+            )
+            .await
+            .expect("a draft");
+            drafts.push(preview.email_id);
+        }
+        let confirms = drafts.iter().map(|id| {
+            let (state, ada) = (state.clone(), ada.clone());
+            let id = *id;
+            tokio::spawn(async move { services::email::confirm(&state, &ada, id).await })
+        });
+        let mut accepted = 0;
+        for confirm in futures_util::future::join_all(confirms).await {
+            match confirm.expect("the task ran") {
+                Ok(_) => accepted += 1,
+                Err(refused) => assert!(
+                    refused
+                        .message()
+                        .contains(&format!("daily limit of {LIMIT}")),
+                    "{}: {}",
+                    db.kind,
+                    refused.message()
+                ),
+            }
+        }
+        assert_eq!(accepted, LIMIT, "{}: confirms accepted", db.kind);
+        let (queued, drafts_left): (i64, i64) = sqlx::query_as(
+            "SELECT SUM(CASE WHEN status <> 'draft' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN status = 'draft' THEN 1 ELSE 0 END) FROM emails WHERE user_id = 42",
+        )
+        .fetch_one(state.store.pool())
+        .await
+        .expect("counts");
+        assert_eq!(
+            (queued, drafts_left),
+            (LIMIT as i64, 20 - LIMIT as i64),
+            "{}",
+            db.kind
+        );
+        assert_eq!(smtp.wait_for(LIMIT).await.len(), LIMIT, "{}", db.kind);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(smtp.messages().len(), LIMIT, "{}: sent", db.kind);
+    }
+}

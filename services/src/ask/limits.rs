@@ -46,24 +46,10 @@ pub async fn admit(
     alive_in(&mut tx, process_id, now)
         .await
         .map_err(internal("noting the process alive"))?;
-    let taken: Option<String> = sqlx::query_scalar(
-        "INSERT INTO questions_in_flight (user_id, token, started_at, process_id) VALUES ($1, $2, $3, $5) \
-         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at, \
-         process_id = excluded.process_id \
-         WHERE questions_in_flight.started_at < $4 OR NOT EXISTS (SELECT 1 FROM process_heartbeats h \
-         WHERE h.process_id = questions_in_flight.process_id AND h.seen_at >= $6) \
-         RETURNING token",
-    )
-    .bind(user_id)
-    .bind(token.as_str())
-    .bind(now)
-    .bind(now - STALE_SECS)
-    .bind(process_id)
-    .bind(now - DEAD_AFTER_SECS)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(internal("marking a question in flight"))?;
-    if taken.as_deref() != Some(token.as_str()) {
+    let taken = hold_in(&mut tx, process_id, user_id, &token, now)
+        .await
+        .map_err(internal("marking a question in flight"))?;
+    if !taken {
         return Err(AppError::conflict(
             "Your previous question is still being answered. Wait for its answer, then ask again.",
         ));
@@ -163,6 +149,37 @@ impl Drop for InFlight {
             runtime.spawn(async move { remove(&store, user_id, &token).await });
         }
     }
+}
+
+/// Marks `token` as the person's one question in flight, inside `tx`, unless
+/// a live one holds it: one in flight for over [`STALE_SECS`], or of a
+/// process not heard from for [`DEAD_AFTER_SECS`], is taken over. Whether it
+/// was marked. (`/forgetme` holds it too, so no question of the person is
+/// recorded while they are forgotten.)
+pub(crate) async fn hold_in(
+    tx: &mut crate::store::Tx,
+    process_id: &str,
+    user_id: UserId,
+    token: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let taken: Option<String> = sqlx::query_scalar(
+        "INSERT INTO questions_in_flight (user_id, token, started_at, process_id) VALUES ($1, $2, $3, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, started_at = excluded.started_at, \
+         process_id = excluded.process_id \
+         WHERE questions_in_flight.started_at < $4 OR NOT EXISTS (SELECT 1 FROM process_heartbeats h \
+         WHERE h.process_id = questions_in_flight.process_id AND h.seen_at >= $6) \
+         RETURNING token",
+    )
+    .bind(user_id)
+    .bind(token)
+    .bind(now)
+    .bind(now - STALE_SECS)
+    .bind(process_id)
+    .bind(now - DEAD_AFTER_SECS)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(taken.as_deref() == Some(token))
 }
 
 /// Notes `process_id` alive at `now`.

@@ -44,9 +44,9 @@ pub async fn reserve(
         .map_err(internal("starting a sign-in attempt"))?;
     if store.backend() == Backend::Postgres {
         // Two lock spaces, always taken in this order: no deadlock.
-        lock(&mut tx, 1, username).await?;
+        lock(&mut tx, crate::store::lock_space::LOGIN_USERNAME, username).await?;
         if let Some(ip) = ip {
-            lock(&mut tx, 2, ip).await?;
+            lock(&mut tx, crate::store::lock_space::LOGIN_IP, ip).await?;
         }
     }
     let by_name = wait_for(
@@ -99,15 +99,10 @@ pub async fn succeeded(store: &Store, reservation: Reservation) -> Result<(), sq
         .map(drop)
 }
 
-/// Takes a PostgreSQL advisory lock on `(space, value)` until the transaction ends.
+/// [`crate::store::lock`] for sign-in attempts.
 async fn lock(tx: &mut crate::store::Tx, space: i32, value: &str) -> Result<(), AppError> {
-    // Counted in a subquery: the lock function's `void` is never decoded.
-    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1, hashtext($2))) AS locked")
-        .bind(space)
-        .bind(value)
-        .fetch_one(&mut **tx)
+    crate::store::lock(tx, space, value)
         .await
-        .map(drop)
         .map_err(internal("locking sign-in attempts"))
 }
 

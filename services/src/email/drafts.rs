@@ -78,9 +78,17 @@ pub async fn draft(store: &Store, email: NewEmail<'_>) -> Result<EmailPreview, A
         Some((csv, rows)) => (Some(csv), Some(rows)),
         None => (None, None),
     };
-    let id: i64 = sqlx::query_scalar(
+    // Made from a recorded question: it belongs where the question was
+    // recorded (a personal database's question is the person's alone), and
+    // it is not made once the person forgot the question (a /forgetme
+    // between the answer and its draft).
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO emails (user_id, org_id, conversation_id, recipients, subject, body, \
-         attachment_csv, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8) \
+         attachment_csv, status, created_at) \
+         SELECT $1, COALESCE((SELECT c.org_id FROM conversations c WHERE c.conversation_id = $3), $2), \
+         $3, $4, $5, $6, $7, 'draft', $8 \
+         WHERE CAST($3 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM conversations c \
+         WHERE c.conversation_id = $3 AND c.user_id = $1) \
          RETURNING email_id",
     )
     .bind(email.user_id)
@@ -91,9 +99,12 @@ pub async fn draft(store: &Store, email: NewEmail<'_>) -> Result<EmailPreview, A
     .bind(body.as_str())
     .bind(csv)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_optional(store.pool())
     .await
     .map_err(internal("drafting an email"))?;
+    let id = id.ok_or_else(|| {
+        AppError::conflict("This question was removed at your request; no email was drafted.")
+    })?;
     Ok(EmailPreview {
         email_id: id,
         recipients: email.recipients,
@@ -146,13 +157,30 @@ pub async fn confirm(
     }
     let now = crate::clock::now();
     let today = Day::of_unix(now).0 * 86_400;
+    // The count and the queueing in one write, under the person's lock
+    // (SQLite's write lock; an advisory lock on PostgreSQL): two confirms
+    // at once cannot both pass the limit.
+    let mut tx = state
+        .store
+        .begin_write()
+        .await
+        .map_err(internal("starting to queue an email"))?;
+    if state.store.backend() == crate::store::Backend::Postgres {
+        crate::store::lock(
+            &mut tx,
+            crate::store::lock_space::EMAILS,
+            &user_id.to_string(),
+        )
+        .await
+        .map_err(internal("locking today's emails"))?;
+    }
     let sent_today: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM emails WHERE user_id = $1 AND queued_at >= $2 AND email_id <> $3",
     )
     .bind(user_id)
     .bind(today)
     .bind(email_id)
-    .fetch_one(state.store.pool())
+    .fetch_one(&mut *tx)
     .await
     .map_err(internal("counting today's emails"))?;
     let limit = state.config.email.per_day;
@@ -170,9 +198,10 @@ pub async fn confirm(
     .bind(now)
     .bind(email_id)
     .bind(user_id)
-    .execute(state.store.pool())
+    .execute(&mut *tx)
     .await
     .map_err(internal("queueing an email"))?;
+    tx.commit().await.map_err(internal("queueing an email"))?;
     if queued.rows_affected() == 0 {
         let status = status_of(&state.store, user_id, email_id).await?;
         return Err(not_sendable(&status));

@@ -283,7 +283,8 @@ pub(crate) async fn insert(
 }
 
 /// Everything that ends a user's membership: the row, their active database if
-/// it was the organization's, their dashboard account and its sessions.
+/// it was the organization's, their unsent email drafts of its data, their
+/// dashboard account and its sessions.
 pub(crate) async fn detach(tx: &mut Tx, org_id: &OrgId, user_id: UserId) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE telegram_users SET active_connection_id = NULL WHERE user_id = $1 \
@@ -294,6 +295,14 @@ pub(crate) async fn detach(tx: &mut Tx, org_id: &OrgId, user_id: UserId) -> Resu
     .execute(&mut **tx)
     .await
     .map_err(internal("clearing an active database"))?;
+    sqlx::query(
+        "DELETE FROM emails WHERE user_id = $1 AND org_id = $2 AND status IN ('draft', 'failed')",
+    )
+    .bind(user_id)
+    .bind(org_id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(internal("removing drafts of the organization's data"))?;
     sqlx::query("DELETE FROM organization_members WHERE org_id = $1 AND user_id = $2")
         .bind(org_id.as_str())
         .bind(user_id)
