@@ -138,6 +138,10 @@ pub async fn forget(state: &AppState, caller: &Caller) -> Result<Forgotten, AppE
             "forgetting a guided step",
         ),
         (
+            "DELETE FROM ask_tickets WHERE user_id = $1",
+            "forgetting a question about to be asked",
+        ),
+        (
             "UPDATE telegram_users SET active_connection_id = NULL WHERE user_id = $1",
             "clearing the active database",
         ),

@@ -102,6 +102,12 @@ pub async fn forget_expired_memory(store: &Store, now: i64) -> Result<u64, AppEr
 }
 
 async fn forget_expired_memory_in(tx: &mut crate::store::Tx, now: i64) -> Result<u64, AppError> {
+    // The Ask page's tickets live a minute: one never taken goes too.
+    sqlx::query("DELETE FROM ask_tickets WHERE created_at < $1")
+        .bind(now - crate::ask::tickets::TTL_SECS)
+        .execute(&mut **tx)
+        .await
+        .map_err(internal("removing expired questions"))?;
     sqlx::query("DELETE FROM memory_turns WHERE created_at < $1")
         .bind(now - crate::ask::memory::MEMORY_SECS)
         .execute(&mut **tx)

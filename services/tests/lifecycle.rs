@@ -128,6 +128,12 @@ const TABLES: &[Table] = &[
         removal: Kept("sent and queued emails stay until retention; the organization's drafts are deleted (asserted below)"),
     },
     Table {
+        name: "ask_tickets",
+        forget: Gone,
+        retention: Gone,
+        removal: Kept("a question about to be asked lives a minute, and its database is checked again when it is taken"),
+    },
+    Table {
         name: "bot_dialogues",
         forget: Gone,
         retention: Gone,
@@ -392,6 +398,10 @@ async fn seed(db: &TestDb) -> Seeded {
              VALUES ({PERSON}, 'a-token', {now}, 'a-dead-process')"
         ),
         format!("INSERT INTO question_rate (user_id, tat_ms) VALUES ({PERSON}, {now}000)"),
+        format!(
+            "INSERT INTO ask_tickets (ticket, user_id, question, database_id, created_at) \
+             VALUES ('0123456789abcdef0123456789abcdef', {PERSON}, 'a {TEXT} question', NULL, {now})"
+        ),
     ] {
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(store.pool())
