@@ -133,6 +133,7 @@ async fn answer(
         }
     };
     let database = context.database.clone();
+    let personal = context.personal;
     let mut run = Run {
         state,
         progress,
@@ -152,7 +153,12 @@ async fn answer(
         user_id,
         username: None,
         question: question.to_owned(),
-        org_id: caller.org_id.clone(),
+        // A question to a person's own database is theirs alone (issue 29).
+        org_id: if personal {
+            None
+        } else {
+            caller.org_id.clone()
+        },
         database_id: Some(database.as_str().to_owned()),
         channel,
         status: outcome.status,
@@ -248,6 +254,7 @@ async fn pipeline(
         ref today,
         ref schema,
         ref turns,
+        personal: _,
     } = *context;
     let analysis_schema = prompts::analysis_schema();
     let analysis: prompts::Analysis = match run

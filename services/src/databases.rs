@@ -250,14 +250,16 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &ConnectionId) -> Res
     Ok(())
 }
 
-/// The engine of a database the caller may use (one lookup, nothing decrypted).
+/// The engine of a database the caller may use and whose it is (one lookup,
+/// nothing decrypted).
 pub async fn kind_of(
     state: &AppState,
     caller: &Caller,
     id: &ConnectionId,
-) -> Result<models::targets::TargetKind, AppError> {
+) -> Result<(models::targets::TargetKind, DatabaseScope), AppError> {
     let user_id = check(caller, Action::ViewDatabases)?;
-    Ok(visible(state, caller, user_id, id).await?.kind)
+    let s = visible(state, caller, user_id, id).await?;
+    Ok((s.kind, s.scope))
 }
 
 /// Makes a database the caller's active one (what the bot queries).

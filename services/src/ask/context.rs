@@ -14,6 +14,9 @@ use models::{Action, AppError, Day};
 pub(super) struct Context {
     pub(super) database: models::ConnectionId,
     pub(super) kind: models::targets::TargetKind,
+    /// A person's own database: the question is theirs, not their
+    /// organization's (its owner must not see it; issue 29).
+    pub(super) personal: bool,
     pub(super) today: String,
     pub(super) schema: String,
     /// The person's remembered turns with this database, oldest first.
@@ -30,7 +33,7 @@ pub(super) async fn prepare(
     question: &str,
     today: Day,
 ) -> Result<(Context, prune::Pruned), AppError> {
-    let (database, kind) = match &request.database_id {
+    let (database, (kind, scope)) = match &request.database_id {
         Some(id) => (id.clone(), databases::kind_of(state, caller, id).await?),
         None => {
             let active = databases::active(state, caller).await?.ok_or_else(|| {
@@ -38,7 +41,7 @@ pub(super) async fn prepare(
                     "Choose a database first: /selectdb in Telegram, or Select on the Databases page.",
                 )
             })?;
-            (active.connection_id, active.summary.kind)
+            (active.connection_id, (active.summary.kind, active.scope))
         }
     };
     let schema = databases::schema(state, caller, &database, false).await?;
@@ -53,6 +56,7 @@ pub(super) async fn prepare(
     let earlier: Vec<&str> = turns.iter().map(|t| t.question.as_str()).collect();
     let pruned = prune::prune(&schema, question, &earlier, budget);
     let context = Context {
+        personal: scope == models::targets::DatabaseScope::Personal,
         database,
         kind,
         today,
