@@ -96,17 +96,17 @@ async fn stream(fx: &Fixture, token: &str, ticket: &str) -> reqwest::Response {
         .expect("request")
 }
 
-/// The owner asks `question` of `database` (their active one if `None`).
+/// The owner asks `question` of `database` (their active one if `None`),
+/// both steps as the browser takes them.
 async fn ask(fx: &Fixture, question: &str, database: Option<&str>) -> reqwest::Response {
-    let started = start(fx, &fx.owner.token, question, database).await;
-    assert_eq!(
-        started.status(),
-        StatusCode::OK,
-        "{:?}",
-        started.text().await
-    );
-    let ticket: String = started.json().await.expect("a ticket");
-    stream(fx, &fx.owner.token, &ticket).await
+    testkit::server::ask_stream(
+        &fx.app.http,
+        &fx.app.url,
+        &fx.owner.token,
+        question,
+        database,
+    )
+    .await
 }
 
 /// The events of one stream, read to its end.
